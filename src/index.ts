@@ -1,0 +1,12 @@
+/**
+ * queue-stats-exporter: Knative's queue-proxy autoscaling stats, recorded
+ * through the OpenTelemetry Meter API and served for Prometheus and Knative
+ * autoscalers. This file only re-exports the public API.
+ */
+export { ConfigError, PortInUseError } from './errors.js';
+export { RequestStats, ReqEventType, type ReqEvent, type StatsReport } from './stats.js';
+export { StatsReporter, type StatsReporterOptions } from './reporter.js';
+export { startMetricsServer, TEXT_CONTENT_TYPE, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { decodeStat, PROTOBUF_MEDIA_TYPE, type Stat } from './stat-proto.js';
+export { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,158 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { diag } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { ConfigError } from './errors.js';
+import { listen, requirePort, urlFor } from './listen.js';
+import { Scrape } from './scrape.js';
+import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
+
+/** Options of {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  /** TCP port; 0 picks a free one. Default 9090 (Knative's autoscaling metrics port). */
+  port?: number;
+  /** Interface to bind. Default: all interfaces. */
+  host?: string;
+  /** Path that serves the metrics. Default `/metrics`. */
+  endpoint?: string;
+  /** Resource describing this process; shown as `target_info`. Default: the SDK's default resource. */
+  resource?: Resource;
+  /** Attributes merged over `resource` (or over the default resource). */
+  resourceAttributes?: Record<string, string>;
+  /** Serve the `target_info` family. Default true. */
+  withTargetInfo?: boolean;
+  /** Add `otel_scope_name`/`otel_scope_version` labels to every series. Default false, so series match client_golang's. */
+  withScopeLabels?: boolean;
+  /** Further readers for the same MeterProvider, e.g. a periodic OTLP reader. */
+  readers?: IMetricReader[];
+}
+
+/** A running metrics server. */
+export interface MetricsServer {
+  /** The MeterProvider whose metrics are served; get meters from it. */
+  readonly meterProvider: MeterProvider;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** Full URL of the metrics endpoint, e.g. `http://127.0.0.1:9090/metrics`. */
+  readonly url: string;
+  /** Stops accepting scrapes, then shuts the MeterProvider (and its readers) down. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Content-Type of the text answer: Prometheus text format 0.0.4, as client_golang sends it. */
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * True when the first `Accept` header value asks for protobuf, matched as
+ * Knative's queue-proxy matches it (a substring of `Header.Get("Accept")`).
+ */
+function wantsProtobuf(request: IncomingMessage): boolean {
+  const accept = request.headers.accept;
+  return accept !== undefined && accept.includes(PROTOBUF_MEDIA_TYPE);
+}
+
+/**
+ * Builds a MeterProvider read by the OTel PrometheusExporter and serves it on
+ * our own `node:http` server. We do not use the exporter's own request
+ * handler: it always answers `text/plain` without a version, ignores
+ * `Accept`, and collects once per request, while this server answers with
+ * the 0.0.4 content type, serves Knative's protobuf `Stat` from the same
+ * collection, and lets concurrent scrapes share one collection.
+ *
+ * `GET`/`HEAD` on the endpoint answer 200; other paths 404; other methods 405.
+ *
+ * @throws ConfigError for a bad `port` or `endpoint`
+ * @throws PortInUseError when the port is taken
+ */
+export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
+  const port = requirePort('port', options.port ?? 9090);
+  const endpoint = options.endpoint ?? '/metrics';
+  if (typeof endpoint !== 'string' || !endpoint.startsWith('/')) {
+    throw new ConfigError('endpoint', `endpoint must be a path starting with "/", got ${String(endpoint)}`);
+  }
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer(
+    undefined,
+    false,
+    undefined,
+    options.withTargetInfo === false,
+    options.withScopeLabels !== true,
+  );
+  let resource = options.resource ?? defaultResource();
+  if (options.resourceAttributes !== undefined) {
+    resource = resource.merge(resourceFromAttributes(options.resourceAttributes));
+  }
+  const meterProvider = new MeterProvider({ resource, readers: [exporter, ...(options.readers ?? [])] });
+
+  // Scrapes that arrive while a collection is under way share it.
+  let pending: Promise<Scrape> | undefined;
+  const collect = (): Promise<Scrape> => {
+    pending ??= exporter.collect().then(
+      ({ resourceMetrics, errors }) => {
+        pending = undefined;
+        if (errors.length > 0) diag.error('metrics collection errors', ...errors);
+        return new Scrape(resourceMetrics, serializer);
+      },
+      (error: unknown) => {
+        pending = undefined;
+        throw error;
+      },
+    );
+    return pending;
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    if (pathOf(request.url) !== endpoint) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      return;
+    }
+    const protobuf = wantsProtobuf(request);
+    collect().then(
+      (scrape) => {
+        const body = protobuf ? scrape.toProtobuf() : scrape.toText();
+        response.writeHead(200, {
+          'content-type': protobuf ? PROTOBUF_MEDIA_TYPE : TEXT_CONTENT_TYPE,
+          'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+        });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        diag.error('metrics collection failed', error);
+        response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
+      },
+    );
+  };
+
+  const server = createServer(handle);
+  let boundPort: number;
+  try {
+    boundPort = await listen(server, 'metrics server', port, options.host);
+  } catch (error) {
+    await meterProvider.shutdown();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    meterProvider,
+    port: boundPort,
+    url: urlFor(options.host, boundPort, endpoint),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }).then(() => meterProvider.shutdown());
+      return closing;
+    },
+  };
+}

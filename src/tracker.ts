@@ -1,0 +1,70 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { classifyRequest, RequestKind } from './probe.js';
+import { ReqEventType, type RequestStats } from './stats.js';
+
+/** The clock every component uses by default: monotonic milliseconds. */
+export const monotonicNow = (): number => performance.now();
+
+/**
+ * Turns HTTP requests into {@link RequestStats} events: an in-event when a
+ * request arrives, and exactly one out-event when its response finishes or
+ * its connection closes, whichever comes first, so aborted clients do not
+ * leak concurrency. Probes are not counted.
+ *
+ * Works as a wrapper around a Node request listener ({@link RequestTracker.wrap})
+ * and as Connect/Express middleware ({@link RequestTracker.middleware}).
+ */
+export class RequestTracker {
+  // Shared listeners, so tracking a request allocates no closure. A response
+  // emits 'close' exactly once, after 'finish' or on an aborted connection.
+  private readonly onDirectClose = (): void => {
+    this.stats.handle(ReqEventType.ReqOut, this.now());
+  };
+  private readonly onProxiedClose = (): void => {
+    this.stats.handle(ReqEventType.ProxiedOut, this.now());
+  };
+
+  /**
+   * @param stats - where the events go
+   * @param now - clock in milliseconds; must be the clock the reporting loop uses. Default `performance.now`.
+   */
+  constructor(
+    readonly stats: RequestStats,
+    private readonly now: () => number = monotonicNow,
+  ) {}
+
+  /**
+   * Records the arrival of `request` and arranges its departure event.
+   *
+   * @returns how the request was classified; probes are not tracked
+   */
+  track(request: IncomingMessage, response: ServerResponse): RequestKind {
+    const kind = classifyRequest(request.headers);
+    if (kind === RequestKind.Direct) {
+      this.stats.handle(ReqEventType.ReqIn, this.now());
+      response.on('close', this.onDirectClose);
+    } else if (kind === RequestKind.Proxied) {
+      this.stats.handle(ReqEventType.ProxiedIn, this.now());
+      response.on('close', this.onProxiedClose);
+    }
+    return kind;
+  }
+
+  /** Wraps a `node:http` request listener so that every request it serves is tracked. */
+  wrap(listener: RequestListener): RequestListener {
+    return (request, response) => {
+      this.track(request, response);
+      listener(request, response);
+    };
+  }
+
+  /**
+   * Connect/Express middleware: tracks the request, then calls `next()`.
+   * For Fastify, call {@link RequestTracker.track} from an `onRequest` hook
+   * with `request.raw` and `reply.raw`.
+   */
+  readonly middleware = (request: IncomingMessage, response: ServerResponse, next: () => void): void => {
+    this.track(request, response);
+    next();
+  };
+}
