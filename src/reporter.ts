@@ -118,7 +118,11 @@ export class StatsReporter {
     this.proxiedRequestsPerSecond = report.proxiedRequestCount / this.periodSeconds;
   }
 
-  /** Stops observing: later collections no longer call this reporter. Idempotent. */
+  /**
+   * Stops observing: later collections no longer call this reporter.
+   * Idempotent. The OTel SDK keeps exporting the last observed values
+   * (opentelemetry-js #4096); shut the MeterProvider down to remove them.
+   */
   shutdown(): void {
     if (this.stopped) return;
     this.stopped = true;
