@@ -1,19 +1,11 @@
 import { metrics, type Attributes, type BatchObservableCallback, type Meter, type ObservableGauge } from '@opentelemetry/api';
-import { ConfigError } from './errors.js';
+import { checkIdentity, checkReportingPeriodMs, type Identity } from './identity.js';
 import { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
 import type { StatsReport } from './stats.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link StatsReporter}. */
-export interface StatsReporterOptions {
-  /** Kubernetes namespace of the revision (`destination_namespace`). Required. */
-  namespace: string;
-  /** Knative configuration name (`destination_configuration`). Required. */
-  config: string;
-  /** Knative revision name (`destination_revision`). Required. */
-  revision: string;
-  /** Pod name (`destination_pod`). Required. */
-  pod: string;
+export interface StatsReporterOptions extends Identity {
   /** Length of one reporting window in milliseconds; the per-second rates divide by it. Default 1000. */
   reportingPeriodMs?: number;
   /** Meter to register the gauges on. Default: `metrics.getMeter('queue-stats-exporter')` from the global API. */
@@ -24,13 +16,6 @@ export interface StatsReporterOptions {
 
 const REPORT_FIELDS = ['averageConcurrency', 'averageProxiedConcurrency', 'requestCount', 'proxiedRequestCount'] as const;
 
-function requireName(options: StatsReporterOptions, field: 'namespace' | 'config' | 'revision' | 'pod'): string {
-  const value = options[field];
-  if (typeof value !== 'string' || value === '') {
-    throw new ConfigError(field, `${field} must not be empty`);
-  }
-  return value;
-}
 
 /**
  * Publishes Knative's autoscaling gauges (`queue_requests_per_second`,
@@ -62,15 +47,8 @@ export class StatsReporter {
    *   pod, in that order), or when `reportingPeriodMs` is not a finite number > 0
    */
   constructor(options: StatsReporterOptions) {
-    const namespace = requireName(options, 'namespace');
-    const config = requireName(options, 'config');
-    const revision = requireName(options, 'revision');
-    const pod = requireName(options, 'pod');
-    const periodMs = options.reportingPeriodMs ?? 1000;
-    if (typeof periodMs !== 'number' || !Number.isFinite(periodMs) || periodMs <= 0) {
-      throw new ConfigError('reportingPeriodMs', `reportingPeriodMs must be a finite number > 0, got ${String(periodMs)}`);
-    }
-    this.periodSeconds = periodMs / 1000;
+    const { namespace, config, revision, pod } = checkIdentity(options);
+    this.periodSeconds = checkReportingPeriodMs(options.reportingPeriodMs) / 1000;
     this.attributes = Object.freeze({
       [LABEL.configuration]: config,
       [LABEL.namespace]: namespace,

@@ -1,0 +1,57 @@
+import type { Meter } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Identity } from './identity.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+import { telemetryFromEnv, type Env } from './otel-env.js';
+import { createOtlpReader } from './otlp.js';
+import { buildResource } from './resource.js';
+import { VERSION } from './version.js';
+
+/** Options of {@link startTelemetry}. */
+export interface TelemetryOptions extends Omit<MetricsServerOptions, 'resource' | 'readers'> {
+  /** The names that make up the Resource. */
+  identity: Identity;
+  /** Where `OTEL_*` settings are read from. */
+  env: Env;
+  /** OTLP metrics endpoint given on the command line or in code; wins over the environment. */
+  otlpEndpoint?: string;
+}
+
+/** The MeterProvider wiring: where the gauges' meter comes from and where its data goes. */
+export interface Telemetry {
+  /** The meter to record on. */
+  readonly meter: Meter;
+  /** The Prometheus endpoint, unless `OTEL_METRICS_EXPORTER` leaves prometheus out. */
+  readonly metricsServer: MetricsServer | undefined;
+  /** Closes the endpoint and shuts the provider down, which flushes a last OTLP export. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the MeterProvider with our Resource and the exporters that
+ * `OTEL_METRICS_EXPORTER` selects: the Prometheus endpoint (default) and an
+ * OTLP push reader when an endpoint is configured. The only module besides
+ * the metrics server that touches the SDK.
+ *
+ * @throws ConfigError naming the `OTEL_*` variable or option that is invalid
+ * @throws PortInUseError when the metrics port is taken
+ */
+export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const settings = telemetryFromEnv(options.env, { otlpEndpoint: options.otlpEndpoint });
+  const resource = buildResource(options.identity, options.env);
+  const readers = settings.otlp !== undefined && settings.exporters.has('otlp') ? [createOtlpReader(settings.otlp)] : [];
+  if (settings.exporters.has('prometheus')) {
+    const metricsServer = await startMetricsServer({ ...options, resource, readers });
+    return {
+      meter: metricsServer.meterProvider.getMeter('queue-stats-exporter', VERSION),
+      metricsServer,
+      close: () => metricsServer.close(),
+    };
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  return {
+    meter: meterProvider.getMeter('queue-stats-exporter', VERSION),
+    metricsServer: undefined,
+    close: () => meterProvider.shutdown(),
+  };
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig, usage } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+const KNATIVE_ENV = {
+  SERVING_NAMESPACE: 'default',
+  SERVING_CONFIGURATION: 'hello',
+  SERVING_REVISION: 'hello-00001',
+  SERVING_POD: 'hello-00001-deployment-abc',
+  USER_PORT: '8080',
+};
+
+describe('parseConfig defaults', () => {
+  it('with nothing set runs the demo with demo names and Knative ports', () => {
+    assert.deepEqual(parseConfig([], {}, 'my-host'), {
+      help: false,
+      version: false,
+      upstream: undefined,
+      port: 8012,
+      metricsPort: 9090,
+      host: undefined,
+      identity: { namespace: 'default', config: 'demo', revision: 'demo-00001', pod: 'my-host' },
+      reportingPeriodMs: 1000,
+      timeoutMs: 300_000,
+      drainTimeoutMs: 30_000,
+      otlpEndpoint: undefined,
+    });
+  });
+
+  it('reads Knative environment variables', () => {
+    const config = parseConfig([], { ...KNATIVE_ENV, QUEUE_SERVING_PORT: '8013', REVISION_TIMEOUT_SECONDS: '120' }, 'h');
+    assert.equal(config.upstream, 'http://127.0.0.1:8080');
+    assert.equal(config.port, 8013);
+    assert.equal(config.timeoutMs, 120_000);
+    assert.deepEqual(config.identity, { namespace: 'default', config: 'hello', revision: 'hello-00001', pod: 'hello-00001-deployment-abc' });
+  });
+
+  it('flags override the environment', () => {
+    const config = parseConfig(
+      ['--upstream', 'http://localhost:9000/ignored/path', '--port=18012', '--metrics-port', '19090', '--host', '127.0.0.1', '--pod', 'p2',
+        '--reporting-period', '2s', '--timeout', '1500ms', '--drain-timeout', '5', '--otlp-endpoint', 'http://127.0.0.1:4318/v1/metrics'],
+      KNATIVE_ENV,
+      'h',
+    );
+    assert.equal(config.upstream, 'http://localhost:9000');
+    assert.equal(config.port, 18012);
+    assert.equal(config.metricsPort, 19090);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.identity.pod, 'p2');
+    assert.equal(config.reportingPeriodMs, 2000);
+    assert.equal(config.timeoutMs, 1500);
+    assert.equal(config.drainTimeoutMs, 5000);
+    assert.equal(config.otlpEndpoint, 'http://127.0.0.1:4318/v1/metrics');
+  });
+
+  it('a bare reporting period is milliseconds, a bare timeout is seconds', () => {
+    const config = parseConfig(['--reporting-period', '250', '--timeout', '2'], {}, 'h');
+    assert.equal(config.reportingPeriodMs, 250);
+    assert.equal(config.timeoutMs, 2000);
+  });
+
+  it('--help and --version', () => {
+    assert.equal(parseConfig(['--help'], {}, 'h').help, true);
+    assert.equal(parseConfig(['--version'], {}, 'h').version, true);
+  });
+});
+
+describe('parseConfig errors name the option', () => {
+  const cases: Array<[string[], Record<string, string>, string, string]> = [
+    [['--port', 'abc'], {}, '--port', '--port must be a port from 1 to 65535, got "abc"'],
+    [['--port', '70000'], {}, '--port', '--port must be a port from 1 to 65535, got "70000"'],
+    [['--metrics-port', '0'], {}, '--metrics-port', '--metrics-port must be a port from 1 to 65535, got "0"'],
+    [[], { QUEUE_SERVING_PORT: '-1' }, 'QUEUE_SERVING_PORT (--port)', 'QUEUE_SERVING_PORT (--port) must be a port from 1 to 65535, got "-1"'],
+    [[], { USER_PORT: 'x' }, 'USER_PORT (--upstream)', 'USER_PORT (--upstream) must be a port from 1 to 65535, got "x"'],
+    [['--upstream', 'not a url'], {}, '--upstream', '--upstream must be an http:// URL, got "not a url"'],
+    [['--upstream', 'ftp://x'], {}, '--upstream', '--upstream must be an http:// URL, got "ftp://x"'],
+    [['--namespace', ''], {}, '--namespace', '--namespace must not be empty'],
+    [['--reporting-period', '0'], {}, '--reporting-period', '--reporting-period must be a positive duration such as 1s or 500ms, got "0"'],
+    [['--timeout', '5m'], {}, '--timeout', '--timeout must be a positive duration such as 1s or 500ms, got "5m"'],
+    [[], { REVISION_TIMEOUT_SECONDS: 'soon' }, 'REVISION_TIMEOUT_SECONDS (--timeout)', 'REVISION_TIMEOUT_SECONDS (--timeout) must be a positive duration such as 1s or 500ms, got "soon"'],
+    [['--upstream', 'http://127.0.0.1:8080'], {}, '--namespace', '--namespace (or SERVING_NAMESPACE) is required when --upstream or USER_PORT is set'],
+    [[], { USER_PORT: '8080', SERVING_NAMESPACE: 'a', SERVING_CONFIGURATION: 'b', SERVING_REVISION: 'c' }, '--pod', '--pod (or SERVING_POD) is required when --upstream or USER_PORT is set'],
+    [['--bogus'], {}, '--bogus', "Unknown option '--bogus'"],
+    [['--port'], {}, '--port', "Option '--port <value>' argument missing"],
+    [['extra'], {}, 'arguments', "Unexpected argument 'extra'"],
+  ];
+  for (const [argv, env, field, message] of cases) {
+    it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => {
+      assert.throws(() => parseConfig(argv, env, 'h'), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.message, message);
+        assert.equal(e.field, field);
+        return true;
+      });
+    });
+  }
+});
+
+describe('usage', () => {
+  it('lists every option with its environment variable and default', () => {
+    const text = usage();
+    for (const expected of [
+      '--upstream URL', 'env USER_PORT', '--port PORT', 'env QUEUE_SERVING_PORT', '(default: 8012)', '--metrics-port PORT', '(default: 9090)',
+      '--host HOST', 'env SERVING_NAMESPACE', 'env SERVING_CONFIGURATION', 'env SERVING_REVISION', 'env SERVING_POD', '--reporting-period DURATION',
+      'env REVISION_TIMEOUT_SECONDS', '(default: 300s)', '--drain-timeout', '--otlp-endpoint URL', '--help', '--version',
+    ]) {
+      assert.ok(text.includes(expected), expected);
+    }
+  });
+});

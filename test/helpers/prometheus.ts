@@ -1,0 +1,105 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Why a test that needs Prometheus is skipped, or false when the binaries are installed. */
+export function prometheusMissing(binary = 'prometheus'): string | false {
+  const found = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+  return found.error === undefined ? false : `${binary} is not installed: apt-get update && apt-get install -y prometheus`;
+}
+
+/** A free TCP port on 127.0.0.1 (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A Prometheus server started by a test, scraping the given targets every second. */
+export class PrometheusServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    readonly url: string,
+  ) {}
+
+  /** Starts Debian's `prometheus` on a free loopback port with a 1 s scrape interval. */
+  static async start(targets: string[]): Promise<PrometheusServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-'));
+    const config = [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      'scrape_configs:',
+      '  - job_name: queue',
+      '    static_configs:',
+      `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'prometheus.yml'), config);
+    const port = await freePort();
+    const child = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    const server = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`);
+    await server.waitFor(async () => (await fetch(`${server.url}/-/ready`)).ok, 'Prometheus to be ready');
+    return server;
+  }
+
+  /** Polls `check` every 250 ms until it holds, for at most `timeoutMs`. */
+  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`prometheus exited with ${this.child.exitCode}`);
+      try {
+        if (await check()) return;
+      } catch (error) {
+        last = error;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  }
+
+  /** Waits until every scrape target is up (a fresh server hands targets over only after ~5 s). */
+  waitForTargetsUp(count: number): Promise<void> {
+    return this.waitFor(async () => {
+      const body = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string }> } };
+      const targets = body.data.activeTargets;
+      return targets.length === count && targets.every((t) => t.health === 'up');
+    }, 'targets to be up');
+  }
+
+  /** Runs an instant query and returns the vector's samples. */
+  async query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await response.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    if (body.status !== 'success') throw new Error(`query failed: ${JSON.stringify(body)}`);
+    return body.data.result;
+  }
+
+  /** Stops the server and removes its data. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `promtool` with `args`, feeding `input` on stdin; returns its exit code and output. */
+export function promtool(args: string[], input?: string): { status: number | null; output: string } {
+  const result = spawnSync('promtool', args, { input, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}

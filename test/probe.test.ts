@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyRequest, RequestKind } from '../src/probe.js';
+
+describe('classifyRequest', () => {
+  const cases: Array<[string, Record<string, string>, RequestKind]> = [
+    ['no headers', {}, RequestKind.Direct],
+    ['activator', { 'k-proxy-request': 'activator' }, RequestKind.Proxied],
+    ['other proxy value', { 'k-proxy-request': 'other' }, RequestKind.Direct],
+    ['network probe', { 'k-network-probe': 'queue' }, RequestKind.NetworkProbe],
+    ['network probe wins over activator', { 'k-network-probe': 'queue', 'k-proxy-request': 'activator' }, RequestKind.NetworkProbe],
+    ['kubelet user agent', { 'user-agent': 'kube-probe/1.29' }, RequestKind.KubeletProbe],
+    ['kubelet header', { 'k-kubelet-probe': 'queue' }, RequestKind.KubeletProbe],
+    ['browser user agent', { 'user-agent': 'Mozilla/5.0 kube-probe/' }, RequestKind.Direct],
+  ];
+  for (const [name, headers, kind] of cases) {
+    it(name, () => assert.equal(classifyRequest(headers), kind));
+  }
+});
