@@ -1,0 +1,58 @@
+/**
+ * The OpenTelemetry Resource that says which pod the metrics come from.
+ * Pure: the environment is an argument.
+ */
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
+
+/** Who is reporting: the Knative names of the revision and its pod. */
+export interface ResourceIdentity {
+  /** Kubernetes namespace of the revision. */
+  namespace: string;
+  /** Knative configuration name. */
+  config: string;
+  /** Knative revision name. */
+  revision: string;
+  /** Pod name. */
+  pod: string;
+}
+
+/**
+ * Builds the Resource for a MeterProvider. Its attributes, later rows
+ * overriding earlier ones:
+ *
+ * 1. the SDK defaults: `telemetry.sdk.language`, `telemetry.sdk.name`,
+ *    `telemetry.sdk.version` (and `service.name=unknown_service:node`);
+ * 2. the identity, with the keys Knative's own OTel queue-proxy uses:
+ *    `service.name` = configuration, `service.instance.id` = pod,
+ *    `k8s.namespace.name`, `k8s.pod.name`, `kn.configuration.name`,
+ *    `kn.revision.name`;
+ * 3. `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded);
+ * 4. `OTEL_SERVICE_NAME` as `service.name` (the spec makes it win over a
+ *    `service.name` in `OTEL_RESOURCE_ATTRIBUTES`).
+ *
+ * The spec ranks `OTEL_RESOURCE_ATTRIBUTES` below resource attributes "provided
+ * by the user" in code. The identity here is not chosen by a user but derived
+ * from the pod's environment, and the variables are the operator's only way to
+ * correct it, so they win over it.
+ *
+ * @param env - the environment to read; default `process.env`
+ * @throws ConfigError naming `OTEL_RESOURCE_ATTRIBUTES` when it is malformed
+ *   (the spec says to discard it then; this package refuses to start instead)
+ */
+export function buildResource(identity: ResourceIdentity, env: Env = process.env): Resource {
+  const fromEnv = parseKeyValueList('OTEL_RESOURCE_ATTRIBUTES', readEnv(env, 'OTEL_RESOURCE_ATTRIBUTES'));
+  const serviceName = readEnv(env, 'OTEL_SERVICE_NAME');
+  return defaultResource().merge(
+    resourceFromAttributes({
+      'service.name': identity.config,
+      'service.instance.id': identity.pod,
+      'k8s.namespace.name': identity.namespace,
+      'k8s.pod.name': identity.pod,
+      'kn.configuration.name': identity.config,
+      'kn.revision.name': identity.revision,
+      ...fromEnv,
+      ...(serviceName === undefined ? {} : { 'service.name': serviceName }),
+    }),
+  );
+}
