@@ -3,19 +3,8 @@
  * Pure: the environment is an argument.
  */
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Identity } from './identity.js';
 import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
-
-/** Who is reporting: the Knative names of the revision and its pod. */
-export interface ResourceIdentity {
-  /** Kubernetes namespace of the revision. */
-  namespace: string;
-  /** Knative configuration name. */
-  config: string;
-  /** Knative revision name. */
-  revision: string;
-  /** Pod name. */
-  pod: string;
-}
 
 /**
  * Builds the Resource for a MeterProvider. Its attributes, later rows
@@ -40,7 +29,7 @@ export interface ResourceIdentity {
  * @throws ConfigError naming `OTEL_RESOURCE_ATTRIBUTES` when it is malformed
  *   (the spec says to discard it then; this package refuses to start instead)
  */
-export function buildResource(identity: ResourceIdentity, env: Env = process.env): Resource {
+export function buildResource(identity: Identity, env: Env = process.env): Resource {
   const fromEnv = parseKeyValueList('OTEL_RESOURCE_ATTRIBUTES', readEnv(env, 'OTEL_RESOURCE_ATTRIBUTES'));
   const serviceName = readEnv(env, 'OTEL_SERVICE_NAME');
   return defaultResource().merge(

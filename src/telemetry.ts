@@ -39,7 +39,7 @@ export interface Telemetry {
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const settings = telemetryFromEnv(options.env, { otlpEndpoint: options.otlpEndpoint });
   const resource = buildResource(options.identity, options.env);
-  const readers = settings.otlp !== undefined && settings.exporters.has('otlp') ? [createOtlpReader(settings.otlp)] : [];
+  const readers = settings.otlp !== undefined ? [createOtlpReader(settings.otlp)] : [];
   if (settings.exporters.has('prometheus')) {
     const metricsServer = await startMetricsServer({ ...options, resource, readers });
     return {

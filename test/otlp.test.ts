@@ -9,10 +9,11 @@ import { LABEL, METRIC } from '../src/metric-names.js';
 import type { OtlpProtocol, OtlpSettings } from '../src/otel-env.js';
 import { createOtlpReader } from '../src/otlp.js';
 import { StatsReporter } from '../src/reporter.js';
-import { buildResource, type ResourceIdentity } from '../src/resource.js';
+import type { Identity } from '../src/identity.js';
+import { buildResource } from '../src/resource.js';
 import { collectGauges, TestReader } from './helpers/test-reader.js';
 
-const IDENTITY: ResourceIdentity = {
+const IDENTITY: Identity = {
   namespace: 'default',
   config: 'helloworld-go',
   revision: 'helloworld-go-00001',

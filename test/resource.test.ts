@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultResource } from '@opentelemetry/resources';
 import { ConfigError } from '../src/errors.js';
-import { buildResource, type ResourceIdentity } from '../src/resource.js';
+import type { Identity } from '../src/identity.js';
+import { buildResource } from '../src/resource.js';
 
 const SDK_VERSION = String(defaultResource().attributes['telemetry.sdk.version']);
 
-const IDENTITY: ResourceIdentity = {
+const IDENTITY: Identity = {
   namespace: 'default',
   config: 'helloworld-go',
   revision: 'helloworld-go-00001',
