@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Pool } from 'undici';
+import { ConfigError } from './errors.js';
+import { listen, requirePort, urlFor } from './listen.js';
+import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
+import { rawText, sendText } from './plain-text.js';
+import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
+import { ProxyExchange, type ExchangeContext } from './proxy-exchange.js';
+import type { RequestTracker } from './tracker.js';
+import { trackUpgrade, tunnelUpgrade, type TunnelTarget } from './upgrade.js';
+
+/** Options of {@link startProxy}. */
+export interface ProxyOptions {
+  /** Base URL of the app, e.g. `http://127.0.0.1:8080`: `http:` only, no path, query or credentials. Required. */
+  upstream: string;
+  /** TCP port to serve on; 0 picks a free one. Default 8012 (Knative's queue-proxy serving port). */
+  port?: number;
+  /** Interface to bind. Default: all interfaces. */
+  host?: string;
+  /** Counts the proxied requests. Absent: nothing is counted at all. */
+  tracker?: RequestTracker;
+  /**
+   * Revision timeout in milliseconds: a request whose response headers have
+   * not arrived this long after it was sent upstream gets a 504 (checked
+   * about once a second beyond 1000 ms). Default 300000.
+   */
+  timeoutMs?: number;
+  /** Most keep-alive connections open to the upstream at once; further requests queue. Default 128. */
+  connections?: number;
+}
+
+/** A running proxy. */
+export interface ProxyServer {
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** Base URL of the proxy, e.g. `http://127.0.0.1:8012`. */
+  readonly url: string;
+  /**
+   * Stops accepting connections and closes idle ones at once, lets requests
+   * in flight (and upgraded connections) finish for up to `drainTimeoutMs`
+   * milliseconds (default 30000), then destroys what is left and closes the
+   * upstream connections. Idempotent: later calls return the first promise.
+   *
+   * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a finite number >= 0
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
+}
+
+const DEFAULT_PORT = 8012;
+const DEFAULT_TIMEOUT_MS = 300_000;
+const DEFAULT_CONNECTIONS = 128;
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+function parseUpstream(upstream: unknown): URL {
+  const message = `upstream must be an http URL without path, query or credentials, e.g. http://127.0.0.1:8080, got ${String(upstream)}`;
+  if (typeof upstream !== 'string' || !URL.canParse(upstream)) throw new ConfigError('upstream', message);
+  const url = new URL(upstream);
+  if (url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError('upstream', message);
+  }
+  return url;
+}
+
+function requirePositiveInteger(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(field, `${field} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Starts the sidecar's reverse proxy: a `node:http` server that streams every
+ * request to the upstream app over an undici keep-alive pool and streams the
+ * answer back, counting requests with `tracker`. Knative network probes
+ * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
+ * TCP connections, else 503. HTTP/1.1 upgrades (WebSocket) are tunnelled and
+ * count as one request while open. Upstream unreachable: 502; no response
+ * headers within `timeoutMs`: 504; client gone: the upstream request is aborted.
+ *
+ * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs` or `connections`
+ * @throws PortInUseError (as a rejection) when the port is taken
+ */
+export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
+  const upstream = parseUpstream(options.upstream);
+  const port = requirePort('port', options.port ?? DEFAULT_PORT);
+  const timeoutMs = requirePositiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const connections = requirePositiveInteger('connections', options.connections ?? DEFAULT_CONNECTIONS);
+  const tracker = options.tracker;
+  const target: TunnelTarget = {
+    host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
+    port: upstream.port === '' ? 80 : Number(upstream.port),
+  };
+  // bodyTimeout 0: a slow stream (server-sent events) is not an error; Knative's revision timeout covers the headers.
+  const pool = new Pool(upstream.origin, { connections, headersTimeout: timeoutMs, bodyTimeout: 0 });
+  // requestTimeout 0: a long streaming upload is not an attack; slow headers are still cut by Node's headersTimeout.
+  const server = createServer({ requestTimeout: 0 });
+  const context: ExchangeContext = { pool, draining: false, closeIdleConnections: () => server.closeIdleConnections() };
+  // Every client connection, upgraded ones included, so close() can wait for their 'close' events (which come
+  // after the server's own 'close') and cut them at the drain deadline.
+  const sockets = new Set<Socket>();
+  let onSocketClosed: (() => void) | undefined;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      // Deferred so that the response's own 'close' listeners (the tracker's out-event) run first.
+      if (onSocketClosed !== undefined) process.nextTick(onSocketClosed);
+    });
+  });
+  const upstreamReady = (): Promise<boolean> => tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const kind = tracker === undefined ? classifyRequest(request.headers) : tracker.track(request, response);
+    if (kind !== RequestKind.NetworkProbe) {
+      ProxyExchange.start(context, request, response);
+      return;
+    }
+    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
+      if (context.draining) response.shouldKeepAlive = false;
+      sendText(response, status, body);
+    });
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const kind = tracker === undefined ? classifyRequest(request.headers) : trackUpgrade(tracker.stats, request, socket);
+    if (kind !== RequestKind.NetworkProbe) {
+      tunnelUpgrade(request, socket, head, target);
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
+      socket.end(rawText(status, body), () => socket.destroy());
+    });
+  });
+
+  let boundPort: number;
+  try {
+    boundPort = await listen(server, 'proxy', port, options.host);
+  } catch (error) {
+    await pool.destroy();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: boundPort,
+    url: urlFor(options.host, boundPort),
+    close(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
+      if (closing !== undefined) return closing;
+      if (typeof drainTimeoutMs !== 'number' || !Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
+        return Promise.reject(
+          new ConfigError('drainTimeoutMs', `drainTimeoutMs must be a finite number >= 0, got ${String(drainTimeoutMs)}`),
+        );
+      }
+      closing = new Promise((resolve) => {
+        context.draining = true;
+        const deadline = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, drainTimeoutMs);
+        let serverClosed = false;
+        const finishIfDrained = (): void => {
+          if (!serverClosed || sockets.size > 0 || onSocketClosed === undefined) return;
+          onSocketClosed = undefined;
+          clearTimeout(deadline);
+          pool.destroy().then(
+            () => resolve(),
+            () => resolve(),
+          );
+        };
+        onSocketClosed = finishIfDrained;
+        // Node's close() also closes idle keep-alive connections at once.
+        server.close(() => {
+          serverClosed = true;
+          finishIfDrained();
+        });
+      });
+      return closing;
+    },
+  };
+}
