@@ -1,0 +1,67 @@
+/**
+ * Runs the benchmarks and prints the command, the machine and a Markdown
+ * table of results on stdout (progress goes to stderr).
+ *
+ * Usage: `node dist/bench/run.js [name ...]` (`npm run bench` runs them all).
+ * Exits 2 for an unknown name, 1 when a benchmark failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, release } from 'node:os';
+import { relative } from 'node:path';
+import type { Benchmark, Row } from './benchmark.js';
+import { markdownTable, type NamedRow } from './table.js';
+
+/**
+ * Every benchmark, by the name that selects it, in the order `npm run bench`
+ * runs them. Modules load only when selected. To add one (such as issue 4's
+ * proxy comparison), write bench/<name>.ts exporting a {@link Benchmark} and
+ * add its line here.
+ */
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  report: async () => (await import('./report.js')).report,
+  stats: async () => (await import('./stats.js')).stats,
+  scrape: async () => (await import('./scrape.js')).scrape,
+  tracker: async () => (await import('./tracker.js')).tracker,
+};
+
+function wrkVersion(): string {
+  const result = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  return /wrk (\S+)/.exec(`${result.stdout}${result.stderr}`)?.[1] ?? 'not found';
+}
+
+function commandLine(names: readonly string[]): string {
+  return ['node', ...process.execArgv, relative(process.cwd(), process.argv[1]!), ...names].join(' ');
+}
+
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !Object.hasOwn(BENCHMARKS, name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
+const selected = names.length > 0 ? names : Object.keys(BENCHMARKS);
+
+const rows: NamedRow[] = [];
+for (const name of selected) {
+  const benchmark = await BENCHMARKS[name]!();
+  console.error(`${name}: ${benchmark.description} ...`);
+  const started = performance.now();
+  let result: Row[];
+  try {
+    result = await benchmark.run();
+  } catch (error) {
+    process.exitCode = 1;
+    console.error(error);
+    result = [{ subject: benchmark.description, result: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }];
+  }
+  console.error(`${name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  rows.push(...result.map((row) => ({ benchmark: name, ...row })));
+}
+
+console.log(`Command: \`${commandLine(names)}\``);
+console.log(`Date: ${new Date().toISOString()}`);
+console.log(
+  `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Linux ${release()}, Node ${process.version}, wrk ${wrkVersion()}`,
+);
+console.log('');
+console.log(markdownTable(rows));

@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+
+/** How to load one URL with wrk. */
+export interface WrkOptions {
+  /** Full URL; must point at 127.0.0.1. */
+  url: string;
+  /** Open connections (`-c`). */
+  connections: number;
+  /** Test length in seconds (`-d`). */
+  durationSeconds: number;
+  /** wrk threads (`-t`). Default 1, so that wrk takes one core and the server another on a 2-core machine. */
+  threads?: number;
+  /** wrk binary. Default `wrk` from PATH. */
+  wrkPath?: string;
+}
+
+/** What one wrk run measured. */
+export interface WrkResult {
+  /** Completed requests per second over the run. */
+  requestsPerSecond: number;
+  /** Median latency in milliseconds. */
+  p50Ms: number;
+  /** 99th-percentile latency in milliseconds. */
+  p99Ms: number;
+  /** Requests completed. */
+  requests: number;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function latencyMs(output: string, percentile: '50' | '99'): number {
+  const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
+  if (match === null) throw new Error(`wrk output has no ${percentile}% latency line:\n${output}`);
+  return Number(match[1]) * (UNIT_MS[match[2]!] ?? Number.NaN);
+}
+
+/**
+ * Parses the report of `wrk --latency`.
+ *
+ * @throws Error when a field is missing, or when wrk saw non-2xx/3xx answers
+ *   or socket errors: such a run does not measure the server's normal path
+ */
+export function parseWrkOutput(output: string): WrkResult {
+  const rate = /^Requests\/sec:\s+([\d.]+)\s*$/m.exec(output);
+  const requests = /^\s*(\d+) requests in /m.exec(output);
+  if (rate === null || requests === null) throw new Error(`wrk output has no request rate:\n${output}`);
+  const bad = /^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$/m.exec(output);
+  if (bad !== null) throw new Error(`wrk reported ${bad[1]}:\n${output}`);
+  return {
+    requestsPerSecond: Number(rate[1]),
+    p50Ms: latencyMs(output, '50'),
+    p99Ms: latencyMs(output, '99'),
+    requests: Number(requests[1]),
+  };
+}
+
+/**
+ * Runs wrk once with `--latency` and parses its report.
+ *
+ * @throws Error when wrk cannot be started, exits non-zero, or reports errors (see {@link parseWrkOutput})
+ */
+export function runWrk(options: WrkOptions): Promise<WrkResult> {
+  const args = [
+    `-t${options.threads ?? 1}`,
+    `-c${options.connections}`,
+    `-d${options.durationSeconds}s`,
+    '--latency',
+    options.url,
+  ];
+  return new Promise((resolve, reject) => {
+    // wrk runs for durationSeconds; the timeout only catches a hung process.
+    const timeout = (options.durationSeconds + 30) * 1000;
+    execFile(options.wrkPath ?? 'wrk', args, { timeout }, (error, stdout, stderr) => {
+      if (error !== null) {
+        reject(new Error(`wrk ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        return;
+      }
+      try {
+        resolve(parseWrkOutput(stdout));
+      } catch (parseError) {
+        reject(parseError);
+      }
+    });
+  });
+}
