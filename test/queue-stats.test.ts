@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/errors.js';
 import { startQueueStats } from '../src/queue-stats.js';
+import { scrapeUntil } from './helpers/scrape.js';
 import { get, serve, until } from './helpers/http.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 
 const ENV = { SERVING_NAMESPACE: 'ns', SERVING_CONFIGURATION: 'cfg', SERVING_REVISION: 'cfg-00001', SERVING_POD: 'cfg-00001-pod' };
-
-/** Scrapes the text exposition and returns `name -> value` for the given pod's series. */
-async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(url)).text();
-  const values = new Map<string, number>();
-  for (const match of text.matchAll(/^(\w+)\{[^}]*\} (\S+)$/gm)) values.set(match[1]!, Number(match[2]));
-  return values;
-}
 
 describe('startQueueStats', () => {
   it('tracks an app end to end: names from SERVING_*, gauges on the metrics server', async () => {
@@ -30,13 +23,11 @@ describe('startQueueStats', () => {
       const pending = get(app.port, '/', { 'K-Proxy-Request': 'activator' });
       await until(() => qs.stats.inFlight === 1, 'the request to arrive');
       // One request held open: a whole window later, both averages read exactly 1.
-      let seen = new Map<string, number>();
-      const deadline = Date.now() + 5000;
-      while (!(seen.get('queue_average_concurrent_requests') === 1 && seen.get('queue_average_proxied_concurrent_requests') === 1) && Date.now() < deadline) {
-        seen = await scrape(qs.metricsServer!.url);
-      }
-      assert.equal(seen.get('queue_average_concurrent_requests'), 1);
-      assert.equal(seen.get('queue_average_proxied_concurrent_requests'), 1);
+      await scrapeUntil(
+        qs.metricsServer!.url,
+        (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
+        'both averages at 1',
+      );
       release();
       assert.equal((await pending).body, 'done');
       await until(() => qs.stats.inFlight === 0, 'the request to finish');

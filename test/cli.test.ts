@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { runCli, startCli, type CliProcess } from './helpers/cli.js';
+import { get, serve, until } from './helpers/http.js';
+import { freePort } from './helpers/prometheus.js';
+import { scrapeUntil, scrapeValues } from './helpers/scrape.js';
+
+const NAMES = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod'];
+const PERIOD_MS = 200;
+/** One request in a window of PERIOD_MS, as a per-second rate. */
+const ONE_PER_WINDOW = 1000 / PERIOD_MS;
+
+describe('queue-stats CLI in front of a real app', () => {
+  let cli: CliProcess;
+  let metricsUrl: string;
+  let proxyPort: number;
+  const held: Array<() => void> = [];
+  let upstreamClosed = 0;
+  let app: Awaited<ReturnType<typeof serve>>;
+
+  before(async () => {
+    app = await serve((req, res) => {
+      req.on('close', () => upstreamClosed++);
+      if (req.url === '/hold') {
+        held.push(() => res.end('released'));
+        return;
+      }
+      if (req.url === '/slow') {
+        setTimeout(() => res.end('late'), 4000).unref();
+        return;
+      }
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${req.headers['x-client'] ?? ''} ${body}`));
+    });
+    proxyPort = await freePort();
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    cli = await startCli([
+      '--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1',
+      '--reporting-period', `${PERIOD_MS}ms`, '--timeout', '1500ms', ...NAMES,
+    ]);
+    assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
+  });
+  after(async () => {
+    cli.kill();
+    held.forEach((release) => release());
+    await app.close();
+  });
+
+  it('passes method, path, query, body, status and headers through', async () => {
+    const reply = await new Promise<{ status: number; app: string | undefined; body: string }>((resolve, reject) => {
+      const client = request({ host: '127.0.0.1', port: proxyPort, method: 'POST', path: '/echo?q=1', headers: { 'x-client': 'c1' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, app: res.headers['x-app'] as string | undefined, body }));
+      });
+      client.on('error', reject);
+      client.end('payload');
+    });
+    assert.deepEqual(reply, { status: 201, app: 'yes', body: 'POST /echo?q=1 c1 payload' });
+  });
+
+  it('serves the gauges with the configured names', async () => {
+    const text = await (await fetch(metricsUrl)).text();
+    assert.match(text, /^queue_average_concurrent_requests\{destination_configuration="cfg",destination_namespace="ns",destination_pod="cfg-00001-pod",destination_revision="cfg-00001"\} /m);
+    assert.match(text, /^target_info\{/m);
+  });
+
+  it('counts a proxied request in both the totals and the proxied series', async () => {
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === 0, 'an idle window');
+    const pending = get(proxyPort, '/hold', { 'K-Proxy-Request': 'activator' });
+    await until(() => held.length === 1, 'the request to reach the app');
+    await scrapeUntil(
+      metricsUrl,
+      (v) =>
+        v.get('queue_requests_per_second') === ONE_PER_WINDOW &&
+        v.get('queue_proxied_operations_per_second') === ONE_PER_WINDOW,
+      'one proxied arrival in a window',
+    );
+    await scrapeUntil(
+      metricsUrl,
+      (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
+      'a whole window with it in flight',
+    );
+    held.shift()!();
+    assert.equal((await pending).body, 'released');
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0 && v.get('queue_requests_per_second') === 0, 'an idle window');
+  });
+
+  it('answers network probes itself and forwards kubelet probes, counting neither', async () => {
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === 0, 'an idle window');
+    const probe = await get(proxyPort, '/', { 'K-Network-Probe': 'queue' });
+    assert.deepEqual(probe, { status: 200, body: 'queue' });
+    const kubelet = await get(proxyPort, '/healthz', { 'User-Agent': 'kube-probe/1.29' });
+    assert.deepEqual(kubelet, { status: 201, body: 'GET /healthz  ' });
+    // Three whole windows of scrapes after the probes: no arrival counted.
+    const deadline = Date.now() + 3 * PERIOD_MS;
+    while (Date.now() < deadline) {
+      assert.equal((await scrapeValues(metricsUrl)).get('queue_requests_per_second'), 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+
+  it('answers 504 when the app is slower than --timeout, and counts it in and out', async () => {
+    const started = Date.now();
+    const reply = await get(proxyPort, '/slow');
+    assert.equal(reply.status, 504);
+    assert.ok(Date.now() - started < 3900, 'answered before the app did');
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0, 'concurrency back to 0');
+  });
+
+  it('an aborted client brings concurrency back to 0 and aborts the upstream request', async () => {
+    const closedBefore = upstreamClosed;
+    const client = request({ host: '127.0.0.1', port: proxyPort, path: '/hold' });
+    client.on('error', () => {});
+    client.end();
+    await until(() => held.length === 1, 'the request to reach the app');
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 1, 'a window with it in flight');
+    client.destroy();
+    await until(() => upstreamClosed > closedBefore, 'the upstream request to be aborted');
+    held.shift();
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0, 'concurrency back to 0');
+  });
+
+  it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+    const pending = get(proxyPort, '/hold', { connection: 'close' });
+    await until(() => held.length === 1, 'the request to reach the app');
+    cli.child.kill('SIGTERM');
+    await until(() => cli.output().includes('SIGTERM, draining'), 'the drain message');
+    await assert.rejects(get(proxyPort, '/'), { code: 'ECONNREFUSED' });
+    held.shift()!();
+    assert.deepEqual(await pending, { status: 200, body: 'released' });
+    assert.equal(await cli.exited, 0);
+  });
+});
+
+describe('queue-stats CLI failures', () => {
+  it('502 when the app is unreachable', async () => {
+    const deadPort = await freePort();
+    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
+    const cli = await startCli(['--upstream', `http://127.0.0.1:${deadPort}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', ...NAMES]);
+    try {
+      const reply = await get(proxyPort, '/');
+      assert.equal(reply.status, 502);
+      assert.ok(reply.body.length < 100 && !reply.body.includes(' at '), reply.body);
+      const probe = await get(proxyPort, '/', { 'K-Network-Probe': 'queue' });
+      assert.equal(probe.status, 503);
+    } finally {
+      cli.kill();
+    }
+  });
+
+  it('an invalid flag prints one line naming it and exits 2', async () => {
+    for (const [args, message] of [
+      [['--port', 'abc'], 'queue-stats: --port must be a port from 1 to 65535, got "abc"\n'],
+      [['--upstream', 'nope'], 'queue-stats: --upstream must be an http:// URL, got "nope"\n'],
+      [['--bogus'], "queue-stats: Unknown option '--bogus'\n"],
+    ] as const) {
+      assert.deepEqual(await runCli([...args]), { code: 2, output: message });
+    }
+  });
+
+  it('an invalid environment value prints one line naming it and exits 2', async () => {
+    assert.deepEqual(await runCli([], { USER_PORT: '99999' }), { code: 2, output: 'queue-stats: USER_PORT (--upstream) must be a port from 1 to 65535, got "99999"\n' });
+    const otel = await runCli(['--port', String(await freePort()), '--metrics-port', String(await freePort())], { OTEL_METRICS_EXPORTER: 'bogus' });
+    assert.equal(otel.code, 2);
+    assert.match(otel.output, /^queue-stats: OTEL_METRICS_EXPORTER [^\n]*\n$/);
+  });
+
+  it('a port in use prints one line naming it and exits 1', async () => {
+    const taken = await serve((_req, res) => res.end());
+    try {
+      const proxyPort = await freePort();
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(proxyPort), '--metrics-port', String(taken.port)]), {
+        code: 1,
+        output: `queue-stats: metrics server: port ${taken.port} on 127.0.0.1 is already in use\n`,
+      });
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(taken.port), '--metrics-port', String(await freePort())]), {
+        code: 1,
+        output: `queue-stats: proxy: port ${taken.port} on 127.0.0.1 is already in use\n`,
+      });
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('--help lists the options and exits 0; --version prints the version', async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.output, /^Usage: queue-stats \[options\]/);
+    assert.deepEqual(await runCli(['--version']), { code: 0, output: '0.1.0\n' });
+  });
+});
+
+describe('queue-stats CLI demo default', () => {
+  it('with no upstream it serves the embedded demo app and reports it', async () => {
+    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
+    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`]);
+    try {
+      assert.match(cli.output(), /serving the embedded demo app/);
+      assert.match(cli.output(), new RegExp(`curl 'http://127.0.0.1:${proxyPort}/\\?sleep=500'`));
+      const reply = await get(proxyPort, '/?sleep=300');
+      assert.equal(reply.status, 200);
+      const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      await scrapeUntil(metricsUrl, (v) => (v.get('queue_average_concurrent_requests') ?? 0) > 0 && (v.get('queue_requests_per_second') ?? 0) >= 0, 'the demo request to show');
+      const text = await (await fetch(metricsUrl)).text();
+      assert.match(text, /destination_configuration="demo",destination_namespace="default",destination_pod="[^"]+",destination_revision="demo-00001"/);
+    } finally {
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+    }
+  });
+});

@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI entry (tests run from dist/test/). */
+export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+/** A running `queue-stats` child process. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr together. */
+  output(): string;
+  /** Resolves with the exit code once it exits. */
+  readonly exited: Promise<number | null>;
+  /** Sends SIGKILL if it is still running. */
+  kill(): void;
+}
+
+/**
+ * Starts the CLI with `args` and an environment holding only PATH and `env`,
+ * and waits until it prints its start-up line (or exits).
+ */
+export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (text += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const cli: CliProcess = {
+    child,
+    output: () => text,
+    exited,
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+  const deadline = Date.now() + 10_000;
+  while (!text.includes('queue-stats ') && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cli;
+}
+
+/** Runs the CLI to completion; resolves with its exit code and output. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const cli = await startCli(args, env);
+  const code = await cli.exited;
+  return { code, output: cli.output() };
+}
