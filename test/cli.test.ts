@@ -50,6 +50,12 @@ describe('queue-stats CLI in front of a real app', () => {
     await app.close();
   });
 
+  /** Waits for a reported window with no arrivals after every request sent so far (the first scrapes are zeros before any report). */
+  async function idleWindow(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 2 * PERIOD_MS));
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === 0, 'an idle window');
+  }
+
   it('passes method, path, query, body, status and headers through', async () => {
     const reply = await new Promise<{ status: number; app: string | undefined; body: string }>((resolve, reject) => {
       const client = request({ host: '127.0.0.1', port: proxyPort, method: 'POST', path: '/echo?q=1', headers: { 'x-client': 'c1' } }, (res) => {
@@ -71,7 +77,7 @@ describe('queue-stats CLI in front of a real app', () => {
   });
 
   it('counts a proxied request in both the totals and the proxied series', async () => {
-    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === 0, 'an idle window');
+    await idleWindow();
     const pending = get(proxyPort, '/hold', { 'K-Proxy-Request': 'activator' });
     await until(() => held.length === 1, 'the request to reach the app');
     await scrapeUntil(
@@ -92,7 +98,7 @@ describe('queue-stats CLI in front of a real app', () => {
   });
 
   it('answers network probes itself and forwards kubelet probes, counting neither', async () => {
-    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === 0, 'an idle window');
+    await idleWindow();
     const probe = await get(proxyPort, '/', { 'K-Network-Probe': 'queue' });
     assert.deepEqual(probe, { status: 200, body: 'queue' });
     const kubelet = await get(proxyPort, '/healthz', { 'User-Agent': 'kube-probe/1.29' });
