@@ -50,12 +50,16 @@ function pathOf(url: string | undefined): string {
 }
 
 /**
- * True when the first `Accept` header value asks for protobuf, matched as
- * Knative's queue-proxy matches it (a substring of `Header.Get("Accept")`).
+ * True when the first `Accept` header asks for protobuf, matched as Knative's
+ * queue-proxy matches it: a substring of Go's `Header.Get("Accept")`, which
+ * is the first `Accept` line only (Node would join repeated lines).
  */
 function wantsProtobuf(request: IncomingMessage): boolean {
-  const accept = request.headers.accept;
-  return accept !== undefined && accept.includes(PROTOBUF_MEDIA_TYPE);
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'accept') return raw[i + 1]!.includes(PROTOBUF_MEDIA_TYPE);
+  }
+  return false;
 }
 
 /**

@@ -32,7 +32,7 @@ interface Answer {
 }
 
 /** One raw HTTP request on 127.0.0.1 (fetch cannot send every method). */
-function call(port: number, path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function call(port: number, path: string, init: { method?: string; headers?: Record<string, string | string[]> } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -85,9 +85,13 @@ ${GO_EXPOSITION}`,
     });
   });
 
-  it('answers text when protobuf is not in the first Accept value', async () => {
+  it('answers text when protobuf is not in the first Accept header', async () => {
     const answer = await call(server.port, '/metrics', { headers: { accept: 'text/plain;version=0.0.4' } });
     assert.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const twoLines = await call(server.port, '/metrics', { headers: { accept: ['text/plain', 'application/protobuf'] } });
+    assert.equal(twoLines.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const protobufFirst = await call(server.port, '/metrics', { headers: { Accept: ['application/protobuf', 'text/plain'] } });
+    assert.equal(protobufFirst.headers['content-type'], 'application/protobuf');
   });
 
   it('ignores the query string', async () => {
