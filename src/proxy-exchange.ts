@@ -16,6 +16,17 @@ export interface ExchangeContext {
 
 /** undici's error code when no response headers arrived within `headersTimeout`. */
 const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
+/** undici's error code for a request it refuses to send, e.g. the asterisk-form target of `OPTIONS *`. */
+const INVALID_ARGUMENT = 'UND_ERR_INVALID_ARG';
+
+/** Status and body for an exchange that failed before the response head went out. */
+function failureAnswer(error: Error): [status: number, body: string] {
+  const code = (error as { code?: unknown }).code;
+  if (code === HEADERS_TIMEOUT) return [504, 'upstream timed out\n'];
+  // Node accepted the request but undici cannot express it: the client's doing, not the upstream's.
+  if (code === INVALID_ARGUMENT) return [400, 'request cannot be forwarded\n'];
+  return [502, 'upstream unavailable\n'];
+}
 
 function hasBody(headers: IncomingHttpHeaders): boolean {
   const length = headers['content-length'];
@@ -29,7 +40,8 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
  * body as the upstream takes it; the upstream is paused while the client
  * lags). A client that goes away aborts the upstream request; an upstream
  * failure answers 502, or 504 when no headers came in time, or cuts the
- * response short when it had already started.
+ * response short when it had already started; a request undici refuses to
+ * send (`OPTIONS *`) answers 400.
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -111,8 +123,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       response.destroy();
       return;
     }
-    const timedOut = (error as { code?: unknown }).code === HEADERS_TIMEOUT;
     diag.debug(`proxy: upstream request failed: ${error.message}`);
-    sendText(response, timedOut ? 504 : 502, timedOut ? 'upstream timed out\n' : 'upstream unavailable\n');
+    const [status, body] = failureAnswer(error);
+    sendText(response, status, body);
   }
 }

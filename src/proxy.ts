@@ -29,6 +29,15 @@ export interface ProxyOptions {
   timeoutMs?: number;
   /** Most keep-alive connections open to the upstream at once; further requests queue. Default 128. */
   connections?: number;
+  /**
+   * Milliseconds a client has to send a whole request head (request line and
+   * headers), counted from the moment the connection opens or, on a kept-alive
+   * connection, from the first byte of each further request. A slower client
+   * (slowloris) gets a 408 and is disconnected before its request reaches the
+   * tracker. Checked every second, or every `headersTimeoutMs` if shorter.
+   * Default 10000.
+   */
+  headersTimeoutMs?: number;
 }
 
 /** A running proxy. */
@@ -52,6 +61,9 @@ const DEFAULT_PORT = 8012;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_CONNECTIONS = 128;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Longest time between Node's checks for heads past `headersTimeoutMs`, in milliseconds (Node's default, 30000, would let one live 40 s). */
+const HEADERS_CHECK_INTERVAL_MS = 1000;
 
 function parseUpstream(upstream: unknown): URL {
   const message = `upstream must be an http URL without path, query or credentials, e.g. http://127.0.0.1:8080, got ${String(upstream)}`;
@@ -77,9 +89,11 @@ function requirePositiveInteger(field: string, value: unknown): number {
  * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
  * TCP connections, else 503. HTTP/1.1 upgrades (WebSocket) are tunnelled and
  * count as one request while open. Upstream unreachable: 502; no response
- * headers within `timeoutMs`: 504; client gone: the upstream request is aborted.
+ * headers within `timeoutMs`: 504; a request target undici cannot send
+ * (`OPTIONS *`): 400; client gone: the upstream request is aborted. The
+ * request target is forwarded verbatim (no `..` or percent-decoding).
  *
- * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs` or `connections`
+ * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `connections` or `headersTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -87,6 +101,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const port = requirePort('port', options.port ?? DEFAULT_PORT);
   const timeoutMs = requirePositiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULT_CONNECTIONS);
+  const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
   const tracker = options.tracker;
   const target: TunnelTarget = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
@@ -94,8 +109,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   };
   // bodyTimeout 0: a slow stream (server-sent events) is not an error; Knative's revision timeout covers the headers.
   const pool = new Pool(upstream.origin, { connections, headersTimeout: timeoutMs, bodyTimeout: 0 });
-  // requestTimeout 0: a long streaming upload is not an attack; slow headers are still cut by Node's headersTimeout.
-  const server = createServer({ requestTimeout: 0 });
+  // requestTimeout 0: a long streaming upload is not an attack. Slow headers are cut by headersTimeout, which Node
+  // applies on its own when requestTimeout is 0; idle kept-alive connections by Node's keepAliveTimeout (5 s).
+  const server = createServer({
+    requestTimeout: 0,
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs),
+  });
   const context: ExchangeContext = { pool, draining: false, closeIdleConnections: () => server.closeIdleConnections() };
   // Every client connection, upgraded ones included, so close() can wait for their 'close' events (which come
   // after the server's own 'close') and cut them at the drain deadline.

@@ -1,0 +1,160 @@
+/**
+ * Soak: an exact number of requests through the real CLI (proxy, tracker,
+ * reporting loop and metrics server in one process, as deployed) from 64
+ * keep-alive connections in a separate client process, then checks that
+ * - every request got a 200, none failed;
+ * - the requests the sidecar reported, summed over its 1 s windows, equal
+ *   the requests sent, exactly (see bench/windows.ts for how windows are
+ *   told apart from scrapes of the protobuf Stat every 50 ms);
+ * - queue_average_concurrent_requests reads exactly 0 once a full window
+ *   has passed after the last answer;
+ * - the CLI's resident memory after the soak is within 10% of what it was
+ *   after a warm-up, both read right after a full garbage collection forced
+ *   through the inspector (so neither reading holds collectable garbage, and
+ *   the warm-up has already paid for JIT code and pools);
+ * - SIGTERM then stops it with exit code 0.
+ * Prints a Markdown table and exits 1 when a check fails.
+ *
+ * Usage: npm run soak [-- --requests N] (or SOAK_REQUESTS=N); default 200000.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/stat-proto.js';
+import { startCli } from '../test/helpers/cli.js';
+import { freePort, nodeEntry, startChildServer } from './child.js';
+import { InspectorSession, type HeapUsage } from './inspector.js';
+import { okCount, runLoad, type LoadResult } from './load.js';
+import { formatCount, formatSmall } from './table.js';
+import { sumWindows, type StatSample } from './windows.js';
+
+const CONNECTIONS = 64;
+const PERIOD_SECONDS = 1;
+const SCRAPE_EVERY_MS = 50;
+const RSS_GROWTH_LIMIT = 0.1;
+
+function requestCount(): number {
+  const { values } = parseArgs({ options: { requests: { type: 'string' } } });
+  const text = values.requests ?? process.env['SOAK_REQUESTS'] ?? '200000';
+  const count = Number(text);
+  if (!Number.isSafeInteger(count) || count < 1) {
+    console.error(`soak: --requests (or SOAK_REQUESTS) must be a positive integer, got ${text}`);
+    process.exit(2);
+  }
+  return count;
+}
+
+/** Resident set size of process `pid` in bytes, from /proc (Linux). */
+function rssBytes(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) * 1024;
+}
+
+async function scrapeStat(url: string): Promise<StatSample> {
+  const response = await fetch(url, { headers: { accept: PROTOBUF_MEDIA_TYPE } });
+  const stat = decodeStat(new Uint8Array(await response.arrayBuffer()));
+  return { uptimeSeconds: stat.processUptime, requestsPerSecond: stat.requestCount, averageConcurrency: stat.averageConcurrentRequests };
+}
+
+/** Scrapes every {@link SCRAPE_EVERY_MS} until `done` holds for a sample; resolves with all samples. */
+async function sampleUntil(url: string, done: (sample: StatSample) => boolean, timeoutMs: number): Promise<StatSample[]> {
+  const samples: StatSample[] = [];
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const sample = await scrapeStat(url);
+    samples.push(sample);
+    if (done(sample)) return samples;
+    if (performance.now() > deadline) throw new Error(`no sample met the condition within ${timeoutMs} ms; last ${JSON.stringify(sample)}`);
+    await sleep(SCRAPE_EVERY_MS);
+  }
+}
+
+const idle = (sample: StatSample): boolean => sample.requestsPerSecond === 0 && sample.averageConcurrency === 0;
+
+interface Memory {
+  rss: number;
+  heap: HeapUsage;
+}
+
+const MB = 1e6;
+const mb = (bytes: number): string => (bytes / MB).toFixed(1);
+
+const requests = requestCount();
+const warmup = Math.min(20_000, Math.max(2_000, Math.round(requests / 10)));
+const appPort = await freePort();
+const app = await startChildServer('hello app', nodeEntry('./serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
+const proxyPort = await freePort();
+const metricsPort = await freePort();
+const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+const cli = await startCli(
+  [
+    ...['--upstream', `http://127.0.0.1:${appPort}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
+    ...['--namespace', 'soak', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-soak', '--reporting-period', `${PERIOD_SECONDS}s`],
+  ],
+  { NODE_OPTIONS: '--inspect=127.0.0.1:0' },
+);
+const pid = cli.child.pid!;
+let inspector: InspectorSession | undefined;
+try {
+  if (cli.child.exitCode !== null) throw new Error(`the CLI exited: ${cli.output()}`);
+  inspector = await InspectorSession.connect(cli.output());
+  const measure = async (): Promise<Memory> => {
+    const heap = await inspector!.collectGarbage();
+    return { rss: rssBytes(pid), heap };
+  };
+  const load = (count: number): Promise<LoadResult> => runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: CONNECTIONS, requests: count });
+
+  const warm = await load(warmup);
+  await sampleUntil(metricsUrl, idle, 5000);
+  const before = await measure();
+
+  const sampling = { samples: [] as StatSample[], stop: false };
+  const sampler = (async () => {
+    while (!sampling.stop) {
+      sampling.samples.push(await scrapeStat(metricsUrl));
+      await sleep(SCRAPE_EVERY_MS);
+    }
+  })();
+  const main = await load(requests);
+  const lastAnswerAt = performance.now();
+  sampling.stop = true;
+  await sampler;
+  // The first idle window after the last answer: every busy window has been reported by then.
+  const tail = await sampleUntil(metricsUrl, idle, 5000);
+  const idleAfterMs = performance.now() - lastAnswerAt;
+  const windows = sumWindows([...sampling.samples, ...tail], PERIOD_SECONDS);
+  const after = await measure();
+  await inspector.close();
+  inspector = undefined;
+  cli.child.kill('SIGTERM');
+  const exitCode = await cli.exited;
+
+  const growth = after.rss / before.rss - 1;
+  const checks: Array<[string, boolean]> = [
+    ['every request answered 200', warm.failed === 0 && main.failed === 0 && okCount(warm) === warmup && okCount(main) === requests],
+    ['reported requests = requests sent', windows.requests === requests],
+    ['concurrency back to 0 within 2.5 windows', idleAfterMs < 2500 * PERIOD_SECONDS],
+    [`RSS growth within ${RSS_GROWTH_LIMIT * 100}%`, growth <= RSS_GROWTH_LIMIT],
+    ['exit code 0 after SIGTERM', exitCode === 0],
+  ];
+  const rows: Array<[string, string]> = [
+    ['Requests sent (64 keep-alive connections, after a warm-up of ' + formatCount(warmup) + ')', formatCount(main.sent)],
+    ['Answered 200 / failed', `${formatCount(okCount(main))} / ${main.failed}${main.firstError === undefined ? '' : ` (${main.firstError})`}`],
+    ['Duration / throughput', `${(main.elapsedMs / 1000).toFixed(1)} s / ${formatCount(main.sent / (main.elapsedMs / 1000))} req/s`],
+    ['Client latency p50 / p99 / max', `${formatSmall(main.p50Ms)} / ${formatSmall(main.p99Ms)} / ${formatSmall(main.maxMs)} ms`],
+    [`Requests reported (sum of queue_requests_per_second × ${PERIOD_SECONDS} s over ${windows.busyWindows} windows)`, formatCount(windows.requests)],
+    ['Longest gap between scrapes', `${Math.round(windows.maxGapSeconds * 1000)} ms`],
+    ['queue_average_concurrent_requests = 0 after the last answer', `after ${Math.round(idleAfterMs)} ms`],
+    ['CLI RSS after forced GC: warm-up → soak', `${mb(before.rss)} → ${mb(after.rss)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`],
+    ['CLI V8 heap used after forced GC: warm-up → soak', `${mb(before.heap.usedSize)} → ${mb(after.heap.usedSize)} MB`],
+    ['Exit code after SIGTERM', String(exitCode)],
+  ];
+  const lines = ['| Soak | Result |', '|---|---|', ...rows.map(([what, value]) => `| ${what} | ${value} |`), '', ...checks.map(([what, ok]) => `${ok ? 'ok  ' : 'FAIL'} ${what}`)];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+} finally {
+  await inspector?.close();
+  cli.kill();
+  await app.stop();
+}

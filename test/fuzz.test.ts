@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { METHODS } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { startProxy, type ProxyServer } from '../src/proxy.js';
+import { startQueueStats, type QueueStats } from '../src/queue-stats.js';
+import { decodeStat } from '../src/stat-proto.js';
+import { RequestStats } from '../src/stats.js';
+import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { get, serve, until } from './helpers/http.js';
+import { exchange, parseResponses, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
+
+/** Runs per property; FUZZ_RUNS raises it for a deeper local search. */
+const NUM_RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
+
+/** Node's answer to a request head its parser rejects (an unknown method, for one). */
+const NODE_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
+
+/** Methods Node's parser accepts, less CONNECT, which a server without a 'connect' listener drops unanswered. */
+const KNOWN_METHODS = METHODS.filter((method) => method !== 'CONNECT');
+
+const TOKEN_CHARS = [..."!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"];
+/** Characters allowed in a path segment besides percent-encoding (RFC 3986 pchar). */
+const PATH_CHARS = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@"];
+const HEX = [...'0123456789abcdefABCDEF'];
+
+/**
+ * Header names that change how a request is framed, routed, counted or
+ * answered (covered one by one in proxy.test.ts, faults.test.ts and
+ * metrics-server.test.ts); the fuzzed headers leave them out so that the
+ * expected answer stays computable.
+ */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'accept',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'k-network-probe',
+  'k-kubelet-probe',
+  'k-proxy-request',
+  'user-agent',
+]);
+
+const join = (parts: string[]): string => parts.join('');
+
+const token = (maxLength: number): fc.Arbitrary<string> => fc.array(fc.constantFrom(...TOKEN_CHARS), { minLength: 1, maxLength }).map(join);
+
+/** Mostly methods Node knows; sometimes any token, which Node answers 400. */
+const method = fc.oneof({ arbitrary: fc.constantFrom(...KNOWN_METHODS), weight: 4 }, { arbitrary: token(10), weight: 1 });
+
+const segment = fc.oneof(
+  fc.array(fc.constantFrom(...PATH_CHARS), { maxLength: 12 }).map(join),
+  fc.constantFrom('..', '.', '', '%', '%zz', '%2e%2e', '%2F', '%00', '%ff'),
+  fc.tuple(fc.constantFrom(...HEX), fc.constantFrom(...HEX)).map(([a, b]) => `%${a}${b}`),
+);
+
+const originForm = fc
+  .tuple(fc.array(segment, { maxLength: 8 }), fc.option(fc.array(fc.constantFrom(...PATH_CHARS, '/', '?', '%'), { maxLength: 20 }).map(join)))
+  .map(([segments, query]) => `/${segments.join('/')}${query === null ? '' : `?${query}`}`);
+
+/**
+ * Request targets: origin-form with dot segments, empty segments (so `//host`
+ * prefixes) and (bad) percent-encoding, absolute-form naming another host,
+ * or a very long path.
+ */
+const target = fc.oneof(
+  { weight: 6, arbitrary: originForm },
+  { weight: 1, arbitrary: originForm.map((path) => `http://other.example${path}`) },
+  { weight: 1, arbitrary: fc.integer({ min: 250, max: 2000 }).map((n) => `/${'a/..'.repeat(n)}`) },
+);
+
+/** A header value as Node parses it: visible ASCII, obs-text, inner spaces and tabs; no leading or trailing whitespace. */
+const headerValue = fc
+  .array(fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0x20, 0x09)), { maxLength: 40 })
+  .map((codes) => String.fromCharCode(...codes).replace(/^[ \t]+|[ \t]+$/g, ''));
+
+const headerName = token(20).filter((name) => !RESERVED_HEADERS.has(name.toLowerCase()));
+
+const headers = fc.array(fc.tuple(headerName, headerValue), { maxLength: 8 });
+
+/** The first complete response in `answer` to a `method` request. */
+function firstResponse(answer: string, method: string): RawResponse {
+  const [response] = parseResponses(answer, method === 'HEAD');
+  assert.ok(response !== undefined, `no complete response in ${JSON.stringify(answer.slice(0, 300))}`);
+  return response;
+}
+
+describe('fuzzed requests to the metrics port', () => {
+  /** Put into every fuzzed header value and query: it must never come back. */
+  const MARKER = 'fzq';
+  let queueStats: QueueStats;
+  let port: number;
+  before(async () => {
+    queueStats = await startQueueStats({ port: 0, host: '127.0.0.1', namespace: 'a', config: 'b', revision: 'c', pod: 'd', env: {} });
+    port = queueStats.metricsServer!.port;
+  });
+  after(() => queueStats.close());
+
+  /** The only answers a request may get, computed from the request alone. */
+  function expectedStatus(requestMethod: string, requestTarget: string): number {
+    if (!METHODS.includes(requestMethod)) return 400;
+    if (requestTarget.split('?')[0] !== '/metrics') return 404;
+    return requestMethod === 'GET' || requestMethod === 'HEAD' ? 200 : 405;
+  }
+
+  it('answers 200, 404 or 405 (400 for a method Node does not know), never 5xx, and echoes nothing back', async () => {
+    const metricsTarget = fc.oneof(
+      target,
+      fc.constant('/metrics'),
+      fc.array(fc.constantFrom(...PATH_CHARS), { maxLength: 10 }).map((query) => `/metrics?${MARKER}${join(query)}`),
+    );
+    // GET and HEAD, the two that get metrics, come up more often.
+    const metricsMethod = fc.oneof(method, fc.constantFrom('GET', 'HEAD'));
+    const accept = fc.constantFrom<Array<[string, string]>>([], [['Accept', 'application/protobuf']], [['Accept', 'text/plain;version=0.0.4']]);
+    await fc.assert(
+      fc.asyncProperty(metricsMethod, metricsTarget, headers, accept, async (requestMethod, path, fuzzedHeaders, acceptHeader) => {
+        const marked = fuzzedHeaders.map(([name, value]): [string, string] => [name, `${MARKER}${value}`]);
+        const head = requestHead(requestMethod, path, [['Host', '127.0.0.1'], ...marked, ...acceptHeader, ['Connection', 'close']]);
+        const answer = await exchange(port, head);
+        const status = expectedStatus(requestMethod, path);
+        assert.equal(statusOf(answer), status, answer.slice(0, 200));
+        assert.ok(!answer.includes(MARKER), 'a header value or query came back');
+        if (status === 400) {
+          assert.equal(answer, NODE_BAD_REQUEST);
+          return;
+        }
+        const { headers: responseHeaders, body } = firstResponse(answer, requestMethod);
+        if (status === 404 && requestMethod !== 'HEAD') assert.equal(body, 'not found\n');
+        if (status === 405) {
+          assert.equal(body, 'method not allowed\n');
+          assert.equal(responseHeaders.get('allow'), 'GET, HEAD');
+        }
+        if (status === 200 && requestMethod === 'GET') {
+          if (acceptHeader.length === 1 && acceptHeader[0]![1] === 'application/protobuf') {
+            assert.equal(decodeStat(Buffer.from(body, 'latin1')).podName, 'd');
+          } else {
+            assert.match(body, /^# HELP /);
+          }
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    assert.equal((await get(port, '/metrics')).status, 200);
+  });
+});
+
+/** What the echo upstream saw, as JSON. */
+interface Echo {
+  method: string;
+  url: string;
+  rawHeaders: string[];
+  body: string;
+}
+
+/** Headers the proxy itself sets or undici adds between proxy and app. */
+const ADDED_ON_THE_WAY = new Set(['host', 'connection', 'content-length', 'x-forwarded-for', 'x-forwarded-proto']);
+
+describe('fuzzed requests through the proxy', () => {
+  let app: Awaited<ReturnType<typeof serve>>;
+  let stats: RequestStats;
+  let proxy: ProxyServer;
+  let reached = 0;
+  before(async () => {
+    app = await serve((req, res) => {
+      reached++;
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const echo: Echo = { method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1') };
+        const body = Buffer.from(JSON.stringify(echo));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
+      });
+    });
+    stats = new RequestStats(monotonicNow());
+    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
+  });
+  after(async () => {
+    await proxy.close(0);
+    await app.close();
+  });
+
+  it('passes method, target, end-to-end headers and body through unchanged; counts exactly the requests Node accepted; returns to 0 in flight', async () => {
+    const body = fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 64 }).map((codes) => String.fromCharCode(...codes)));
+    let accepted = 0;
+    stats.report(monotonicNow());
+    const reachedBefore = reached;
+    await fc.assert(
+      fc.asyncProperty(method, target, headers, body, async (requestMethod, path, fuzzedHeaders, requestBody) => {
+        const framing: Array<[string, string]> = requestBody === null ? [] : [['Content-Length', String(requestBody.length)]];
+        const head = requestHead(requestMethod, path, [['Host', '127.0.0.1'], ...fuzzedHeaders, ...framing, ['Connection', 'close']]);
+        const answer = await exchange(proxy.port, head + (requestBody ?? ''));
+        await until(() => stats.inFlight === 0, 'in-flight requests to return to 0');
+        assert.equal(stats.proxiedInFlight, 0);
+        if (!METHODS.includes(requestMethod)) {
+          assert.equal(answer, NODE_BAD_REQUEST);
+          return;
+        }
+        accepted++;
+        assert.equal(statusOf(answer), 200, answer.slice(0, 300));
+        const { body: responseBody } = firstResponse(answer, requestMethod);
+        if (requestMethod === 'HEAD') {
+          assert.equal(responseBody, '');
+          return;
+        }
+        const echo = JSON.parse(Buffer.from(responseBody, 'latin1').toString('utf8')) as Echo;
+        assert.equal(echo.method, requestMethod);
+        assert.equal(echo.url, path);
+        assert.equal(echo.body, requestBody ?? '');
+        const forwarded: Array<[string, string]> = [];
+        for (let i = 0; i < echo.rawHeaders.length; i += 2) {
+          if (!ADDED_ON_THE_WAY.has(echo.rawHeaders[i]!.toLowerCase())) forwarded.push([echo.rawHeaders[i]!, echo.rawHeaders[i + 1]!]);
+        }
+        assert.deepEqual(forwarded, fuzzedHeaders);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    assert.equal(stats.report(monotonicNow()).requestCount, accepted);
+    assert.equal(reached - reachedBefore, accepted);
+    assert.equal(JSON.parse((await get(proxy.port, '/after')).body).url, '/after');
+  });
+});
