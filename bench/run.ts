@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   stats: async () => (await import('./stats.js')).stats,
   scrape: async () => (await import('./scrape.js')).scrape,
   tracker: async () => (await import('./tracker.js')).tracker,
+  proxy: async () => (await import('./proxy.js')).proxy,
 };
 
 function wrkVersion(): string {

@@ -1,0 +1,16 @@
+/**
+ * Bench server: our reverse proxy with statistics off (startProxy without a
+ * tracker, so no RequestTracker, reporter, metrics server or OTel SDK) on
+ * 127.0.0.1:<port>, forwarding to the app at <upstream>.
+ * Usage: node dist/bench/serve-proxy.js <port> <upstream URL>
+ */
+import { startProxy } from '../src/proxy.js';
+import { exitWithParent, portArgument } from './serve-process.js';
+
+const upstream = process.argv[3];
+if (upstream === undefined) {
+  console.error('usage: serve-proxy.js <port> <upstream URL>');
+  process.exit(2);
+}
+await startProxy({ upstream, port: portArgument(), host: '127.0.0.1' });
+exitWithParent();
