@@ -15,6 +15,8 @@ const GOAL_NGINX_RATIO = 0.6;
 /** Peak RSS goal of the CLI process, in MB (10^6 bytes). */
 const GOAL_RSS_MB = 80;
 const CLI_PATH = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** The start-up flag `npm start` and the Dockerfile give the CLI (see src/v8-tuning.ts). */
+const SIDECAR_NODE_FLAG = '--max-semi-space-size=1';
 
 /** How to start one proxy in front of the app. */
 interface ProxyKind {
@@ -32,6 +34,7 @@ function cliKind(metricsPort: number): ProxyKind {
     launch: (port, appPort) => ({
       command: nodeEntry('./guard.js', [
         process.execPath,
+        SIDECAR_NODE_FLAG,
         CLI_PATH,
         ...['--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), '--metrics-port', String(metricsPort)],
         ...['--host', '127.0.0.1', '--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
@@ -43,7 +46,11 @@ function cliKind(metricsPort: number): ProxyKind {
 const STATS_OFF: ProxyKind = {
   name: 'ours, stats off',
   subject: 'ours, stats off: startProxy without tracker',
-  launch: (port, appPort) => ({ command: nodeEntry('./serve-proxy.js', [String(port), `http://127.0.0.1:${appPort}`]) }),
+  launch: (port, appPort) => {
+    const entry = nodeEntry('./serve-proxy.js', [String(port), `http://127.0.0.1:${appPort}`]);
+    // The same V8 settings as the CLI, so the ratio isolates the cost of the stats.
+    return { command: { command: entry.command, args: [SIDECAR_NODE_FLAG, ...entry.args] } };
+  },
 };
 
 function nginxKind(version: string, workers: 1 | 'auto'): ProxyKind {

@@ -4,6 +4,8 @@
  * 127.0.0.1:<port>, forwarding to the app at <upstream>.
  * Usage: node dist/bench/serve-proxy.js <port> <upstream URL>
  */
+// First, as in the CLI: the same V8 settings.
+import '../src/v8-tuning.js';
 import { startProxy } from '../src/proxy.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.js';
 import { ConfigError } from './errors.js';
 import { listen, requirePort, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';

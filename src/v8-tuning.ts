@@ -1,0 +1,16 @@
+/**
+ * V8 settings for the sidecar process, applied when this module is
+ * evaluated. The CLI imports it first, before undici compiles its
+ * WebAssembly HTTP parser.
+ *
+ * `--liftoff-only` keeps that parser on V8's baseline WebAssembly compiler.
+ * Tiering it up to TurboFan under load costs about 15 MB of peak RSS (measured
+ * with wrk -c32: VmHWM 113 MB without, 99 MB with), with no throughput loss
+ * we could measure on this machine (see BENCHMARKS.md). The young-generation
+ * size, the other large part of the sidecar's memory, can only be set at
+ * start-up: `npm start`, the bin's shebang and the Dockerfile pass
+ * `--max-semi-space-size=1`.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+setFlagsFromString('--liftoff-only');
