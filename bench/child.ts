@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -28,23 +27,8 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGTERM');
 });
 
-/**
- * A TCP port on 127.0.0.1 that was free a moment ago, for servers that
- * cannot report the port they bound (the exporter's own server, the Go binary).
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port bound'));
-      });
-    });
-  });
-}
+/** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot report the port they bound. */
+export { freePort } from '../test/helpers/http.js';
 
 /**
  * The command that runs a compiled bench entry (e.g. `serve-ours.js`, a

@@ -8,7 +8,7 @@ import { METRIC } from '../src/metric-names.js';
 import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/stat-proto.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
 import { serve, until } from './helpers/http.js';
-import { freePort } from './helpers/prometheus.js';
+import { freePort } from './helpers/http.js';
 
 /** The CLI's arguments for a proxy on `port` and metrics on `metricsPort`, all on 127.0.0.1. */
 function cliArgs(upstream: string, port: number, metricsPort: number): string[] {

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startCli, type CliProcess } from './helpers/cli.js';
-import { get, serve, until } from './helpers/http.js';
-import { freePort } from './helpers/prometheus.js';
+import { freePort, get, serve, until } from './helpers/http.js';
 import { scrapeUntil, scrapeValues } from './helpers/scrape.js';
 
 const NAMES = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod'];

@@ -6,7 +6,7 @@ import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js
 import { RequestStats } from '../src/stats.js';
 import { monotonicNow, RequestTracker } from '../src/tracker.js';
 import { get, serve, until } from './helpers/http.js';
-import { freePort } from './helpers/prometheus.js';
+import { freePort } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf } from './helpers/raw.js';
 
 /** What the scripted upstream saw. */

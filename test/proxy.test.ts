@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
-import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, PortInUseError } from '../src/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
 import { monotonicNow, RequestTracker } from '../src/tracker.js';
-import { serve, until } from './helpers/http.js';
+import { freePort, serve, until } from './helpers/http.js';
 
 interface Reply {
   status: number;
@@ -38,15 +38,6 @@ function send(port: number, { method = 'GET', path = '/', headers = {}, chunks =
     for (const chunk of chunks) client.write(chunk);
     client.end();
   });
-}
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A proxy on a free 127.0.0.1 port with a fresh tracker. */
@@ -273,7 +264,7 @@ describe('network probe', () => {
   });
 
   it('answers 503 when the upstream refuses connections', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await closedPort()}`);
+    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
     try {
       assert.equal((await send(proxy.port, { headers: { 'k-network-probe': 'queue' } })).status, 503);
       assert.equal(stats.report(monotonicNow()).requestCount, 0);
@@ -285,7 +276,7 @@ describe('network probe', () => {
 
 describe('upstream failures', () => {
   it('answers 502 with a short plain body when the upstream is down, counted once', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await closedPort()}`);
+    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
     try {
       const reply = await send(proxy.port, { method: 'POST', headers: { 'content-length': '3' }, chunks: [Buffer.from('abc')] });
       assert.equal(reply.status, 502);
@@ -442,7 +433,7 @@ describe('upgrade', () => {
   });
 
   it('answers 502 on the raw socket when the upstream is down, counted once', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await closedPort()}`);
+    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
     try {
       const client = connect(proxy.port, '127.0.0.1');
       client.on('error', () => {});

@@ -1,24 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './http.js';
 
 /** Why a test that needs Prometheus is skipped, or false when the binaries are installed. */
 export function prometheusMissing(binary = 'prometheus'): string | false {
   const found = spawnSync(binary, ['--version'], { stdio: 'ignore' });
   return found.error === undefined ? false : `${binary} is not installed: apt-get update && apt-get install -y prometheus`;
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** A Prometheus server started by a test, scraping the given targets every second. */
