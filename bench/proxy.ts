@@ -2,11 +2,11 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Row } from './benchmark.js';
 import { freePort, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from './child.js';
-import { compareTargets, describeResult, pairedRatio, type CompareOptions, type TargetResult } from './compare.js';
+import { pairedRatio, type CompareOptions, type TargetResult } from './compare.js';
+import { describeMeasured, measureTargets, megabytes, type Measured } from './measure-targets.js';
 import { nginxProxy, nginxVersion, NGINX_PATH } from './nginx.js';
 import { scrapeRegularly, type Scraper } from './poll-metrics.js';
-import { cpuTimeMs, listeningPids, peakRssBytes } from './proc.js';
-import { formatCount, formatSmall } from './table.js';
+import { formatCount } from './table.js';
 
 /** wrk -t1 -c32, seven rotated 2 s runs per target after a 1 s warm-up. */
 const LOAD: CompareOptions = { rounds: 7, durationSeconds: 2, connections: 32, warmupSeconds: 1 };
@@ -16,7 +16,7 @@ const GOAL_NGINX_RATIO = 0.6;
 const GOAL_RSS_MB = 80;
 const CLI_PATH = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 /** The start-up flag `npm start` and the Dockerfile give the CLI (see src/v8-tuning.ts). */
-const SIDECAR_NODE_FLAG = '--max-semi-space-size=1';
+export const SIDECAR_NODE_FLAG = '--max-semi-space-size=1';
 
 /** How to start one proxy in front of the app. */
 interface ProxyKind {
@@ -61,34 +61,11 @@ function nginxKind(version: string, workers: 1 | 'auto'): ProxyKind {
   };
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
 /** A req/s ratio row; `name` says which over which, e.g. `stats on ÷ stats off`. */
 function ratioRow(name: string, numerator: TargetResult, denominator: TargetResult, goal?: number): Row {
   const ratio = pairedRatio(numerator, denominator);
   const subject = `${name} (req/s, median of per-round ratios)`;
   return goal === undefined ? { subject, ratio } : { subject, ratio, goal: `>= ${goal.toFixed(2)}`, met: ratio >= goal };
-}
-
-/** What was measured of one target. */
-interface Measured {
-  /** Its rotated wrk rounds. */
-  load: TargetResult;
-  /**
-   * CPU time (user + system) of its server processes per request, in
-   * microseconds, over the whole comparison. That includes its 1 s warm-up,
-   * whose requests wrk does not report, so every figure is a few per cent
-   * high. For the app: its time over every request of every target.
-   */
-  cpuUsPerRequest: number;
-  /** Peak RSS of its server processes, in bytes. */
-  peakRssBytes: number;
-}
-
-function describeMeasured(measured: Measured): string {
-  return `${describeResult(measured.load, 'req/s')}, CPU ${formatSmall(measured.cpuUsPerRequest)} µs/req, peak RSS ${megabytes(measured.peakRssBytes)}`;
 }
 
 /**
@@ -154,25 +131,8 @@ export const proxy: Benchmark = {
         if (remove !== undefined) removals.push(remove);
         servers.push(await startChildServer(kind.name, command, `http://127.0.0.1:${port}/`));
       }
-      // The processes serving each port (not the guard.js wrappers): their CPU time and memory are read.
-      const pids = servers.map((server) => listeningPids(Number(new URL(server.url).port)));
-      const names = ['direct', ...kinds.map((kind) => kind.name)];
-
       scraper = scrapeRegularly(`http://127.0.0.1:${metricsPort}/metrics`);
-      const cpuBefore = pids.map(cpuTimeMs);
-      const loads = await compareTargets(
-        servers.map((server, index) => ({ name: names[index]!, url: server.url })),
-        LOAD,
-      );
-      const cpuMs = pids.map((targetPids, index) => cpuTimeMs(targetPids) - cpuBefore[index]!);
-      const requests = loads.map((load) => load.runs.reduce((sum, run) => sum + run.requests, 0));
-      // Every request, direct or proxied, reaches the app.
-      requests[0] = requests.reduce((sum, count) => sum + count, 0);
-      const measured = loads.map((load, index): Measured => ({
-        load,
-        cpuUsPerRequest: (cpuMs[index]! * 1000) / requests[index]!,
-        peakRssBytes: peakRssBytes(pids[index]!),
-      }));
+      const measured = await measureTargets(servers, ['direct', ...kinds.map((kind) => kind.name)], LOAD);
       scraper.stop();
       const peakCounted = scraper.peak();
       if (peakCounted === 0) throw new Error('the CLI never reported a request on /metrics: stats were not counted');

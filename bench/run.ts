@@ -13,9 +13,8 @@ import { markdownTable, type NamedRow } from './table.js';
 
 /**
  * Every benchmark, by the name that selects it, in the order `npm run bench`
- * runs them. Modules load only when selected. To add one (such as issue 4's
- * proxy comparison), write bench/<name>.ts exporting a {@link Benchmark} and
- * add its line here.
+ * runs them. Modules load only when selected. To add one, write
+ * bench/<name>.ts exporting a {@link Benchmark} and add its line here.
  */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   report: async () => (await import('./report.js')).report,
@@ -23,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./scrape.js')).scrape,
   tracker: async () => (await import('./tracker.js')).tracker,
   proxy: async () => (await import('./proxy.js')).proxy,
+  'v8-tuning': async () => (await import('./v8-tuning.js')).v8Tuning,
 };
 
 function wrkVersion(): string {

@@ -3,14 +3,15 @@
  * evaluated. The CLI imports it first, before undici compiles its
  * WebAssembly HTTP parser.
  *
- * `--liftoff-only` keeps that parser on V8's baseline WebAssembly compiler.
- * Tiering it up to TurboFan under load costs about 15 MB of peak RSS (VmHWM
- * 113 MB without, 99 MB with, wrk -c32). The price is CPU: about 12% more
- * per request in a median of six noisy rounds on a 2-core machine. A sidecar
- * runs beside every pod, so memory wins (see BENCHMARKS.md). The
+ * `--liftoff-only` keeps that parser on V8's baseline WebAssembly compiler:
+ * tiering it up to TurboFan under load costs about 15 MB of peak RSS. The
  * young-generation size, the other large part of the sidecar's memory, can
  * only be set at start-up: `npm start`, the bin's shebang and the Dockerfile
- * pass `--max-semi-space-size=1`.
+ * pass `--max-semi-space-size=1`. Together, under wrk -c32, they take the
+ * proxy's peak RSS from about 115 MB to 72 MB (0.63x) for 5 to 15% more CPU
+ * per request (`npm run bench -- v8-tuning`, BENCHMARKS.md). A sidecar runs
+ * beside every pod, so memory wins; run `node dist/src/cli.js` without the
+ * flag to give some of it back for throughput.
  */
 import { setFlagsFromString } from 'node:v8';
 
