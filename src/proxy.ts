@@ -132,7 +132,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const upstreamReady = (): Promise<boolean> => tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const kind = tracker === undefined ? classifyRequest(request.headers) : tracker.track(request, response);
+    const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (kind !== RequestKind.NetworkProbe) {
       ProxyExchange.start(context, request, response);
       return;
@@ -144,7 +144,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const kind = tracker === undefined ? classifyRequest(request.headers) : tracker.trackUpgrade(request, socket);
+    const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
     if (kind !== RequestKind.NetworkProbe) {
       tunnelUpgrade(request, socket, head, target);
       return;

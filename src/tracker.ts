@@ -57,7 +57,7 @@ export class RequestTracker {
   }
 
   private begin(request: IncomingMessage, closes: EventEmitter): RequestKind {
-    const kind = classifyRequest(request.headers);
+    const kind = classifyRequest(request.rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
       closes.on('close', this.onDirectClose);
