@@ -5,8 +5,8 @@ import { PortInUseError } from '../src/errors.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
 import { StatsReporter } from '../src/reporter.js';
 import { decodeStat } from '../src/stat-proto.js';
+import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
 
-const NAMES = { namespace: 'default', config: 'helloworld-go', revision: 'helloworld-go-00001', pod: 'helloworld-go-00001-deployment-abc' };
 const LABELS =
   '{destination_configuration="helloworld-go",destination_namespace="default",destination_pod="helloworld-go-00001-deployment-abc",destination_revision="helloworld-go-00001"}';
 

@@ -9,16 +9,9 @@ import { LABEL, METRIC } from '../src/metric-names.js';
 import type { OtlpProtocol, OtlpSettings } from '../src/otel-env.js';
 import { createOtlpReader } from '../src/otlp.js';
 import { StatsReporter } from '../src/reporter.js';
-import type { Identity } from '../src/identity.js';
 import { buildResource } from '../src/resource.js';
+import { HELLOWORLD as IDENTITY, HELLOWORLD_RESOURCE } from './helpers/fixtures.js';
 import { collectGauges, TestReader } from './helpers/test-reader.js';
-
-const IDENTITY: Identity = {
-  namespace: 'default',
-  config: 'helloworld-go',
-  revision: 'helloworld-go-00001',
-  pod: 'helloworld-go-00001-deployment-abc',
-};
 
 /** One window's stats; with the default 1000 ms period the rates are 10 and 4 per second. */
 const REPORT = { averageConcurrency: 3, averageProxiedConcurrency: 1, requestCount: 10, proxiedRequestCount: 4 };
@@ -212,14 +205,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(first.request.resourceMetrics.length, 1);
       assert.deepEqual(
         Object.fromEntries(Object.entries(attributesOf(resourceMetrics!.resource.attributes)).filter(([key]) => !key.startsWith('telemetry.sdk.'))),
-        {
-          'service.name': 'helloworld-go',
-          'service.instance.id': 'helloworld-go-00001-deployment-abc',
-          'k8s.namespace.name': 'default',
-          'k8s.pod.name': 'helloworld-go-00001-deployment-abc',
-          'kn.configuration.name': 'helloworld-go',
-          'kn.revision.name': 'helloworld-go-00001',
-        },
+        HELLOWORLD_RESOURCE,
       );
       assert.equal(attributesOf(resourceMetrics!.resource.attributes)['telemetry.sdk.language'], 'nodejs');
       assert.deepEqual(resourceMetrics!.scopeMetrics.map((s) => s.scope.name), ['queue-stats-exporter-test']);

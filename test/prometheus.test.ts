@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
 import { StatsReporter } from '../src/reporter.js';
+import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
 import { prometheusMissing, PrometheusServer, promtool } from './helpers/prometheus.js';
 
 const missing = prometheusMissing();
 if (missing) console.log(`# skipping the Prometheus integration test: ${missing}`);
 
-const NAMES = { namespace: 'default', config: 'helloworld-go', revision: 'helloworld-go-00001', pod: 'helloworld-go-00001-deployment-abc' };
 // Label values that need escaping in the exposition: quote, backslash, newline, non-ASCII.
 const AWKWARD = { namespace: 'ns "quoted"', config: 'back\\slash', revision: 'line\nbreak', pod: 'pød-ünïcode-日本' };
 

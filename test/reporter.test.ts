@@ -3,15 +3,9 @@ import { describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { ConfigError } from '../src/errors.js';
 import { StatsReporter, type StatsReporterOptions } from '../src/reporter.js';
+import { HELLOWORLD as NAMES, HELLOWORLD_ATTRIBUTES as ATTRIBUTES } from './helpers/fixtures.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 
-const NAMES = { namespace: 'default', config: 'helloworld-go', revision: 'helloworld-go-00001', pod: 'helloworld-go-00001-deployment-abc' };
-const ATTRIBUTES = {
-  destination_configuration: 'helloworld-go',
-  destination_namespace: 'default',
-  destination_pod: 'helloworld-go-00001-deployment-abc',
-  destination_revision: 'helloworld-go-00001',
-};
 
 function setup(extra: Partial<StatsReporterOptions> = {}) {
   const { provider, reader } = testProvider();

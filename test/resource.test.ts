@@ -2,31 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultResource } from '@opentelemetry/resources';
 import { ConfigError } from '../src/errors.js';
-import type { Identity } from '../src/identity.js';
 import { buildResource } from '../src/resource.js';
+import { HELLOWORLD as IDENTITY, HELLOWORLD_RESOURCE as COMPUTED } from './helpers/fixtures.js';
 
 const SDK_VERSION = String(defaultResource().attributes['telemetry.sdk.version']);
-
-const IDENTITY: Identity = {
-  namespace: 'default',
-  config: 'helloworld-go',
-  revision: 'helloworld-go-00001',
-  pod: 'helloworld-go-00001-deployment-abc',
-};
 
 const SDK = {
   'telemetry.sdk.language': 'nodejs',
   'telemetry.sdk.name': 'opentelemetry',
   'telemetry.sdk.version': SDK_VERSION,
-};
-
-const COMPUTED = {
-  'service.name': 'helloworld-go',
-  'service.instance.id': 'helloworld-go-00001-deployment-abc',
-  'k8s.namespace.name': 'default',
-  'k8s.pod.name': 'helloworld-go-00001-deployment-abc',
-  'kn.configuration.name': 'helloworld-go',
-  'kn.revision.name': 'helloworld-go-00001',
 };
 
 describe('buildResource attributes', () => {
