@@ -29,6 +29,25 @@ function connectionOptions(connection: string | string[] | undefined): string[] 
   return value.split(',').map((token) => token.trim());
 }
 
+/**
+ * The value of a request header read from Node's `rawHeaders` (name,
+ * value, name, value...), repeated lines joined with `, `; `undefined` when
+ * absent. Reading `request.headers` instead would make Node build the
+ * parsed header object of every request.
+ *
+ * @param lowerName - the header name in lower case
+ */
+export function rawHeaderValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    // Comparing lengths first skips lower-casing (and allocating) almost every name.
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
+    value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
+  }
+  return value;
+}
+
 /** The client's address as `X-Forwarded-For` shows it: IPv4-mapped IPv6 addresses in their IPv4 form. */
 function forwardedAddress(address: string | undefined): string {
   if (address === undefined) return 'unknown';
@@ -44,16 +63,14 @@ function forwardedAddress(address: string | undefined): string {
  * repeated ones) and sets `X-Forwarded-Proto: http`.
  *
  * @param rawHeaders - the request's `rawHeaders`: name, value, name, value...
- * @param connection - the request's parsed `Connection` header
  * @param clientAddress - the client socket's `remoteAddress`
  * @returns a flat name, value, name, value... list, as undici takes it
  */
 export function upstreamRequestHeaders(
   rawHeaders: readonly string[],
-  connection: string | undefined,
   clientAddress: string | undefined,
 ): string[] {
-  const named = connectionOptions(connection);
+  const named = connectionOptions(rawHeaderValue(rawHeaders, 'connection'));
   const headers: string[] = [];
   let forwardedFor: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {

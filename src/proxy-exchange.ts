@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { downstreamResponseHeaders, rawHeaderValue, upstreamRequestHeaders } from './hop-headers.js';
 import { sendText } from './plain-text.js';
 
 /** State every exchange of one proxy shares. */
@@ -28,9 +28,10 @@ function failureAnswer(error: Error): [status: number, body: string] {
   return [502, 'upstream unavailable\n'];
 }
 
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+function hasBody(rawHeaders: readonly string[]): boolean {
+  if (rawHeaderValue(rawHeaders, 'transfer-encoding') !== undefined) return true;
+  const length = rawHeaderValue(rawHeaders, 'content-length');
+  return length !== undefined && length !== '0';
 }
 
 /**
@@ -71,13 +72,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   /** Forwards `request` to the context's upstream pool and streams the answer into `response`. */
   static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse): void {
-    const headers = request.headers;
+    const rawHeaders = request.rawHeaders;
     context.pool.dispatch(
       {
         path: request.url ?? '/',
         method: request.method ?? 'GET',
-        headers: upstreamRequestHeaders(request.rawHeaders, headers.connection, request.socket.remoteAddress),
-        body: hasBody(headers) ? request : null,
+        headers: upstreamRequestHeaders(rawHeaders, request.socket.remoteAddress),
+        body: hasBody(rawHeaders) ? request : null,
       },
       new ProxyExchange(context, response),
     );

@@ -18,7 +18,7 @@ export interface TunnelTarget {
  * with `Connection: upgrade` and the client's `Upgrade` restored.
  */
 function upgradeRequestHead(request: IncomingMessage): string {
-  const headers = upstreamRequestHeaders(request.rawHeaders, request.headers.connection, request.socket.remoteAddress);
+  const headers = upstreamRequestHeaders(request.rawHeaders, request.socket.remoteAddress);
   let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}connection: upgrade\r\nupgrade: ${request.headers.upgrade ?? ''}\r\n\r\n`;
