@@ -7,7 +7,8 @@
 import { createServer, type RequestListener } from 'node:http';
 import { listen } from '../src/listen.js';
 import { RequestStats } from '../src/stats.js';
-import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
+import { RequestTracker } from '../src/tracker.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 
 const BODY = 'Hello World!\n';

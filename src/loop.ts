@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { StatsReport, RequestStats } from './stats.js';
-import { monotonicNow } from './tracker.js';
+import { monotonicNow } from './clock.js';
 
 /** Where the loop hands each window's report; {@link StatsReporter} is one. */
 export interface ReportSink {

@@ -1,11 +1,12 @@
 import type { Meter } from '@opentelemetry/api';
+import { monotonicNow } from './clock.js';
 import { checkIdentity, checkReportingPeriodMs } from './identity.js';
 import { ReportingLoop } from './loop.js';
 import type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 import { StatsReporter } from './reporter.js';
 import { RequestStats } from './stats.js';
 import { startTelemetry } from './telemetry.js';
-import { monotonicNow, RequestTracker } from './tracker.js';
+import { RequestTracker } from './tracker.js';
 
 /** Options of {@link startQueueStats}; names default to Knative's `SERVING_*` environment variables. */
 export interface QueueStatsOptions extends Omit<MetricsServerOptions, 'resource' | 'readers'> {

@@ -1,4 +1,5 @@
 import { metrics, type Attributes, type BatchObservableCallback, type Meter, type ObservableGauge } from '@opentelemetry/api';
+import { monotonicNow } from './clock.js';
 import { checkIdentity, checkReportingPeriodMs, type Identity } from './identity.js';
 import { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
 import type { StatsReport } from './stats.js';
@@ -59,7 +60,7 @@ export class StatsReporter {
       [LABEL.pod]: pod,
       [LABEL.revision]: revision,
     });
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicNow;
     this.startedAtMs = this.now();
     this.meter = options.meter ?? metrics.getMeter('queue-stats-exporter', VERSION);
     const gauge = (name: string) => this.meter.createObservableGauge(name, { description: METRIC_HELP[name] });

@@ -1,11 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { monotonicNow } from './clock.js';
 import { classifyRequest, RequestKind } from './probe.js';
 import { ReqEventType, type RequestStats } from './stats.js';
-
-/** The clock every component uses by default: monotonic milliseconds. */
-export const monotonicNow = (): number => performance.now();
 
 /**
  * Turns HTTP requests into {@link RequestStats} events: an in-event when a

@@ -3,7 +3,8 @@ import { Agent, request } from 'node:http';
 import { describe, it } from 'node:test';
 import { ReportingLoop } from '../src/loop.js';
 import { RequestStats, type StatsReport } from '../src/stats.js';
-import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
+import { RequestTracker } from '../src/tracker.js';
 import { serve } from './helpers/http.js';
 
 const CLIENTS = 8;

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, PortInUseError } from '../src/errors.js';
 import { MAX_SLEEP_MS, startDemoApp, type DemoApp } from '../src/demo-app.js';
-import { monotonicNow } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
 import { get, until } from './helpers/http.js';
 
 describe('demo app', () => {

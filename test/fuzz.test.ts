@@ -6,7 +6,8 @@ import { startProxy, type ProxyServer } from '../src/proxy.js';
 import { startQueueStats, type QueueStats } from '../src/queue-stats.js';
 import { decodeStat } from '../src/stat-proto.js';
 import { RequestStats } from '../src/stats.js';
-import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
+import { RequestTracker } from '../src/tracker.js';
 import { get, serve, until } from './helpers/http.js';
 import { exchange, parseResponses, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
 

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, PortInUseError } from '../src/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
-import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
+import { RequestTracker } from '../src/tracker.js';
 import { freePort, serve, until } from './helpers/http.js';
 
 interface Reply {

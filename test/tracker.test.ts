@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { RequestKind } from '../src/probe.js';
 import { RequestStats } from '../src/stats.js';
-import { monotonicNow, RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/clock.js';
+import { RequestTracker } from '../src/tracker.js';
 import { get, serve, until } from './helpers/http.js';
 
 function tracked() {
