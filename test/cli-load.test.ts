@@ -119,6 +119,7 @@ describe('the metrics endpoint of the CLI while its proxy is saturated', () => {
 describe('SIGTERM to the CLI under load', () => {
   it('lets every request in flight finish with 200, then exits 0 and refuses new connections', async () => {
     const ANSWER_AFTER_MS = 300;
+    const WORKERS = 32;
     let active = 0;
     let served = 0;
     const app = await serve((_req, res) => {
@@ -131,7 +132,7 @@ describe('SIGTERM to the CLI under load', () => {
     });
     const proxyPort = await freePort();
     const cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`, proxyPort, await freePort()));
-    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const agent = new Agent({ keepAlive: true, maxSockets: WORKERS });
     try {
       assert.equal(cli.child.exitCode, null, cli.output());
       let stopping = false;
@@ -150,12 +151,13 @@ describe('SIGTERM to the CLI under load', () => {
           }
         }
       };
-      const workers = Array.from({ length: 32 }, worker);
+      const workers = Array.from({ length: WORKERS }, worker);
       await sleep(1000);
-      // Stop starting requests, then wait until every outstanding one has reached the app, so that no request
-      // is still on the wire (a request the proxy has not read yet may meet a closing connection: not in flight).
+      // Wait for a moment when every worker's request is inside the app (none still on the wire, where it could
+      // meet a closing connection), then stop starting new ones. Stopping first and waiting afterwards raced with
+      // the 300 ms waves of answers: by the time the rest arrived, a wave could have finished.
+      await until(() => active === WORKERS && outstanding === WORKERS, `all ${WORKERS} requests to be inside the app at once`);
       stopping = true;
-      await until(() => outstanding > 0 && active === outstanding, 'all outstanding requests to reach the app');
       const inFlight = outstanding;
       const before = results.length;
       cli.child.kill('SIGTERM');
@@ -166,7 +168,7 @@ describe('SIGTERM to the CLI under load', () => {
         results.filter((r) => r !== 200),
         [],
       );
-      assert.ok(served > 32 * 2, `${served} requests served`);
+      assert.ok(served > WORKERS * 2, `${served} requests served`);
       assert.equal(await cli.exited, 0, cli.output());
       assert.match(cli.output(), /SIGTERM, draining in-flight requests/);
       await assert.rejects(timedGet(proxyPort, '/', false), { code: 'ECONNREFUSED' });
