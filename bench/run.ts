@@ -22,7 +22,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./scrape.js')).scrape,
   tracker: async () => (await import('./tracker.js')).tracker,
   proxy: async () => (await import('./proxy.js')).proxy,
-  'v8-tuning': async () => (await import('./v8-tuning.js')).v8Tuning,
+  'stats-cost': async () => (await import('./stats-cost.js')).statsCost,
+  'young-gen': async () => (await import('./young-gen.js')).youngGen,
 };
 
 function wrkVersion(): string {

@@ -1,6 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// First: V8 flags must be set before undici compiles its parser.
-import './v8-tuning.js';
+#!/usr/bin/env -S node --max-semi-space-size=4
 import { hostname } from 'node:os';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { parseConfig, usage, type CliConfig } from './config.js';

@@ -1,9 +1,9 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the legacy `Keep-Alive`
  * and `Proxy-Connection`): they describe one connection, so a proxy must not
- * pass them on. Lower case, as Node and undici spell parsed header names.
+ * pass them on. Lower case.
  */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'connection',
@@ -22,17 +22,17 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
  * makes hop-by-hop too. `undefined` for the usual `keep-alive`/`close`
  * values, so the common case allocates nothing.
  */
-function connectionOptions(connection: string | string[] | undefined): string[] | undefined {
+function connectionOptions(connection: string | undefined): string[] | undefined {
   if (connection === undefined) return undefined;
-  const value = (typeof connection === 'string' ? connection : connection.join(',')).toLowerCase();
+  const value = connection.toLowerCase();
   if (value === 'keep-alive' || value === 'close') return undefined;
   return value.split(',').map((token) => token.trim());
 }
 
 /**
- * The value of a request header read from Node's `rawHeaders` (name,
- * value, name, value...), repeated lines joined with `, `; `undefined` when
- * absent. Reading `request.headers` instead would make Node build the
+ * The value of a header read from a flat name, value, name, value... list
+ * such as Node's `rawHeaders`, repeated lines joined with `, `; `undefined`
+ * when absent. Reading `request.headers` instead would make Node build the
  * parsed header object of every request.
  *
  * @param lowerName - the header name in lower case
@@ -55,57 +55,63 @@ function forwardedAddress(address: string | undefined): string {
 }
 
 /**
- * Builds the headers a request carries to the upstream, in one pass over
- * Node's `rawHeaders` (names keep their case, repeated headers stay
- * repeated). Drops hop-by-hop headers, those named in `Connection`, and
- * `Expect` (Node's server has already answered `100-continue`, and undici
- * refuses the header). Appends the client to `X-Forwarded-For` (merging
- * repeated ones) and sets `X-Forwarded-Proto: http`.
- *
- * @param rawHeaders - the request's `rawHeaders`: name, value, name, value...
- * @param clientAddress - the client socket's `remoteAddress`
- * @returns a flat name, value, name, value... list, as undici takes it
+ * Whether a header, by its lower-case name, stays on this hop: a hop-by-hop
+ * header, or one named in the message's `Connection` header (`named`).
  */
-export function upstreamRequestHeaders(
-  rawHeaders: readonly string[],
-  clientAddress: string | undefined,
-): string[] {
+function staysOnThisHop(lower: string, named: string[] | undefined): boolean {
+  return HOP_BY_HOP_HEADERS.has(lower) || (named !== undefined && named.includes(lower));
+}
+
+/**
+ * The request head a client's request carries to the upstream, built in one
+ * pass over Node's `rawHeaders` (names keep their case, repeated headers
+ * stay repeated). Drops hop-by-hop headers, those named in `Connection`, and
+ * `Expect` (Node's server has already answered `100-continue`). Appends the
+ * client to `X-Forwarded-For` (merging repeated ones), sets
+ * `X-Forwarded-Proto: http`, and adds `Host` if the client sent none
+ * (HTTP/1.0).
+ *
+ * @param request - the client's request as Node parsed it
+ * @param host - the `Host` to send when the client gave none, e.g. `127.0.0.1:8080`
+ * @param framing - header lines of this hop, each ending in CRLF, e.g. `connection: keep-alive\r\n`
+ * @returns the request line and header lines, ending with the empty line, as latin1 text
+ */
+export function upstreamRequestHead(request: IncomingMessage, host: string, framing: string): string {
+  const rawHeaders = request.rawHeaders;
   const named = connectionOptions(rawHeaderValue(rawHeaders, 'connection'));
-  const headers: string[] = [];
+  let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/1.1\r\n`;
   let forwardedFor: string | undefined;
+  let hasHost = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP_HEADERS.has(lower) || lower === 'expect' || lower === 'x-forwarded-proto') continue;
-    if (named !== undefined && named.includes(lower)) continue;
+    if (staysOnThisHop(lower, named) || lower === 'expect' || lower === 'x-forwarded-proto') continue;
     const value = rawHeaders[i + 1]!;
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    headers.push(name, value);
+    if (lower === 'host') hasHost = true;
+    head += `${name}: ${value}\r\n`;
   }
-  const client = forwardedAddress(clientAddress);
-  headers.push(
-    'x-forwarded-for',
-    forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
-    'x-forwarded-proto',
-    'http',
-  );
-  return headers;
+  const client = forwardedAddress(request.socket.remoteAddress);
+  if (!hasHost) head += `host: ${host}\r\n`;
+  return `${head}x-forwarded-for: ${forwardedFor === undefined ? client : `${forwardedFor}, ${client}`}\r\nx-forwarded-proto: http\r\n${framing}\r\n`;
 }
 
 /**
- * Copies an upstream response's parsed headers without the hop-by-hop ones
- * and those named in its `Connection` header; Node's server adds its own
- * framing (`Transfer-Encoding`, `Connection`, `Keep-Alive`).
+ * An upstream response's headers (flat name, value... as read) without the
+ * hop-by-hop ones and those named in its `Connection` header; Node's server
+ * adds its own framing (`Transfer-Encoding`, `Connection`, `Keep-Alive`).
+ *
+ * @returns a flat name, value... list, as `writeHead` takes it
  */
-export function downstreamResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = connectionOptions(headers.connection);
-  const result: OutgoingHttpHeaders = {};
-  for (const name in headers) {
-    if (HOP_BY_HOP_HEADERS.has(name) || (named !== undefined && named.includes(name))) continue;
-    result[name] = headers[name];
+export function downstreamResponseHeaders(headers: readonly string[]): string[] {
+  const named = connectionOptions(rawHeaderValue(headers, 'connection'));
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (!staysOnThisHop(name.toLowerCase(), named)) result.push(name, headers[i + 1]!);
   }
   return result;
 }

@@ -1,51 +1,63 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import type { Dispatcher } from 'undici';
-import { downstreamResponseHeaders, rawHeaderValue, upstreamRequestHeaders } from './hop-headers.js';
+import { downstreamResponseHeaders, rawHeaderValue, upstreamRequestHead } from './hop-headers.js';
 import { sendText } from './plain-text.js';
+import type { UpstreamConnection, UpstreamRequest } from './upstream-connection.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {
   /** Keep-alive connections to the upstream. */
-  readonly pool: Dispatcher;
+  readonly pool: UpstreamPool;
+  /** The `Host` header for requests that came without one. */
+  readonly authority: string;
+  /** Milliseconds from a request's arrival to its response head before it gets a 504. */
+  readonly timeoutMs: number;
   /** True once the proxy drains: each finished response then closes idle client connections. */
   draining: boolean;
   /** Closes client connections that have no request in flight. */
   closeIdleConnections(): void;
 }
 
-/** undici's error code when no response headers arrived within `headersTimeout`. */
-const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
-/** undici's error code for a request it refuses to send, e.g. the asterisk-form target of `OPTIONS *`. */
-const INVALID_ARGUMENT = 'UND_ERR_INVALID_ARG';
+/** Methods whose requests may be sent twice (RFC 9110 9.2.1, safe methods). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+const KEEP_ALIVE = 'connection: keep-alive\r\n';
+const KEEP_ALIVE_CHUNKED = 'connection: keep-alive\r\ntransfer-encoding: chunked\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
 
-/** Status and body for an exchange that failed before the response head went out. */
-function failureAnswer(error: Error): [status: number, body: string] {
-  const code = (error as { code?: unknown }).code;
-  if (code === HEADERS_TIMEOUT) return [504, 'upstream timed out\n'];
-  // Node accepted the request but undici cannot express it: the client's doing, not the upstream's.
-  if (code === INVALID_ARGUMENT) return [400, 'request cannot be forwarded\n'];
-  return [502, 'upstream unavailable\n'];
+/** How the request body travels upstream. */
+const enum Body {
+  None,
+  /** As it came, `Content-Length` bytes. */
+  Length,
+  /** Re-chunked: Node's server has removed the client's chunked framing. */
+  Chunked,
 }
 
-function hasBody(rawHeaders: readonly string[]): boolean {
-  if (rawHeaderValue(rawHeaders, 'transfer-encoding') !== undefined) return true;
+function requestBody(rawHeaders: readonly string[]): Body {
+  if (rawHeaderValue(rawHeaders, 'transfer-encoding') !== undefined) return Body.Chunked;
   const length = rawHeaderValue(rawHeaders, 'content-length');
-  return length !== undefined && length !== '0';
+  return length !== undefined && length !== '0' ? Body.Length : Body.None;
 }
 
 /**
- * One request forwarded to the upstream and its response streamed back:
- * an undici dispatch handler that writes straight into the client's
- * `ServerResponse`, with backpressure both ways (undici reads the request
- * body as the upstream takes it; the upstream is paused while the client
- * lags). A client that goes away aborts the upstream request; an upstream
- * failure answers 502, or 504 when no headers came in time, or cuts the
- * response short when it had already started; a request undici refuses to
- * send (`OPTIONS *`) answers 400.
+ * One request forwarded to the upstream and its response streamed back,
+ * with backpressure both ways (the client's body is read as the upstream
+ * connection takes it; the upstream connection is paused while the client
+ * lags). No response head within the context's `timeoutMs` of arrival: 504.
+ * Upstream refused, reset or malformed before the head: 502; after it: the
+ * response is cut short. A client that goes away closes the upstream
+ * connection, which aborts the request there.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+export class ProxyExchange implements UpstreamRequest {
+  readonly requestHead: string;
+  readonly headRequest: boolean;
+  readonly replayable: boolean;
+  sent: boolean;
+  private connection: UpstreamConnection | undefined;
+  private readonly framing: Body;
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
   /** The upstream response ended or failed: nothing left to abort. */
   private settled = false;
   private clientGone = false;
@@ -54,78 +66,118 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private readonly onClose = (): void => {
     if (!this.settled) {
       this.clientGone = true;
-      this.controller?.abort(new Error('client closed the connection'));
+      this.settle();
+      // Closing the connection is how HTTP/1.1 aborts a request.
+      if (this.connection !== undefined) this.connection.abort();
+      else this.context.pool.cancel(this);
     }
     if (this.context.draining) this.context.closeIdleConnections();
   };
 
-  private readonly onDrain = (): void => {
-    this.controller?.resume();
+  private readonly onTimeout = (): void => {
+    this.timedOut = true;
+    if (this.connection !== undefined) this.connection.abort();
+    else this.context.pool.cancel(this);
+    this.failed(new Error('upstream timed out'));
+  };
+
+  private readonly onResponseDrain = (): void => {
+    this.connection?.resume();
   };
 
   private constructor(
     private readonly context: ExchangeContext,
+    private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
   ) {
+    const method = request.method ?? 'GET';
+    this.framing = requestBody(request.rawHeaders);
+    this.requestHead = upstreamRequestHead(request, context.authority, this.framing === Body.Chunked ? KEEP_ALIVE_CHUNKED : KEEP_ALIVE);
+    this.headRequest = method === 'HEAD';
+    this.replayable = this.framing === Body.None && SAFE_METHODS.has(method);
+    this.sent = this.framing === Body.None;
+    this.timer = setTimeout(this.onTimeout, context.timeoutMs);
     response.on('close', this.onClose);
   }
 
-  /** Forwards `request` to the context's upstream pool and streams the answer into `response`. */
+  /** Forwards `request` through the context's pool and streams the answer into `response`. */
   static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse): void {
-    const rawHeaders = request.rawHeaders;
-    context.pool.dispatch(
-      {
-        path: request.url ?? '/',
-        method: request.method ?? 'GET',
-        headers: upstreamRequestHeaders(rawHeaders, request.socket.remoteAddress),
-        body: hasBody(rawHeaders) ? request : null,
-      },
-      new ProxyExchange(context, response),
-    );
+    context.pool.send(new ProxyExchange(context, request, response));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    // Called again if undici retries the request on a fresh connection.
-    this.controller = controller;
-    if (this.clientGone) controller.abort(new Error('client closed the connection'));
+  started(connection: UpstreamConnection): void {
+    this.connection = connection;
+    if (this.framing !== Body.None) this.streamBody(connection);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // Informational answers (103 Early Hints) are not relayed; the final one follows.
-    if (statusCode < 200 || this.clientGone) return;
+  head(status: number, reason: string, headers: string[]): void {
+    clearTimeout(this.timer);
+    if (this.clientGone) return;
     try {
-      this.response.writeHead(statusCode, downstreamResponseHeaders(headers));
+      this.response.writeHead(status, reason === '' ? undefined : reason, downstreamResponseHeaders(headers));
     } catch (error) {
-      // Node rejects a header that undici let through: answer 502 via onResponseError.
-      controller.abort(error instanceof Error ? error : new Error(String(error)));
+      // Node rejects a header the parser let through: answer 502 instead.
+      this.connection?.abort();
+      this.failed(error as Error);
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  body(chunk: Buffer): void {
     if (this.clientGone || this.response.write(chunk)) return;
-    controller.pause();
+    this.connection?.pause();
     if (!this.listeningForDrain) {
       this.listeningForDrain = true;
-      this.response.on('drain', this.onDrain);
+      this.response.on('drain', this.onResponseDrain);
     }
   }
 
-  onResponseEnd(): void {
-    this.settled = true;
-    if (!this.clientGone) this.response.end();
+  end(): void {
+    this.settle();
+    if (!this.clientGone && !this.response.destroyed) this.response.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.settled = true;
+  failed(error: Error): void {
+    if (this.settled) return;
+    this.settle();
     const response = this.response;
     if (this.clientGone || response.destroyed) return;
     if (response.headersSent) {
-      // The status line is out: the only way to tell the client is to cut the body short.
-      response.destroy();
+      // The status line is out: the only way to tell the client is to cut the body short. Ending the socket
+      // (rather than destroying it) first delivers what was already written, which Node may still hold corked.
+      const socket = response.socket;
+      if (socket === null) response.destroy();
+      else socket.end(() => socket.destroy());
       return;
     }
     diag.debug(`proxy: upstream request failed: ${error.message}`);
-    const [status, body] = failureAnswer(error);
-    sendText(response, status, body);
+    if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
+    else sendText(response, 502, 'upstream unavailable\n');
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Copies the client's body to the upstream connection, chunked again if it came chunked, pausing the client while the connection is full. */
+  private streamBody(connection: UpstreamConnection): void {
+    const request = this.request;
+    const chunked = this.framing === Body.Chunked;
+    const resume = (): void => void request.resume();
+    request.on('data', (chunk: Buffer) => {
+      if (connection !== this.connection || this.settled) return;
+      if (chunked) connection.write(`${chunk.length.toString(16)}\r\n`);
+      const writable = connection.write(chunk);
+      if (chunked) connection.write('\r\n');
+      if (!writable) {
+        request.pause();
+        connection.onceDrained(resume);
+      }
+    });
+    request.on('end', () => {
+      if (connection !== this.connection || this.settled) return;
+      if (chunked) connection.write(LAST_CHUNK);
+      this.sent = true;
+    });
   }
 }

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Pool } from './undici-pool.js';
 import { ConfigError } from './errors.js';
 import { listen, requirePort, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
@@ -9,7 +8,8 @@ import { rawText, sendText } from './plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
 import { ProxyExchange, type ExchangeContext } from './proxy-exchange.js';
 import type { RequestTracker } from './tracker.js';
-import { tunnelUpgrade, type TunnelTarget } from './upgrade.js';
+import { tunnelUpgrade } from './upgrade.js';
+import { UpstreamPool, type UpstreamTarget } from './upstream-pool.js';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -22,9 +22,9 @@ export interface ProxyOptions {
   /** Counts the proxied requests. Absent: nothing is counted at all. */
   tracker?: RequestTracker;
   /**
-   * Revision timeout in milliseconds: a request whose response headers have
-   * not arrived this long after it was sent upstream gets a 504 (checked
-   * about once a second beyond 1000 ms). Default 300000.
+   * Revision timeout in milliseconds: a request whose response head has not
+   * arrived this long after the request did (waiting for a free upstream
+   * connection included) gets a 504. Default 300000.
    */
   timeoutMs?: number;
   /** Most keep-alive connections open to the upstream at once; further requests queue. Default 128. */
@@ -84,14 +84,15 @@ function requirePositiveInteger(field: string, value: unknown): number {
 
 /**
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
- * request to the upstream app over an undici keep-alive pool and streams the
+ * request to the upstream app over a pool of keep-alive HTTP/1.1 connections
+ * (src/upstream-pool.ts, with a strict response parser) and streams the
  * answer back, counting requests with `tracker`. Knative network probes
  * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
  * TCP connections, else 503. HTTP/1.1 upgrades (WebSocket) are tunnelled and
  * count as one request while open. Upstream unreachable: 502; no response
- * headers within `timeoutMs`: 504; a request target undici cannot send
- * (`OPTIONS *`): 400; client gone: the upstream request is aborted. The
- * request target is forwarded verbatim (no `..` or percent-decoding).
+ * head within `timeoutMs`: 504; client gone: the upstream request is
+ * aborted. The request target is forwarded verbatim (no `..` or
+ * percent-decoding; `OPTIONS *` too).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `connections` or `headersTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
@@ -103,12 +104,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULT_CONNECTIONS);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
   const tracker = options.tracker;
-  const target: TunnelTarget = {
+  const target: UpstreamTarget = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
     port: upstream.port === '' ? 80 : Number(upstream.port),
+    authority: upstream.host,
   };
-  // bodyTimeout 0: a slow stream (server-sent events) is not an error; Knative's revision timeout covers the headers.
-  const pool = new Pool(upstream.origin, { connections, headersTimeout: timeoutMs, bodyTimeout: 0 });
+  // No body timeout: a slow stream (server-sent events) is not an error; the revision timeout covers the response head.
+  const pool = new UpstreamPool(target, connections);
   // requestTimeout 0: a long streaming upload is not an attack. Slow headers are cut by headersTimeout, which Node
   // applies on its own when requestTimeout is 0; idle kept-alive connections by Node's keepAliveTimeout (5 s).
   const server = createServer({
@@ -116,7 +118,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     headersTimeout: headersTimeoutMs,
     connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs),
   });
-  const context: ExchangeContext = { pool, draining: false, closeIdleConnections: () => server.closeIdleConnections() };
+  const context: ExchangeContext = {
+    pool,
+    authority: target.authority,
+    timeoutMs,
+    draining: false,
+    closeIdleConnections: () => server.closeIdleConnections(),
+  };
   // Every client connection, upgraded ones included, so close() can wait for their 'close' events (which come
   // after the server's own 'close') and cut them at the drain deadline.
   const sockets = new Set<Socket>();
@@ -159,7 +167,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   try {
     boundPort = await listen(server, 'proxy', port, options.host);
   } catch (error) {
-    await pool.destroy();
+    pool.destroy();
     throw error;
   }
 
@@ -184,10 +192,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
           if (!serverClosed || sockets.size > 0 || onSocketClosed === undefined) return;
           onSocketClosed = undefined;
           clearTimeout(deadline);
-          pool.destroy().then(
-            () => resolve(),
-            () => resolve(),
-          );
+          pool.destroy();
+          resolve();
         };
         onSocketClosed = finishIfDrained;
         // Node's close() also closes idle keep-alive connections at once.

@@ -1,28 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { upstreamRequestHeaders } from './hop-headers.js';
+import { rawHeaderValue, upstreamRequestHead } from './hop-headers.js';
 import { rawText } from './plain-text.js';
-
-/** Where upgraded connections go. */
-export interface TunnelTarget {
-  /** Host name or IP literal, without IPv6 brackets. */
-  readonly host: string;
-  /** TCP port. */
-  readonly port: number;
-}
-
-/**
- * The request head sent to the upstream for an upgrade: the client's method,
- * target and headers, filtered and extended as for any proxied request,
- * with `Connection: upgrade` and the client's `Upgrade` restored.
- */
-function upgradeRequestHead(request: IncomingMessage): string {
-  const headers = upstreamRequestHeaders(request.rawHeaders, request.socket.remoteAddress);
-  let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}connection: upgrade\r\nupgrade: ${request.headers.upgrade ?? ''}\r\n\r\n`;
-}
+import type { UpstreamTarget } from './upstream-pool.js';
 
 /**
  * Tunnels an HTTP/1.1 upgrade request (Node's server `upgrade` event) to the
@@ -34,7 +15,7 @@ function upgradeRequestHead(request: IncomingMessage): string {
  *
  * @param head - bytes the client sent after its request head
  */
-export function tunnelUpgrade(request: IncomingMessage, client: Duplex, head: Buffer, target: TunnelTarget): void {
+export function tunnelUpgrade(request: IncomingMessage, client: Duplex, head: Buffer, target: UpstreamTarget): void {
   const upstream: Socket = connect({ host: target.host, port: target.port });
   let connected = false;
   upstream.setNoDelay(true);
@@ -49,7 +30,9 @@ export function tunnelUpgrade(request: IncomingMessage, client: Duplex, head: Bu
   });
   upstream.on('connect', () => {
     connected = true;
-    upstream.write(upgradeRequestHead(request));
+    // The hop-by-hop Connection and Upgrade headers are restored for this hop: they ask the upstream to switch.
+    const upgrade = rawHeaderValue(request.rawHeaders, 'upgrade') ?? '';
+    upstream.write(upstreamRequestHead(request, target.authority, `connection: upgrade\r\nupgrade: ${upgrade}\r\n`), 'latin1');
     if (head.length > 0) upstream.write(head);
     upstream.pipe(client);
     client.pipe(upstream);

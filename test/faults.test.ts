@@ -297,7 +297,7 @@ describe('client faults', () => {
     });
   }
 
-  it('request targets go upstream verbatim, to the configured upstream only; OPTIONS * gets 400, not 502', async () => {
+  it('request targets go upstream verbatim, to the configured upstream only, OPTIONS * included', async () => {
     env.resetCounts();
     for (const target of ['//other.example/ok', 'http://other.example/ok?q', '/a/../%2e%2e/%zz/ok']) {
       const answer = await exchange(env.proxy.port, requestHead('GET', target, [['Host', 'h.example'], ['Connection', 'close']]));
@@ -306,10 +306,8 @@ describe('client faults', () => {
       assert.equal(env.log.requests.at(-1), `GET ${target}`);
     }
     const answer = await exchange(env.proxy.port, requestHead('OPTIONS', '*', [['Host', 'x'], ['Connection', 'close']]));
-    assert.deepEqual(
-      parseResponses(answer).map((r) => [r.status, r.body]),
-      [[400, 'request cannot be forwarded\n']],
-    );
+    assert.equal(statusOf(answer), 404);
+    assert.equal(env.log.requests.at(-1), 'OPTIONS *');
     await recovers(env);
     assert.equal(env.counted(), 5);
   });
