@@ -107,7 +107,9 @@ export class ProxyExchange implements UpstreamRequest {
 
   started(connection: UpstreamConnection): void {
     this.connection = connection;
-    if (this.framing !== Body.None) this.streamBody(connection);
+    // Gone or timed out while its connection was still being opened: cancel() could no longer find it queued.
+    if (this.settled) connection.abort();
+    else if (this.framing !== Body.None) this.streamBody(connection);
   }
 
   head(status: number, reason: string, headers: string[]): void {
@@ -157,6 +159,9 @@ export class ProxyExchange implements UpstreamRequest {
   private settle(): void {
     this.settled = true;
     clearTimeout(this.timer);
+    // A body still coming in may be paused for an upstream connection that is now gone and will never drain:
+    // let Node read and discard the rest, so that the client's next request on its connection is parsed.
+    if (!this.sent) this.request.resume();
   }
 
   /** Copies the client's body to the upstream connection, chunked again if it came chunked, pausing the client while the connection is full. */
