@@ -58,6 +58,8 @@ export const proxy: Benchmark = {
       rows.push({ subject: kind.subject, result: `${describeMeasured(proxies[index]!)}${counted}` });
     });
     rows.push(
+      // Separate processes measured in turn: this moves by ±10 % between runs; `stats-cost` measures the stats finely.
+      ratioRow('stats on ÷ stats off', statsOn.load, statsOff.load),
       ratioRow('stats on ÷ direct', statsOn.load, direct.load),
       ratioRow('stats off ÷ direct', statsOff.load, direct.load),
       ...nginxRows(statsOn, statsOff, direct, nginxOne, nginxAuto),

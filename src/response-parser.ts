@@ -36,7 +36,7 @@ export interface ResponseSink {
   end(reusable: boolean): void;
 }
 
-/** Default limit of the response head (status line and header lines), in bytes, as Node's and undici's. */
+/** Default limit of the response head (status line and header lines), in bytes: Node's own limit for request heads. */
 export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (size and extensions) accepted, in bytes. */
 const MAX_CHUNK_LINE_BYTES = 4096;

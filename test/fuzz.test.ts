@@ -164,7 +164,7 @@ interface Echo {
   body: string;
 }
 
-/** Headers the proxy itself sets or undici adds between proxy and app. */
+/** Headers the proxy itself sets between proxy and app. */
 const ADDED_ON_THE_WAY = new Set(['host', 'connection', 'content-length', 'x-forwarded-for', 'x-forwarded-proto']);
 
 describe('fuzzed requests through the proxy', () => {

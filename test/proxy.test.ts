@@ -151,7 +151,7 @@ describe('forwarding', () => {
       assert.equal(headers[name], undefined, name);
     }
     assert.equal(headers['x-kept'], 'yes');
-    // undici's own framing between proxy and app.
+    // The proxy's own framing between proxy and app.
     assert.equal(headers.connection, 'keep-alive');
   });
 
