@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
  * and `Proxy-Connection`): they describe one connection, so a proxy must not
  * pass them on. Lower case.
  */
-export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
