@@ -16,6 +16,20 @@ export function requirePort(field: string, value: unknown): number {
 }
 
 /**
+ * Checks that `value` is a positive safe integer, such as a count or a
+ * timeout in milliseconds.
+ *
+ * @param field - the option name to blame in the error
+ * @throws ConfigError naming `field`
+ */
+export function requirePositiveInteger(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(field, `${field} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
  * Starts `server` listening and resolves with the port it got. A port that
  * is taken rejects with {@link PortInUseError} instead of only being logged.
  *

@@ -4,7 +4,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './errors.js';
-import { listen, requirePort, urlFor } from './listen.js';
+import { listen, requirePort, requirePositiveInteger, urlFor } from './listen.js';
 import { Scrape } from './scrape.js';
 import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
 
@@ -26,6 +26,14 @@ export interface MetricsServerOptions {
   withScopeLabels?: boolean;
   /** Further readers for the same MeterProvider, e.g. a periodic OTLP reader. */
   readers?: IMetricReader[];
+  /**
+   * Milliseconds a client has to send a whole scrape request, from the
+   * moment its connection opens or, on a kept-alive connection, from the
+   * first byte of each further request; a slower one gets a 408 and is
+   * disconnected, so idle half-sent requests cannot pile up. Checked every
+   * second, or every `requestTimeoutMs` if shorter. Default 10000.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A running metrics server. */
@@ -39,6 +47,10 @@ export interface MetricsServer {
   /** Stops accepting scrapes, then shuts the MeterProvider (and its readers) down. Idempotent. */
   close(): Promise<void>;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Longest time between Node's checks for requests past their timeout, in milliseconds. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /** Content-Type of the text answer: Prometheus text format 0.0.4, as client_golang sends it. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -72,11 +84,12 @@ function wantsProtobuf(request: IncomingMessage): boolean {
  *
  * `GET`/`HEAD` on the endpoint answer 200; other paths 404; other methods 405.
  *
- * @throws ConfigError for a bad `port` or `endpoint`
+ * @throws ConfigError for a bad `port`, `endpoint` or `requestTimeoutMs`
  * @throws PortInUseError when the port is taken
  */
 export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const port = requirePort('port', options.port ?? 9090);
+  const requestTimeoutMs = requirePositiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   const endpoint = options.endpoint ?? '/metrics';
   if (typeof endpoint !== 'string' || !endpoint.startsWith('/')) {
     throw new ConfigError('endpoint', `endpoint must be a path starting with "/", got ${String(endpoint)}`);
@@ -138,7 +151,15 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
     );
   };
 
-  const server = createServer(handle);
+  // Node's defaults (60 s for a head, 300 s for a request, checked every 30 s) suit uploads, not scrapes.
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, requestTimeoutMs),
+    },
+    handle,
+  );
   let boundPort: number;
   try {
     boundPort = await listen(server, 'metrics server', port, options.host);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConfigError } from './errors.js';
-import { listen, requirePort, urlFor } from './listen.js';
+import { listen, requirePort, requirePositiveInteger, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
 import { rawText, sendText } from './plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
@@ -73,13 +73,6 @@ function parseUpstream(upstream: unknown): URL {
     throw new ConfigError('upstream', message);
   }
   return url;
-}
-
-function requirePositiveInteger(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(field, `${field} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
 }
 
 /**

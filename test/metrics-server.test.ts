@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { monotonicNow } from '../src/clock.js';
 import { PortInUseError } from '../src/errors.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
 import { StatsReporter } from '../src/reporter.js';
 import { decodeStat } from '../src/stat-proto.js';
 import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
+import { RawClient } from './helpers/raw.js';
 
 const LABELS =
   '{destination_configuration="helloworld-go",destination_namespace="default",destination_pod="helloworld-go-00001-deployment-abc",destination_revision="helloworld-go-00001"}';
@@ -173,9 +175,29 @@ describe('metrics server options', () => {
     }
   });
 
-  it('rejects a bad port or endpoint naming the field', async () => {
+  it('rejects a bad port, endpoint or requestTimeoutMs naming the field', async () => {
     await assert.rejects(startMetricsServer({ port: 70000 }), { name: 'ConfigError', message: 'port must be an integer from 0 to 65535, got 70000' });
     await assert.rejects(startMetricsServer({ port: 0, endpoint: 'metrics' }), { name: 'ConfigError', message: 'endpoint must be a path starting with "/", got metrics' });
+    await assert.rejects(startMetricsServer({ port: 0, requestTimeoutMs: 0 }), { name: 'ConfigError', message: 'requestTimeoutMs must be a positive integer, got 0' });
+  });
+
+  it('answers 408 and disconnects a client that does not finish its request within requestTimeoutMs; scrapes go on', async () => {
+    const timeoutMs = 300;
+    const server = await startMetricsServer({ port: 0, host: '127.0.0.1', requestTimeoutMs: timeoutMs });
+    try {
+      const started = monotonicNow();
+      const client = await RawClient.connect(server.port);
+      // Half a request head, then nothing: a slowloris.
+      client.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+      const received = await client.whenClosed();
+      const elapsedMs = monotonicNow() - started;
+      // Node checks every min(1000, requestTimeoutMs) ms: the cut comes within two periods.
+      assert.ok(elapsedMs >= timeoutMs - 10 && elapsedMs < 2 * timeoutMs + 500, `closed after ${elapsedMs} ms`);
+      assert.equal(received, 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      assert.equal((await call(server.port, '/metrics')).status, 200);
+    } finally {
+      await server.close();
+    }
   });
 
   it('close stops the server and is idempotent', async () => {
