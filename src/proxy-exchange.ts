@@ -67,17 +67,14 @@ export class ProxyExchange implements UpstreamRequest {
     if (!this.settled) {
       this.clientGone = true;
       this.settle();
-      // Closing the connection is how HTTP/1.1 aborts a request.
-      if (this.connection !== undefined) this.connection.abort();
-      else this.context.pool.cancel(this);
+      this.abandonUpstream();
     }
     if (this.context.draining) this.context.closeIdleConnections();
   };
 
   private readonly onTimeout = (): void => {
     this.timedOut = true;
-    if (this.connection !== undefined) this.connection.abort();
-    else this.context.pool.cancel(this);
+    this.abandonUpstream();
     this.failed(new Error('upstream timed out'));
   };
 
@@ -154,6 +151,12 @@ export class ProxyExchange implements UpstreamRequest {
     diag.debug(`proxy: upstream request failed: ${error.message}`);
     if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
     else sendText(response, 502, 'upstream unavailable\n');
+  }
+
+  /** Stops the upstream side: closing its connection is how HTTP/1.1 aborts a request; a queued one is taken back. */
+  private abandonUpstream(): void {
+    if (this.connection !== undefined) this.connection.abort();
+    else this.context.pool.cancel(this);
   }
 
   private settle(): void {

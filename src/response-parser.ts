@@ -86,6 +86,14 @@ function trimOws(value: string): string {
   return value.slice(start, end);
 }
 
+/** How many of the last bytes of `bytes` could be the start of `terminator`: a terminator split between reads. */
+function partialTerminator(bytes: Buffer, terminator: Buffer): number {
+  for (let count = Math.min(terminator.length - 1, bytes.length); count > 0; count--) {
+    if (bytes.subarray(bytes.length - count).equals(terminator.subarray(0, count))) return count;
+  }
+  return 0;
+}
+
 /** Where the run of token bytes starting at `start` ends, at most `end`. */
 function tokenEnd(text: string, start: number, end: number): number {
   let index = start;
@@ -175,7 +183,10 @@ export class ResponseParser {
     while (offset < data.length && this.state !== State.Idle) {
       switch (this.state) {
         case State.Head:
-          offset = this.readHead(data, offset);
+          // The limit counts the head's final empty line too.
+          offset = this.readUntil(data, offset, HEAD_END, this.maxHeadBytes - HEAD_END.length, `upstream response head over ${this.maxHeadBytes} bytes`, (head) =>
+            this.parseHead(head),
+          );
           break;
         case State.Length:
         case State.ChunkData: {
@@ -227,25 +238,6 @@ export class ResponseParser {
     throw new UpstreamProtocolError(`upstream closed the connection ${where}`);
   }
 
-  /** Collects head bytes; parses the head once the empty line has arrived. @returns the new offset into `data` */
-  private readHead(data: Buffer, offset: number): number {
-    const pending = this.pending;
-    this.pending = undefined;
-    // With earlier bytes pending, search their concatenation with the new ones; `start` is where the head begins.
-    const bytes = pending === undefined ? data : Buffer.concat([pending, data.subarray(offset)]);
-    const start = pending === undefined ? offset : 0;
-    const end = bytes.indexOf(HEAD_END, pending === undefined ? offset : Math.max(0, pending.length - 3));
-    if ((end === -1 ? bytes.length : end + 4) - start > this.maxHeadBytes) {
-      throw new UpstreamProtocolError(`upstream response head over ${this.maxHeadBytes} bytes`);
-    }
-    if (end === -1) {
-      this.pending = bytes.subarray(start);
-      return data.length;
-    }
-    this.parseHead(bytes.toString('latin1', start, end));
-    return pending === undefined ? end + 4 : offset + end + 4 - pending.length;
-  }
-
   private parseHead(text: string): void {
     const statusEnd = text.indexOf('\r\n');
     const statusLine = STATUS_LINE.exec(statusEnd === -1 ? text : text.slice(0, statusEnd));
@@ -262,12 +254,8 @@ export class ResponseParser {
       const colon = tokenEnd(text, start, lineEnd);
       if (colon === start || text.charCodeAt(colon) !== COLON) throw new UpstreamProtocolError('upstream sent a malformed header line');
       const name = text.slice(start, colon);
-      let valueStart = colon + 1;
-      let valueEnd = lineEnd;
-      while (valueStart < valueEnd && isOws(text.charCodeAt(valueStart))) valueStart++;
-      while (valueEnd > valueStart && isOws(text.charCodeAt(valueEnd - 1))) valueEnd--;
-      if (!isFieldValue(text, valueStart, valueEnd)) throw new UpstreamProtocolError(`upstream header ${name} holds a control character`);
-      const value = text.slice(valueStart, valueEnd);
+      const value = trimOws(text.slice(colon + 1, lineEnd));
+      if (!isFieldValue(value, 0, value.length)) throw new UpstreamProtocolError(`upstream header ${name} holds a control character`);
       start = lineEnd + 2;
       headers.push(name, value);
       if (isNamed(name, 'content-length')) {
@@ -330,31 +318,33 @@ export class ResponseParser {
     }
   }
 
+  /** {@link ResponseParser.readUntil} for one CRLF-terminated line of at most `maxBytes`. */
+  private readLine(data: Buffer, offset: number, maxBytes: number, take: (line: string) => void): number {
+    return this.readUntil(data, offset, CRLF, maxBytes, `upstream sent a line over ${maxBytes} bytes`, take);
+  }
+
   /**
-   * Collects one CRLF-terminated line, which may span several reads, and
-   * hands it (without the CRLF) to `take`.
+   * Collects the bytes up to `terminator`, which may span several reads,
+   * and hands them (without the terminator) to `take` as latin1 text.
    *
+   * @param maxBytes - longest accepted text before the terminator
+   * @param tooLong - the error message when it is longer
    * @returns the new offset into `data`
    */
-  private readLine(data: Buffer, offset: number, maxBytes: number, take: (line: string) => void): number {
-    const end = data.indexOf(CRLF, offset);
-    if (this.pending === undefined && end !== -1) {
-      if (end - offset > maxBytes) throw new UpstreamProtocolError(`upstream sent a line over ${maxBytes} bytes`);
-      take(data.toString('latin1', offset, end));
-      return end + 2;
-    }
-    const pendingLength = this.pending === undefined ? 0 : this.pending.length;
-    const bytes = Buffer.concat([this.pending ?? Buffer.alloc(0), data.subarray(offset)]);
+  private readUntil(data: Buffer, offset: number, terminator: Buffer, maxBytes: number, tooLong: string, take: (text: string) => void): number {
+    const pending = this.pending;
     this.pending = undefined;
-    const lineEnd = bytes.indexOf(CRLF, Math.max(0, pendingLength - 1));
-    // Unfinished, a last CR may be the start of the line end.
-    const lineBytes = lineEnd !== -1 ? lineEnd : bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
-    if (lineBytes > maxBytes) throw new UpstreamProtocolError(`upstream sent a line over ${maxBytes} bytes`);
-    if (lineEnd === -1) {
-      this.pending = bytes;
+    // With earlier bytes pending, search their concatenation with the new ones; `start` is where the text begins.
+    const bytes = pending === undefined ? data : Buffer.concat([pending, data.subarray(offset)]);
+    const start = pending === undefined ? offset : 0;
+    const end = bytes.indexOf(terminator, pending === undefined ? offset : Math.max(0, pending.length - terminator.length + 1));
+    const textBytes = end !== -1 ? end - start : bytes.length - start - partialTerminator(bytes, terminator);
+    if (textBytes > maxBytes) throw new UpstreamProtocolError(tooLong);
+    if (end === -1) {
+      this.pending = bytes.subarray(start);
       return data.length;
     }
-    take(bytes.toString('latin1', 0, lineEnd));
-    return offset + lineEnd + 2 - pendingLength;
+    take(bytes.toString('latin1', start, end));
+    return pending === undefined ? end + terminator.length : offset + end + terminator.length - pending.length;
   }
 }
