@@ -9,14 +9,9 @@ import { listen } from '../src/listen.js';
 import { RequestStats } from '../src/stats.js';
 import { monotonicNow } from '../src/clock.js';
 import { RequestTracker } from '../src/tracker.js';
+import { hello } from './hello.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 
-const BODY = 'Hello World!\n';
-
-const hello: RequestListener = (_request, response) => {
-  response.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
-  response.end(BODY);
-};
 
 function trackedHello(): RequestListener {
   const stats = new RequestStats(monotonicNow());

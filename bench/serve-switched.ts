@@ -1,20 +1,24 @@
 /**
- * Bench server: our proxy whose RequestTracker is switched on and off every
- * 250 ms while it serves, on 127.0.0.1:<port>, forwarding to <upstream>.
- * Switched off, a request takes exactly startProxy's stats-off path
- * (`classifyRequest` only), so the two modes differ by the tracking alone,
- * in one process under one continuous load. Every phase's CPU time (user +
- * system, all threads, from `process.cpuUsage()`) and request count are
- * written as JSON to <results file> when stdin closes.
- * Usage: node dist/bench/serve-switched.js <port> <upstream URL> <results file>
+ * Bench server on 127.0.0.1:<port> whose RequestTracker is switched on and
+ * off every 250 ms while it serves: our proxy forwarding to <upstream URL>,
+ * or with `app` the hello-world app wrapped by `tracker.wrap()`. Switched
+ * off, a request takes exactly the untracked path (for the proxy,
+ * startProxy's stats-off path, `classifyRequest` only), so the two modes
+ * differ by the tracking alone, in one process under one continuous load.
+ * Every phase's CPU time (user + system, all threads, from
+ * `process.cpuUsage()`) and request count are written as JSON to
+ * <results file> when the process is stopped.
+ * Usage: node dist/bench/serve-switched.js <port> <upstream URL>|app <results file>
  */
 import { writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { monotonicNow } from '../src/clock.js';
+import { listen } from '../src/listen.js';
 import { classifyRequest, type RequestKind } from '../src/probe.js';
 import { startProxy } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
 import { RequestTracker } from '../src/tracker.js';
+import { hello } from './hello.js';
 import { portArgument } from './serve-process.js';
 
 /** Length of one phase, in milliseconds. */
@@ -42,13 +46,14 @@ class SwitchedTracker extends RequestTracker {
 
 const [upstream, resultsFile] = process.argv.slice(3);
 if (upstream === undefined || resultsFile === undefined) {
-  console.error('usage: serve-switched.js <port> <upstream URL> <results file>');
+  console.error('usage: serve-switched.js <port> <upstream URL>|app <results file>');
   process.exit(2);
 }
 const stats = new RequestStats(monotonicNow());
 setInterval(() => stats.report(monotonicNow()), 1000).unref();
 const tracker = new SwitchedTracker(stats);
-await startProxy({ upstream, port: portArgument(), host: '127.0.0.1', tracker });
+if (upstream === 'app') await listen(createServer(tracker.wrap(hello)), 'hello app', portArgument(), '127.0.0.1');
+else await startProxy({ upstream, port: portArgument(), host: '127.0.0.1', tracker });
 
 const phases: Phase[] = [];
 let cpuBefore = process.cpuUsage();
