@@ -3,8 +3,9 @@
  * off every 250 ms while it serves: our proxy forwarding to <upstream URL>,
  * or with `app` the hello-world app wrapped by `tracker.wrap()`. Switched
  * off, a request takes exactly the untracked path (for the proxy,
- * startProxy's stats-off path, `classifyRequest` only), so the two modes
- * differ by the tracking alone, in one process under one continuous load.
+ * startProxy's stats-off path, `classifyRequest` only; for the app,
+ * nothing), so the two modes differ by the tracking alone, in one process
+ * under one continuous load.
  * Every phase's CPU time (user + system, all threads, from
  * `process.cpuUsage()`) and request count are written as JSON to
  * <results file> when the process is stopped.
@@ -14,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { monotonicNow } from '../src/clock.js';
 import { listen } from '../src/listen.js';
-import { classifyRequest, type RequestKind } from '../src/probe.js';
+import { classifyRequest, RequestKind } from '../src/probe.js';
 import { startProxy } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
 import { RequestTracker } from '../src/tracker.js';
@@ -37,10 +38,12 @@ export interface Phase {
 class SwitchedTracker extends RequestTracker {
   tracked = false;
   requests = 0;
+  /** What a request costs switched off: the proxy still classifies it (probes), a plain app does nothing. */
+  untracked: (request: IncomingMessage) => RequestKind = (request) => classifyRequest(request.rawHeaders);
 
   override track(request: IncomingMessage, response: ServerResponse): RequestKind {
     this.requests++;
-    return this.tracked ? super.track(request, response) : classifyRequest(request.rawHeaders);
+    return this.tracked ? super.track(request, response) : this.untracked(request);
   }
 }
 
@@ -52,8 +55,12 @@ if (upstream === undefined || resultsFile === undefined) {
 const stats = new RequestStats(monotonicNow());
 setInterval(() => stats.report(monotonicNow()), 1000).unref();
 const tracker = new SwitchedTracker(stats);
-if (upstream === 'app') await listen(createServer(tracker.wrap(hello)), 'hello app', portArgument(), '127.0.0.1');
-else await startProxy({ upstream, port: portArgument(), host: '127.0.0.1', tracker });
+if (upstream === 'app') {
+  tracker.untracked = () => RequestKind.Direct;
+  await listen(createServer(tracker.wrap(hello)), 'hello app', portArgument(), '127.0.0.1');
+} else {
+  await startProxy({ upstream, port: portArgument(), host: '127.0.0.1', tracker });
+}
 
 const phases: Phase[] = [];
 let cpuBefore = process.cpuUsage();
