@@ -1,6 +1,6 @@
 /**
  * Bench server on 127.0.0.1:<port> whose RequestTracker is switched on and
- * off every 250 ms while it serves: our proxy forwarding to <upstream URL>,
+ * off every 250 ms (each pair of phases in random order) while it serves: our proxy forwarding to <upstream URL>,
  * or with `app` the hello-world app wrapped by `tracker.wrap()`. Switched
  * off, a request takes exactly the untracked path (for the proxy,
  * startProxy's stats-off path, `classifyRequest` only; for the app,
@@ -70,7 +70,9 @@ setInterval(() => {
   cpuBefore = process.cpuUsage();
   phases.push({ tracked: tracker.tracked, cpuUs: cpu.user + cpu.system, requests: tracker.requests - requestsBefore });
   requestsBefore = tracker.requests;
-  tracker.tracked = !tracker.tracked;
+  // Phases come in pairs, one of each mode, in random order: strict alternation would put anything with a period
+  // of an even number of phases (the 1 s reporting tick is four) always into the same mode.
+  tracker.tracked = phases.length % 2 === 0 ? Math.random() < 0.5 : !tracker.tracked;
 }, PHASE_MS);
 const finish = (): void => {
   writeFileSync(resultsFile, JSON.stringify(phases));

@@ -19,7 +19,7 @@ function cpuPerRequest(phases: readonly Phase[]): number {
   return phases.reduce((sum, phase) => sum + phase.cpuUs, 0) / phases.reduce((sum, phase) => sum + phase.requests, 0);
 }
 
-/** The sorted ratios tracked ÷ untracked CPU per request of each adjacent pair of loaded phases. */
+/** The sorted ratios tracked ÷ untracked CPU per request of each pair of loaded phases (one of each mode). */
 function pairRatios(phases: readonly Phase[]): number[] {
   const ratios: number[] = [];
   for (let i = 0; i + 1 < phases.length; i += 2) {
