@@ -141,6 +141,14 @@ export class ResponseParser {
   private trailerBytes = 0;
   /** Whether any byte of the current response has arrived. */
   private started = false;
+  // Shared callbacks, so that reading a head or a line allocates no closure.
+  private readonly takeHead = (head: string): void => this.parseHead(head);
+  private readonly takeChunkSize = (line: string): void => this.chunkSize(line);
+  private readonly takeChunkEnd = (line: string): void => {
+    if (line !== '') throw new UpstreamProtocolError('chunk data longer than its size');
+    this.state = State.ChunkSize;
+  };
+  private readonly takeTrailer = (line: string): void => this.trailer(line);
 
   /**
    * @param sink - receives the parsed response
@@ -184,9 +192,7 @@ export class ResponseParser {
       switch (this.state) {
         case State.Head:
           // The limit counts the head's final empty line too.
-          offset = this.readUntil(data, offset, HEAD_END, this.maxHeadBytes - HEAD_END.length, `upstream response head over ${this.maxHeadBytes} bytes`, (head) =>
-            this.parseHead(head),
-          );
+          offset = this.readUntil(data, offset, HEAD_END, this.maxHeadBytes - HEAD_END.length, this.takeHead);
           break;
         case State.Length:
         case State.ChunkData: {
@@ -205,16 +211,13 @@ export class ResponseParser {
           offset = data.length;
           break;
         case State.ChunkSize:
-          offset = this.readLine(data, offset, MAX_CHUNK_LINE_BYTES, (line) => this.chunkSize(line));
+          offset = this.readUntil(data, offset, CRLF, MAX_CHUNK_LINE_BYTES, this.takeChunkSize);
           break;
         case State.ChunkEnd:
-          offset = this.readLine(data, offset, MAX_CHUNK_LINE_BYTES, (line) => {
-            if (line !== '') throw new UpstreamProtocolError('chunk data longer than its size');
-            this.state = State.ChunkSize;
-          });
+          offset = this.readUntil(data, offset, CRLF, MAX_CHUNK_LINE_BYTES, this.takeChunkEnd);
           break;
         case State.Trailers:
-          offset = this.readLine(data, offset, this.maxHeadBytes, (line) => this.trailer(line));
+          offset = this.readUntil(data, offset, CRLF, this.maxHeadBytes, this.takeTrailer);
           break;
       }
       if (this.state === State.Idle) this.sink.end(this.keepAlive && offset === data.length);
@@ -318,20 +321,14 @@ export class ResponseParser {
     }
   }
 
-  /** {@link ResponseParser.readUntil} for one CRLF-terminated line of at most `maxBytes`. */
-  private readLine(data: Buffer, offset: number, maxBytes: number, take: (line: string) => void): number {
-    return this.readUntil(data, offset, CRLF, maxBytes, `upstream sent a line over ${maxBytes} bytes`, take);
-  }
-
   /**
    * Collects the bytes up to `terminator`, which may span several reads,
    * and hands them (without the terminator) to `take` as latin1 text.
    *
    * @param maxBytes - longest accepted text before the terminator
-   * @param tooLong - the error message when it is longer
    * @returns the new offset into `data`
    */
-  private readUntil(data: Buffer, offset: number, terminator: Buffer, maxBytes: number, tooLong: string, take: (text: string) => void): number {
+  private readUntil(data: Buffer, offset: number, terminator: Buffer, maxBytes: number, take: (text: string) => void): number {
     const pending = this.pending;
     this.pending = undefined;
     // With earlier bytes pending, search their concatenation with the new ones; `start` is where the text begins.
@@ -339,7 +336,12 @@ export class ResponseParser {
     const start = pending === undefined ? offset : 0;
     const end = bytes.indexOf(terminator, pending === undefined ? offset : Math.max(0, pending.length - terminator.length + 1));
     const textBytes = end !== -1 ? end - start : bytes.length - start - partialTerminator(bytes, terminator);
-    if (textBytes > maxBytes) throw new UpstreamProtocolError(tooLong);
+    if (textBytes > maxBytes) {
+      // Built only here, not on every read.
+      throw new UpstreamProtocolError(
+        terminator === HEAD_END ? `upstream response head over ${this.maxHeadBytes} bytes` : `upstream sent a line over ${maxBytes} bytes`,
+      );
+    }
     if (end === -1) {
       this.pending = bytes.subarray(start);
       return data.length;
