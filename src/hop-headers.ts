@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the legacy `Keep-Alive`
@@ -10,7 +10,6 @@ const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'keep-alive',
   'proxy-connection',
   'te',
-  'trailer',
   'transfer-encoding',
   'upgrade',
   'proxy-authorization',
@@ -18,13 +17,23 @@ const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Request headers that never pass as the client wrote them, whatever its
+ * `Connection` header says. The body's framing (`Content-Length`,
+ * `Transfer-Encoding`) is set from what Node's parser decided, never copied;
+ * `Expect` was answered by Node's server already (and undici refuses it);
+ * `Trailer` announces request trailers that undici cannot send;
+ * `X-Forwarded-Proto` is the sidecar's own.
+ */
+const REPLACED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect', 'trailer', 'x-forwarded-proto']);
+
+/**
  * Lower-case header names listed in a `Connection` header, which RFC 9110
  * makes hop-by-hop too. `undefined` for the usual `keep-alive`/`close`
  * values, so the common case allocates nothing.
  */
-function connectionOptions(connection: string | undefined): string[] | undefined {
+function connectionOptions(connection: string | string[] | undefined): string[] | undefined {
   if (connection === undefined) return undefined;
-  const value = connection.toLowerCase();
+  const value = (typeof connection === 'string' ? connection : connection.join(',')).toLowerCase();
   if (value === 'keep-alive' || value === 'close') return undefined;
   return value.split(',').map((token) => token.trim());
 }
@@ -55,63 +64,53 @@ function forwardedAddress(address: string | undefined): string {
 }
 
 /**
- * Whether a header, by its lower-case name, stays on this hop: a hop-by-hop
- * header, or one named in the message's `Connection` header (`named`).
- */
-function staysOnThisHop(lower: string, named: string[] | undefined): boolean {
-  return HOP_BY_HOP_HEADERS.has(lower) || (named !== undefined && named.includes(lower));
-}
-
-/**
- * The request head a client's request carries to the upstream, built in one
- * pass over Node's `rawHeaders` (names keep their case, repeated headers
- * stay repeated). Drops hop-by-hop headers, those named in `Connection`, and
- * `Expect` (Node's server has already answered `100-continue`). Appends the
- * client to `X-Forwarded-For` (merging repeated ones), sets
- * `X-Forwarded-Proto: http`, and adds `Host` if the client sent none
- * (HTTP/1.0).
+ * The headers a client's request carries to the upstream, built in one pass
+ * over Node's `rawHeaders` (names keep their case, repeated headers stay
+ * repeated), as the flat name, value... list undici takes. Drops hop-by-hop
+ * headers and those named in `Connection` (but never `Host`: it names the
+ * resource, and Node's parser has read it), and the headers of
+ * {@link REPLACED_REQUEST_HEADERS}. Appends the client to `X-Forwarded-For`
+ * (merging repeated ones) and sets `X-Forwarded-Proto: http`.
  *
  * @param request - the client's request as Node parsed it
- * @param host - the `Host` to send when the client gave none, e.g. `127.0.0.1:8080`
- * @param framing - header lines of this hop, each ending in CRLF, e.g. `connection: keep-alive\r\n`
- * @returns the request line and header lines, ending with the empty line, as latin1 text
+ * @param contentLength - the body's length in bytes when it has a known one, from {@link upstreamBody}; undici frames the rest
  */
-export function upstreamRequestHead(request: IncomingMessage, host: string, framing: string): string {
+export function upstreamRequestHeaders(request: IncomingMessage, contentLength: string | undefined): string[] {
   const rawHeaders = request.rawHeaders;
   const named = connectionOptions(rawHeaderValue(rawHeaders, 'connection'));
-  let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/1.1\r\n`;
+  const headers: string[] = [];
   let forwardedFor: string | undefined;
-  let hasHost = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (staysOnThisHop(lower, named) || lower === 'expect' || lower === 'x-forwarded-proto') continue;
+    if (HOP_BY_HOP_HEADERS.has(lower) || REPLACED_REQUEST_HEADERS.has(lower)) continue;
+    if (named !== undefined && lower !== 'host' && named.includes(lower)) continue;
     const value = rawHeaders[i + 1]!;
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    if (lower === 'host') hasHost = true;
-    head += `${name}: ${value}\r\n`;
+    headers.push(name, value);
   }
+  if (contentLength !== undefined) headers.push('content-length', contentLength);
   const client = forwardedAddress(request.socket.remoteAddress);
-  if (!hasHost) head += `host: ${host}\r\n`;
-  return `${head}x-forwarded-for: ${forwardedFor === undefined ? client : `${forwardedFor}, ${client}`}\r\nx-forwarded-proto: http\r\n${framing}\r\n`;
+  headers.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`, 'x-forwarded-proto', 'http');
+  return headers;
 }
 
 /**
- * An upstream response's headers (flat name, value... as read) without the
- * hop-by-hop ones and those named in its `Connection` header; Node's server
- * adds its own framing (`Transfer-Encoding`, `Connection`, `Keep-Alive`).
- *
- * @returns a flat name, value... list, as `writeHead` takes it
+ * An upstream response's headers, as undici parsed them, without the
+ * hop-by-hop ones and those named in its `Connection` header: Node's
+ * server adds its own framing (`Transfer-Encoding`, `Connection`,
+ * `Keep-Alive`). Also used for response trailers.
  */
-export function downstreamResponseHeaders(headers: readonly string[]): string[] {
-  const named = connectionOptions(rawHeaderValue(headers, 'connection'));
-  const result: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (!staysOnThisHop(name.toLowerCase(), named)) result.push(name, headers[i + 1]!);
+export function downstreamResponseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const named = connectionOptions(headers.connection);
+  const result: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || (named !== undefined && named.includes(name))) continue;
+    result[name] = value;
   }
   return result;
 }

@@ -1,16 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { downstreamResponseHeaders, rawHeaderValue, upstreamRequestHead } from './hop-headers.js';
+import type { Dispatcher } from 'undici';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { sendText } from './plain-text.js';
-import type { UpstreamConnection, UpstreamRequest } from './upstream-connection.js';
-import type { UpstreamPool } from './upstream-pool.js';
+import { upstreamBody } from './request-body.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {
   /** Keep-alive connections to the upstream. */
-  readonly pool: UpstreamPool;
-  /** The `Host` header for requests that came without one. */
-  readonly authority: string;
+  readonly pool: Dispatcher;
   /** Milliseconds from a request's arrival to its response head before it gets a 504. */
   readonly timeoutMs: number;
   /** True once the proxy drains: each finished response then closes idle client connections. */
@@ -19,67 +17,81 @@ export interface ExchangeContext {
   closeIdleConnections(): void;
 }
 
-/** Methods whose requests may be sent twice (RFC 9110 9.2.1, safe methods). */
+/** Methods whose requests may be sent twice (RFC 9110 section 9.2.1, safe methods). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-const KEEP_ALIVE = 'connection: keep-alive\r\n';
-const KEEP_ALIVE_CHUNKED = 'connection: keep-alive\r\ntransfer-encoding: chunked\r\n';
-const LAST_CHUNK = '0\r\n\r\n';
 
-/** How the request body travels upstream. */
-const enum Body {
-  None,
-  /** As it came, `Content-Length` bytes. */
-  Length,
-  /** Re-chunked: Node's server has removed the client's chunked framing. */
-  Chunked,
+/**
+ * undici's codes for a connection that failed under a request before any
+ * answer: what a kept-alive connection that the app closed at that moment
+ * gives. A safe request without a body is sent once more on a new one.
+ */
+const STALE_CONNECTION_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+const EARLY_HINTS = 103;
+/** undici's code for a request it refuses to send, such as a request target that is not origin- or absolute-form. */
+const INVALID_ARGUMENT = 'UND_ERR_INVALID_ARG';
+
+/** Whether a header object has any field: most responses end without trailers. */
+function hasAny(headers: IncomingHttpHeaders): boolean {
+  for (const _ in headers) return true;
+  return false;
 }
 
-function requestBody(rawHeaders: readonly string[]): Body {
-  if (rawHeaderValue(rawHeaders, 'transfer-encoding') !== undefined) return Body.Chunked;
-  const length = rawHeaderValue(rawHeaders, 'content-length');
-  return length !== undefined && length !== '0' ? Body.Length : Body.None;
+function errorCode(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
- * One request forwarded to the upstream and its response streamed back,
- * with backpressure both ways (the client's body is read as the upstream
- * connection takes it; the upstream connection is paused while the client
+ * One request forwarded to the upstream through undici and its response
+ * streamed back: a dispatch handler that writes straight into the client's
+ * `ServerResponse`, with backpressure both ways (undici reads the request
+ * body as the upstream takes it; the upstream is paused while the client
  * lags). No response head within the context's `timeoutMs` of arrival: 504.
- * Upstream refused, reset or malformed before the head: 502; after it: the
- * response is cut short. A client that goes away closes the upstream
- * connection, which aborts the request there.
+ * Upstream refused, reset or malformed before the head: 502 (a safe request
+ * without a body is first tried once more on a new connection); after it:
+ * the response is cut short. A client that goes away aborts the upstream
+ * request. `103 Early Hints` and response trailers are relayed.
  */
-export class ProxyExchange implements UpstreamRequest {
-  readonly requestHead: string;
-  readonly headRequest: boolean;
-  readonly replayable: boolean;
-  sent: boolean;
-  private connection: UpstreamConnection | undefined;
-  private readonly framing: Body;
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private options: Dispatcher.DispatchOptions | undefined;
   private readonly timer: NodeJS.Timeout;
   private timedOut = false;
-  /** The upstream response ended or failed: nothing left to abort. */
+  private retried = false;
+  /** The upstream response ended or failed, or was given up: nothing left to abort. */
   private settled = false;
-  private clientGone = false;
   private listeningForDrain = false;
 
   private readonly onClose = (): void => {
     if (!this.settled) {
-      this.clientGone = true;
       this.settle();
-      this.abandonUpstream();
+      this.controller?.abort(new Error('client closed the connection'));
     }
     if (this.context.draining) this.context.closeIdleConnections();
   };
 
   private readonly onTimeout = (): void => {
     this.timedOut = true;
-    this.abandonUpstream();
-    this.failed(new Error('upstream timed out'));
+    this.fail(new Error('upstream timed out'));
   };
 
   private readonly onResponseDrain = (): void => {
-    this.connection?.resume();
+    this.controller?.resume();
+  };
+
+  private readonly dispatch = (): void => {
+    if (this.settled) return;
+    const request = this.request;
+    const { body, contentLength } = upstreamBody(request);
+    this.options = {
+      path: request.url ?? '/',
+      method: request.method ?? 'GET',
+      headers: upstreamRequestHeaders(request, contentLength),
+      body,
+    };
+    if (body !== null || !SAFE_METHODS.has(this.options.method)) this.retried = true;
+    this.context.pool.dispatch(this.options, this);
   };
 
   private constructor(
@@ -87,59 +99,90 @@ export class ProxyExchange implements UpstreamRequest {
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
   ) {
-    const method = request.method ?? 'GET';
-    this.framing = requestBody(request.rawHeaders);
-    this.requestHead = upstreamRequestHead(request, context.authority, this.framing === Body.Chunked ? KEEP_ALIVE_CHUNKED : KEEP_ALIVE);
-    this.headRequest = method === 'HEAD';
-    this.replayable = this.framing === Body.None && SAFE_METHODS.has(method);
-    this.sent = this.framing === Body.None;
     this.timer = setTimeout(this.onTimeout, context.timeoutMs);
     response.on('close', this.onClose);
+    // A pipelined response still queued when the client's connection dies never emits 'close': watch the connection.
+    if (response.socket === null) {
+      const socket = request.socket;
+      socket.once('close', this.onClose);
+      response.once('close', () => socket.off('close', this.onClose));
+    }
+    // Node's parser finishes a request without a body right after the 'request' event: see upstreamBody.
+    queueMicrotask(this.dispatch);
   }
 
-  /** Forwards `request` through the context's pool and streams the answer into `response`. */
+  /** Forwards `request` to the context's upstream pool and streams the answer into `response`. */
   static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse): void {
-    context.pool.send(new ProxyExchange(context, request, response));
+    new ProxyExchange(context, request, response);
   }
 
-  started(connection: UpstreamConnection): void {
-    this.connection = connection;
-    // Gone or timed out while its connection was still being opened: cancel() could no longer find it queued.
-    if (this.settled) connection.abort();
-    else if (this.framing !== Body.None) this.streamBody(connection);
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Called again when the request is retried on a new connection.
+    this.controller = controller;
+    // Gone or timed out while it waited for a connection, when there was nothing to abort yet.
+    if (this.settled) controller.abort(new Error('request abandoned'));
   }
 
-  head(status: number, reason: string, headers: string[]): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (this.settled) return;
+    if (statusCode < 200) {
+      // Node's server answered the client's `Expect: 100-continue` already; the others have no meaning past this hop.
+      if (statusCode === EARLY_HINTS && this.request.httpVersionMinor === 1) this.response.writeEarlyHints(downstreamResponseHeaders(headers));
+      return;
+    }
     clearTimeout(this.timer);
-    if (this.clientGone) return;
     try {
-      this.response.writeHead(status, reason === '' ? undefined : reason, downstreamResponseHeaders(headers));
+      this.response.writeHead(statusCode, downstreamResponseHeaders(headers));
     } catch (error) {
-      // Node rejects a header the parser let through: answer 502 instead.
-      this.connection?.abort();
-      this.failed(error as Error);
+      // Node rejects a header that undici let through: answer 502 via onResponseError.
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  body(chunk: Buffer): void {
-    if (this.clientGone || this.response.write(chunk)) return;
-    this.connection?.pause();
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled || this.response.write(chunk)) return;
+    controller.pause();
     if (!this.listeningForDrain) {
       this.listeningForDrain = true;
       this.response.on('drain', this.onResponseDrain);
     }
   }
 
-  end(): void {
-    this.settle();
-    if (!this.clientGone && !this.response.destroyed) this.response.end();
-  }
-
-  failed(error: Error): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     if (this.settled) return;
     this.settle();
     const response = this.response;
-    if (this.clientGone || response.destroyed) return;
+    if (response.destroyed) return;
+    if (hasAny(trailers)) {
+      try {
+        response.addTrailers(downstreamResponseHeaders(trailers));
+      } catch (error) {
+        diag.debug(`proxy: upstream trailers dropped: ${(error as Error).message}`);
+      }
+    }
+    response.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    const code = errorCode(error);
+    if (!this.retried && !this.response.headersSent && code !== undefined && STALE_CONNECTION_CODES.has(code)) {
+      this.retried = true;
+      this.controller = undefined;
+      this.context.pool.dispatch(this.options!, this);
+      return;
+    }
+    this.fail(error);
+  }
+
+  /** Gives the upstream request up and tells the client: 504 or 502 before the head, a cut-short body after it. */
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settle();
+    // A no-op when the upstream request failed by itself.
+    this.controller?.abort(error);
+    const response = this.response;
+    if (response.destroyed) return;
     if (response.headersSent) {
       // The status line is out: the only way to tell the client is to cut the body short. Ending the socket
       // (rather than destroying it) first delivers what was already written, which Node may still hold corked.
@@ -150,42 +193,13 @@ export class ProxyExchange implements UpstreamRequest {
     }
     diag.debug(`proxy: upstream request failed: ${error.message}`);
     if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
+    // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.
+    else if (errorCode(error) === INVALID_ARGUMENT) sendText(response, 400, 'request cannot be forwarded\n');
     else sendText(response, 502, 'upstream unavailable\n');
-  }
-
-  /** Stops the upstream side: closing its connection is how HTTP/1.1 aborts a request; a queued one is taken back. */
-  private abandonUpstream(): void {
-    if (this.connection !== undefined) this.connection.abort();
-    else this.context.pool.cancel(this);
   }
 
   private settle(): void {
     this.settled = true;
     clearTimeout(this.timer);
-    // A body still coming in may be paused for an upstream connection that is now gone and will never drain:
-    // let Node read and discard the rest, so that the client's next request on its connection is parsed.
-    if (!this.sent) this.request.resume();
-  }
-
-  /** Copies the client's body to the upstream connection, chunked again if it came chunked, pausing the client while the connection is full. */
-  private streamBody(connection: UpstreamConnection): void {
-    const request = this.request;
-    const chunked = this.framing === Body.Chunked;
-    const resume = (): void => void request.resume();
-    request.on('data', (chunk: Buffer) => {
-      if (connection !== this.connection || this.settled) return;
-      if (chunked) connection.write(`${chunk.length.toString(16)}\r\n`);
-      const writable = connection.write(chunk);
-      if (chunked) connection.write('\r\n');
-      if (!writable) {
-        request.pause();
-        connection.onceDrained(resume);
-      }
-    });
-    request.on('end', () => {
-      if (connection !== this.connection || this.settled) return;
-      if (chunked) connection.write(LAST_CHUNK);
-      this.sent = true;
-    });
   }
 }

@@ -4,12 +4,12 @@ import type { Duplex } from 'node:stream';
 import { ConfigError } from './errors.js';
 import { listen, requirePort, requirePositiveInteger, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
-import { rawText, sendText } from './plain-text.js';
+import { Pool } from 'undici';
+import { sendText } from './plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
 import { ProxyExchange, type ExchangeContext } from './proxy-exchange.js';
 import type { RequestTracker } from './tracker.js';
-import { tunnelUpgrade } from './upgrade.js';
-import { UpstreamPool, type UpstreamTarget } from './upstream-pool.js';
+import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -27,7 +27,7 @@ export interface ProxyOptions {
    * connection included) gets a 504. Default 300000.
    */
   timeoutMs?: number;
-  /** Most keep-alive connections open to the upstream at once; further requests queue. Default 128. */
+  /** Most connections open to the upstream at once; further requests queue. Default 1024. */
   connections?: number;
   /**
    * Milliseconds a client has to send a whole request head (request line and
@@ -59,7 +59,16 @@ export interface ProxyServer {
 
 const DEFAULT_PORT = 8012;
 const DEFAULT_TIMEOUT_MS = 300_000;
-const DEFAULT_CONNECTIONS = 128;
+const DEFAULT_CONNECTIONS = 1024;
+/** Longest wait for the upstream's TCP handshake, in milliseconds (undici's default); never longer than the revision timeout. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long an idle upstream connection is kept, in milliseconds, when the
+ * app's answer has no `Keep-Alive: timeout=` hint (undici's default); with
+ * one, undici keeps it for the hint less 2 s, so that the app's own idle
+ * close cannot race a reuse (Node apps say `timeout=5`: 3 s).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 4000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** Longest time between Node's checks for heads past `headersTimeoutMs`, in milliseconds (Node's default, 30000, would let one live 40 s). */
@@ -77,15 +86,18 @@ function parseUpstream(upstream: unknown): URL {
 
 /**
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
- * request to the upstream app over a pool of keep-alive HTTP/1.1 connections
- * (src/upstream-pool.ts, with a strict response parser) and streams the
- * answer back, counting requests with `tracker`. Knative network probes
+ * request to the upstream app over an undici pool of keep-alive HTTP/1.1
+ * connections and streams the answer back, counting requests with
+ * `tracker`. Node's parser reads every client request and undici frames
+ * every upstream one; the body's framing comes from Node's parse, never from
+ * header text (src/request-body.ts). Knative network probes
  * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
- * TCP connections, else 503. HTTP/1.1 upgrades (WebSocket) are tunnelled and
- * count as one request while open. Upstream unreachable: 502; no response
- * head within `timeoutMs`: 504; client gone: the upstream request is
- * aborted. The request target is forwarded verbatim (no `..` or
- * percent-decoding; `OPTIONS *` too).
+ * TCP connections, else 503; so is `OPTIONS *` (200, as Go's `net/http`
+ * server in Knative's queue-proxy answers it). HTTP/1.1 upgrades
+ * (WebSocket) are tunnelled only when the app answers 101, and count as one
+ * request while open. Upstream unreachable: 502; no response head within
+ * `timeoutMs`: 504; client gone: the upstream request is aborted. The
+ * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `connections` or `headersTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
@@ -97,13 +109,20 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULT_CONNECTIONS);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
   const tracker = options.tracker;
-  const target: UpstreamTarget = {
+  const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
     port: upstream.port === '' ? 80 : Number(upstream.port),
-    authority: upstream.host,
   };
-  // No body timeout: a slow stream (server-sent events) is not an error; the revision timeout covers the response head.
-  const pool = new UpstreamPool(target, connections);
+  // No headers or body timeout of undici's own: the exchange's revision timeout covers the response head from the
+  // request's arrival, and a slow stream (server-sent events) is not an error.
+  const pool = new Pool(upstream.origin, {
+    connections,
+    pipelining: 1,
+    connectTimeout: Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
   // requestTimeout 0: a long streaming upload is not an attack. Slow headers are cut by headersTimeout, which Node
   // applies on its own when requestTimeout is 0; idle kept-alive connections by Node's keepAliveTimeout (5 s).
   const server = createServer({
@@ -113,7 +132,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
   const context: ExchangeContext = {
     pool,
-    authority: target.authority,
     timeoutMs,
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
@@ -135,7 +153,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (kind !== RequestKind.NetworkProbe) {
-      ProxyExchange.start(context, request, response);
+      if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
+      else ProxyExchange.start(context, request, response);
       return;
     }
     void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
@@ -147,12 +166,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
     if (kind !== RequestKind.NetworkProbe) {
-      tunnelUpgrade(request, socket, head, target);
+      tunnelUpgrade(context, request, socket, head);
       return;
     }
     socket.on('error', () => socket.destroy());
     void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
-      socket.end(rawText(status, body), () => socket.destroy());
+      afterEarlierResponses(socket, () => sendText(closingResponse(request, socket), status, body));
     });
   });
 
@@ -160,7 +179,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   try {
     boundPort = await listen(server, 'proxy', port, options.host);
   } catch (error) {
-    pool.destroy();
+    void pool.destroy();
     throw error;
   }
 
@@ -185,7 +204,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
           if (!serverClosed || sockets.size > 0 || onSocketClosed === undefined) return;
           onSocketClosed = undefined;
           clearTimeout(deadline);
-          pool.destroy();
+          void pool.destroy();
           resolve();
         };
         onSocketClosed = finishIfDrained;

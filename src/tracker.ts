@@ -1,9 +1,13 @@
-import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { monotonicNow } from './clock.js';
 import { classifyRequest, RequestKind } from './probe.js';
 import { ReqEventType, type RequestStats } from './stats.js';
+
+/** Set on a request once its out-event has been recorded. */
+const DEPARTED = Symbol('departed');
+
+type TrackedRequest = IncomingMessage & { [DEPARTED]?: true };
 
 /**
  * Turns HTTP requests into {@link RequestStats} events: an in-event when a
@@ -15,9 +19,12 @@ import { ReqEventType, type RequestStats } from './stats.js';
  * and as Connect/Express middleware ({@link RequestTracker.middleware}).
  */
 export class RequestTracker {
-  // Shared listeners, so tracking a request allocates no closure. A response
-  // (or an upgraded socket) emits 'close' exactly once, after 'finish' or on
-  // an aborted connection.
+  // Shared listeners, so tracking a request allocates no closure. A response emits 'close' once it is finished
+  // or its connection is gone, except a pipelined response still queued behind another when the connection dies:
+  // Node never emits it for that one, so a queued response also waits for its connection's 'close'.
+  private readonly onDirectResponseClose: (this: ServerResponse) => void;
+  private readonly onProxiedResponseClose: (this: ServerResponse) => void;
+  // An upgraded socket emits 'close' exactly once.
   private readonly onDirectClose = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
   };
@@ -32,7 +39,30 @@ export class RequestTracker {
   constructor(
     readonly stats: RequestStats,
     private readonly now: () => number = monotonicNow,
-  ) {}
+  ) {
+    const departed = (request: TrackedRequest, type: ReqEventType): void => {
+      if (request[DEPARTED] === true) return;
+      request[DEPARTED] = true;
+      stats.handle(type, now());
+    };
+    this.departed = departed;
+    this.onDirectResponseClose = function () {
+      departed(this.req, ReqEventType.ReqOut);
+    };
+    this.onProxiedResponseClose = function () {
+      departed(this.req, ReqEventType.ProxiedOut);
+    };
+  }
+
+  private readonly departed: (request: TrackedRequest, type: ReqEventType) => void;
+
+  /** A queued pipelined response also departs when its connection closes (rare: a closure of its own is fine). */
+  private watchConnection(request: IncomingMessage, response: ServerResponse, type: ReqEventType): void {
+    const socket = request.socket;
+    const onConnectionClose = (): void => this.departed(request, type);
+    socket.once('close', onConnectionClose);
+    response.once('close', () => socket.off('close', onConnectionClose));
+  }
 
   /**
    * Records the arrival of `request` and arranges its departure event.
@@ -40,7 +70,17 @@ export class RequestTracker {
    * @returns how the request was classified; probes are not tracked
    */
   track(request: IncomingMessage, response: ServerResponse): RequestKind {
-    return this.begin(request, response);
+    const kind = classifyRequest(request.rawHeaders);
+    if (kind === RequestKind.Direct) {
+      this.stats.handle(ReqEventType.ReqIn, this.now());
+      response.on('close', this.onDirectResponseClose);
+      if (response.socket === null) this.watchConnection(request, response, ReqEventType.ReqOut);
+    } else if (kind === RequestKind.Proxied) {
+      this.stats.handle(ReqEventType.ProxiedIn, this.now());
+      response.on('close', this.onProxiedResponseClose);
+      if (response.socket === null) this.watchConnection(request, response, ReqEventType.ProxiedOut);
+    }
+    return kind;
   }
 
   /**
@@ -51,17 +91,13 @@ export class RequestTracker {
    * @returns how the request was classified; probes are not tracked
    */
   trackUpgrade(request: IncomingMessage, socket: Duplex): RequestKind {
-    return this.begin(request, socket);
-  }
-
-  private begin(request: IncomingMessage, closes: EventEmitter): RequestKind {
     const kind = classifyRequest(request.rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      closes.on('close', this.onDirectClose);
+      socket.on('close', this.onDirectClose);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      closes.on('close', this.onProxiedClose);
+      socket.on('close', this.onProxiedClose);
     }
     return kind;
   }

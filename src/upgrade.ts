@@ -1,40 +1,208 @@
-import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { rawHeaderValue, upstreamRequestHead } from './hop-headers.js';
-import { rawText } from './plain-text.js';
-import type { UpstreamTarget } from './upstream-pool.js';
+import { diag } from '@opentelemetry/api';
+import type { Dispatcher } from 'undici';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { sendText } from './plain-text.js';
+import type { ExchangeContext } from './proxy-exchange.js';
+
+const SWITCHING_PROTOCOLS = 101;
 
 /**
- * Tunnels an HTTP/1.1 upgrade request (Node's server `upgrade` event) to the
- * upstream over a new TCP connection: writes the request head and any bytes
- * already read, then pipes raw bytes both ways, so the upstream's own 101
- * (or refusal) reaches the client unchanged. When the upstream cannot be
- * reached the client gets a 502; when either side closes, both are closed.
- * Never throws, and errors on either socket only close the tunnel.
- *
- * @param head - bytes the client sent after its request head
+ * A response that Node's HTTP code writes (and frames) onto a client socket
+ * that has left Node's HTTP machinery, such as the socket of an `upgrade`
+ * event. It asks the client to close, and the socket is closed once the
+ * response is written: what the client sent after its request head is never
+ * parsed as another request.
  */
-export function tunnelUpgrade(request: IncomingMessage, client: Duplex, head: Buffer, target: UpstreamTarget): void {
-  const upstream: Socket = connect({ host: target.host, port: target.port });
-  let connected = false;
-  upstream.setNoDelay(true);
-  client.on('error', () => upstream.destroy());
-  client.on('close', () => upstream.destroy());
-  upstream.on('error', () => {
-    if (connected || client.destroyed) client.destroy();
-    else client.end(rawText(502, 'upstream unavailable\n'), () => client.destroy());
+export function closingResponse(request: IncomingMessage, socket: Duplex): ServerResponse {
+  const response = new ServerResponse(request);
+  response.shouldKeepAlive = false;
+  response.assignSocket(socket as Socket);
+  // Closed once written, as Node's server closes a `Connection: close` response's socket: waiting for the client
+  // to close it would mean reading whatever it sends meanwhile.
+  response.once('finish', () => {
+    response.detachSocket(socket as Socket);
+    socket.end(() => socket.destroy());
   });
-  upstream.on('close', () => {
-    if (connected) client.destroy();
-  });
-  upstream.on('connect', () => {
-    connected = true;
-    // The hop-by-hop Connection and Upgrade headers are restored for this hop: they ask the upstream to switch.
-    const upgrade = rawHeaderValue(request.rawHeaders, 'upgrade') ?? '';
-    upstream.write(upstreamRequestHead(request, target.authority, `connection: upgrade\r\nupgrade: ${upgrade}\r\n`), 'latin1');
-    if (head.length > 0) upstream.write(head);
+  return response;
+}
+
+/**
+ * An HTTP/1.1 upgrade request (Node's server `upgrade` event, e.g. a
+ * WebSocket handshake) sent to the upstream through undici. Only a
+ * `101 Switching Protocols` answer opens a tunnel, which then carries raw
+ * bytes both ways until either side closes. Any other answer is forwarded
+ * as an ordinary response and the client's connection is closed after it.
+ * Upstream unreachable: 502; no answer within `timeoutMs`: 504.
+ */
+class UpgradeExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private response: ServerResponse | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private settled = false;
+  private timedOut = false;
+
+  constructor(
+    context: ExchangeContext,
+    private readonly request: IncomingMessage,
+    private readonly client: Duplex,
+    private readonly early: Buffer[],
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.fail(new Error('upstream timed out'));
+    }, context.timeoutMs);
+    client.on('error', () => client.destroy());
+    client.once('close', () => {
+      if (this.settled) return;
+      this.settle();
+      this.controller?.abort(new Error('client closed the connection'));
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new Error('request abandoned'));
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+    if (this.settled || statusCode !== SWITCHING_PROTOCOLS) {
+      upstream.destroy();
+      return;
+    }
+    this.settle();
+    const client = this.client;
+    const response = new ServerResponse(this.request);
+    response.sendDate = false;
+    response.assignSocket(client as Socket);
+    response.writeHead(statusCode, { ...downstreamResponseHeaders(headers), connection: 'Upgrade', upgrade: headers.upgrade ?? '' });
+    response.end();
+    response.detachSocket(client as Socket);
+    // As Go's reverse proxy does: the tunnel ends once either side has sent all it will (its end, passed on by
+    // pipe, has been written out), since a half-open tunnel would hold its connections, and its count, forever.
+    const closeBoth = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.removeAllListeners('data');
+    client.removeAllListeners('end');
+    upstream.on('error', closeBoth);
+    upstream.once('close', closeBoth);
+    upstream.once('finish', closeBoth);
+    client.once('close', closeBoth);
+    client.once('finish', closeBoth);
+    for (const chunk of this.early) upstream.write(chunk);
     upstream.pipe(client);
     client.pipe(upstream);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (this.settled || statusCode < 200) return;
+    clearTimeout(this.timer);
+    const response = closingResponse(this.request, this.client);
+    this.response = response;
+    try {
+      response.writeHead(statusCode, downstreamResponseHeaders(headers));
+    } catch (error) {
+      controller.abort(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const response = this.response;
+    if (this.settled || response === undefined || response.write(chunk)) return;
+    controller.pause();
+    response.once('drain', () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settle();
+    this.response?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settle();
+    this.controller?.abort(error);
+    if (this.response !== undefined) {
+      this.client.destroy();
+      return;
+    }
+    diag.debug(`proxy: upgrade request failed: ${error.message}`);
+    const response = closingResponse(this.request, this.client);
+    if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
+    else sendText(response, 502, 'upstream unavailable\n');
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Runs `next` once no response to an earlier request is being written on
+ * `socket`, so that the answer to an upgrade request pipelined behind other
+ * requests comes after theirs. Node hands a connection to its queued
+ * responses one after the other and marks the one writing as the socket's
+ * `_httpMessage` (internal, but unchanged since Node's first releases).
+ */
+export function afterEarlierResponses(socket: Duplex, next: () => void): void {
+  const writing = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (writing === null || writing === undefined) next();
+  else writing.once('close', () => afterEarlierResponses(socket, next));
+}
+
+/**
+ * Sends an HTTP/1.1 upgrade request to the upstream through the context's
+ * pool, once the answers to earlier requests on its connection are out, and
+ * relays the answer: a tunnel on `101`, an ordinary response (then the
+ * connection closes) otherwise. Never throws; errors on either socket only
+ * close the tunnel.
+ *
+ * @param head - bytes the client sent after its request head: sent upstream, with what follows, only once the tunnel is open
+ */
+export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer): void {
+  const early = readUntilAnswered(client, head);
+  afterEarlierResponses(client, () => {
+    if (!client.destroyed) dispatchUpgrade(context, request, client, early);
   });
+}
+
+/** Most bytes a client may send after an upgrade request before it is answered; past it the connection is closed. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+/**
+ * Reads what the client sends while its upgrade request waits for an
+ * answer, so that a client that goes away is noticed (a socket nobody reads
+ * never reports its end), and keeps it for the tunnel.
+ *
+ * @returns the bytes read so far; {@link UpgradeExchange} stops the reading when it answers
+ */
+function readUntilAnswered(client: Duplex, head: Buffer): Buffer[] {
+  const early = head.length > 0 ? [head] : [];
+  let bytes = head.length;
+  client.on('data', (chunk: Buffer) => {
+    early.push(chunk);
+    bytes += chunk.length;
+    if (bytes > MAX_EARLY_BYTES) client.destroy();
+  });
+  client.once('end', () => client.destroy());
+  return early;
+}
+
+function dispatchUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, early: Buffer[]): void {
+  const exchange = new UpgradeExchange(context, request, client, early);
+  const upgrade = request.headers.upgrade ?? '';
+  context.pool.dispatch(
+    { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade },
+    exchange,
+  );
 }

@@ -297,7 +297,7 @@ describe('client faults', () => {
     });
   }
 
-  it('request targets go upstream verbatim, to the configured upstream only, OPTIONS * included', async () => {
+  it('request targets go upstream verbatim, to the configured upstream only; OPTIONS * is answered by the proxy', async () => {
     env.resetCounts();
     for (const target of ['//other.example/ok', 'http://other.example/ok?q', '/a/../%2e%2e/%zz/ok']) {
       const answer = await exchange(env.proxy.port, requestHead('GET', target, [['Host', 'h.example'], ['Connection', 'close']]));
@@ -305,11 +305,18 @@ describe('client faults', () => {
       assert.equal(statusOf(answer), 404, target);
       assert.equal(env.log.requests.at(-1), `GET ${target}`);
     }
+    // As Go's net/http server (Knative's queue-proxy) does: a question about the server, not about a resource of the app.
+    const seen = env.log.requests.length;
     const answer = await exchange(env.proxy.port, requestHead('OPTIONS', '*', [['Host', 'x'], ['Connection', 'close']]));
-    assert.equal(statusOf(answer), 404);
-    assert.equal(env.log.requests.at(-1), 'OPTIONS *');
+    assert.equal(statusOf(answer), 200);
+    assert.equal(parseResponses(answer)[0]!.body, '');
+    // Any other method with an asterisk target cannot be sent upstream: the client's error, not the app's.
+    const other = await exchange(env.proxy.port, requestHead('GET', '*', [['Host', 'x'], ['Connection', 'close']]));
+    assert.equal(statusOf(other), 400);
+    assert.equal(parseResponses(other)[0]!.body, 'request cannot be forwarded\n');
+    assert.equal(env.log.requests.length, seen);
     await recovers(env);
-    assert.equal(env.counted(), 5);
+    assert.equal(env.counted(), 6);
   });
 
   it('a bad chunk size in a request body gets 400; the request, already handled, counts once and never completes upstream', async () => {

@@ -6,19 +6,19 @@ import { monotonicNow } from '../src/clock.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
 import { RequestTracker } from '../src/tracker.js';
-import { IDLE_TIMEOUT_MS } from '../src/upstream-pool.js';
 import { serve, until } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead } from './helpers/raw.js';
 
 /*
- * End-to-end tests of the proxy's own upstream client (src/upstream-pool.ts,
- * src/upstream-connection.ts, src/proxy-exchange.ts): how it opens, reuses,
- * limits, retries and closes TCP connections to the app, seen from the app's
- * side of the wire. Everything runs on 127.0.0.1.
+ * End-to-end tests of how the proxy (src/proxy-exchange.ts on an undici Pool)
+ * opens, reuses, limits, retries and closes TCP connections to the app, seen
+ * from the app's side of the wire. Everything runs on 127.0.0.1.
  */
 
-/** Each test ends well within this, in milliseconds: the slowest waits out the 3 s idle timeout. */
-const TEST_TIMEOUT_MS = 6000;
+/** Each test ends well within this, in milliseconds: the slowest waits out the 4 s idle timeout. */
+const TEST_TIMEOUT_MS = 8000;
+/** How long the pool keeps an idle connection when the app gives no `Keep-Alive: timeout=` hint (undici's default). */
+const IDLE_TIMEOUT_MS = 4000;
 
 /** One TCP connection as the upstream saw it. */
 interface SeenConnection {
@@ -450,20 +450,55 @@ describe('HTTP/1.0 requests', () => {
 });
 
 describe('idle upstream connections', () => {
-  it(`are closed by the pool after ${IDLE_TIMEOUT_MS} ms idle, and the next request opens a new one`, { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await httpUpstream((req, res, connection) => res.end(`${req.url} on ${connection}`));
-    // Longer than the test: only the pool can close the idle connection.
-    app.server.keepAliveTimeout = 60_000;
+  it(`are closed by the pool after ${IDLE_TIMEOUT_MS} ms idle when the app gives no Keep-Alive hint, and the next request opens a new one`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    // A raw app that never closes an idle connection and says nothing of how long it keeps one.
+    const app = await rawUpstream((seen, index) => seen.socket.write(okResponse(`${index} on ${app.connections.indexOf(seen) + 1}`)));
     const { stats, proxy } = await proxyTo(app.port);
     try {
-      assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: '/first on 1' });
+      assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: '0 on 1' });
       const idleFrom = monotonicNow();
-      // Idle timeout plus one sweep interval (1 s), with room for a loaded machine.
-      await until(() => app.connections[0]!.closed, 'the pool to close the idle connection', 5000);
+      await until(() => app.connections[0]!.closed, 'the pool to close the idle connection', 6000);
       const idleMs = monotonicNow() - idleFrom;
       assert.ok(idleMs >= IDLE_TIMEOUT_MS - 100, `closed after ${idleMs} ms idle`);
       assert.equal(app.connections[0]!.endedByPeer, true);
-      assert.deepEqual(await send(proxy.port, '/second'), { status: 200, body: '/second on 2' });
+      assert.deepEqual(await send(proxy.port, '/second'), { status: 200, body: '0 on 2' });
+      await nothingInFlight(stats);
+    } finally {
+      await proxy.close(0);
+      await app.close();
+    }
+  });
+
+  it('follow the app\'s Keep-Alive hint less 2 s: `timeout=3` keeps a connection about 1 s', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const app = await rawUpstream((seen, index) => seen.socket.write(okResponse(`${index} on ${app.connections.indexOf(seen) + 1}`, 'Keep-Alive: timeout=3\r\n')));
+    const { stats, proxy } = await proxyTo(app.port);
+    try {
+      assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: '0 on 1' });
+      const idleFrom = monotonicNow();
+      await until(() => app.connections[0]!.closed, 'the pool to close the idle connection', 3000);
+      const idleMs = monotonicNow() - idleFrom;
+      assert.ok(idleMs >= 900 && idleMs < 2500, `closed after ${idleMs} ms idle`);
+      await nothingInFlight(stats);
+    } finally {
+      await proxy.close(0);
+      await app.close();
+    }
+  });
+
+  // Gunicorn's default: idle connections closed after 2 s, with no Keep-Alive header to say so (here 1 s).
+  it('closed by the app sooner than the pool would, silently, are not reused: a POST after it gets 200 on a new connection', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const APP_IDLE_MS = 1000;
+    const app = await httpUpstream((req, res, connection) => {
+      req.resume();
+      req.on('end', () => res.end(`${req.method} ${req.url} on ${connection}`));
+    });
+    app.server.keepAliveTimeout = 0;
+    app.server.on('connection', (socket: Socket) => socket.setTimeout(APP_IDLE_MS, () => socket.end()));
+    const { stats, proxy } = await proxyTo(app.port);
+    try {
+      assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: 'GET /first on 1' });
+      await until(() => app.connections[0]!.closed, 'the app to close the idle connection', 3000);
+      assert.deepEqual(await send(proxy.port, '/second', { method: 'POST', body: 'abc' }), { status: 200, body: 'POST /second on 2' });
       await nothingInFlight(stats);
     } finally {
       await proxy.close(0);
