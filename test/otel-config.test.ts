@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import { LABEL, METRIC } from '../src/metric-names.js';
+import { withFileDiscovery, type PromConfig, type ScrapeConfig } from './helpers/kubernetes-sd.js';
 import { configPath, loadOne, loadYaml, parseYaml, ROOT } from './helpers/otel-config.js';
 
 const METRIC_NAMES = Object.values(METRIC);
@@ -32,20 +33,6 @@ function run(program: string, args: readonly string[]): Promise<RunResult> {
 const PROMTOOL_SKIP =
   (await run('promtool', ['--version'])).code === 0 ? false : 'promtool not found; install it with `apt-get install -y prometheus`';
 
-interface PromConfig {
-  rule_files?: string[];
-  scrape_configs: ScrapeConfig[];
-}
-
-interface ScrapeConfig {
-  job_name: string;
-  metrics_path?: string;
-  kubernetes_sd_configs?: { role: string }[];
-  file_sd_configs?: { files: string[] }[];
-  static_configs?: { targets: string[]; labels?: Record<string, string> }[];
-  relabel_configs?: { source_labels?: string[]; regex?: string; action?: string; target_label?: string }[];
-}
-
 const K8S_SD_MISSING = /field kubernetes_sd_configs not found/;
 
 /**
@@ -65,13 +52,7 @@ async function promtoolCheckConfig(t: TestContext, path: string): Promise<void> 
   try {
     const podsFile = join(dir, 'pods.json');
     await writeFile(podsFile, '[]\n');
-    const swapped: PromConfig = {
-      ...config,
-      rule_files: (config.rule_files ?? []).map((file) => resolve(dirname(path), file)),
-      scrape_configs: config.scrape_configs.map(({ kubernetes_sd_configs, ...rest }) =>
-        kubernetes_sd_configs === undefined ? rest : { ...rest, file_sd_configs: [{ files: [podsFile] }] },
-      ),
-    };
+    const swapped = withFileDiscovery(config, path, podsFile);
     const copy = join(dir, 'prometheus.yml');
     await writeFile(copy, stringify(swapped));
     const checked = await run('promtool', ['check', 'config', copy]);
