@@ -10,7 +10,7 @@ export function prometheusMissing(binary = 'prometheus'): string | false {
   return found.error === undefined ? false : `${binary} is not installed: apt-get update && apt-get install -y prometheus`;
 }
 
-/** A Prometheus server started by a test, scraping the given targets every second. */
+/** A Prometheus server started by a test, on a free loopback port. */
 export class PrometheusServer {
   private constructor(
     private readonly child: ChildProcess,
@@ -18,20 +18,30 @@ export class PrometheusServer {
     readonly url: string,
   ) {}
 
-  /** Starts Debian's `prometheus` on a free loopback port with a 1 s scrape interval. */
-  static async start(targets: string[]): Promise<PrometheusServer> {
+  /** Starts Debian's `prometheus` on a free loopback port, scraping `targets` every second. */
+  static start(targets: string[]): Promise<PrometheusServer> {
+    return PrometheusServer.startWithConfig(() =>
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        'scrape_configs:',
+        '  - job_name: queue',
+        '    static_configs:',
+        `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  /**
+   * Starts Debian's `prometheus` on a free loopback port with the configuration `write` returns.
+   * `write` gets the server's own temporary folder, so it can put files the configuration names
+   * (file discovery, rules) there; the folder goes away on {@link stop}.
+   */
+  static async startWithConfig(write: (dir: string) => string): Promise<PrometheusServer> {
     const dir = mkdtempSync(join(tmpdir(), 'prom-'));
-    const config = [
-      'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      'scrape_configs:',
-      '  - job_name: queue',
-      '    static_configs:',
-      `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
-      '',
-    ].join('\n');
-    writeFileSync(join(dir, 'prometheus.yml'), config);
+    writeFileSync(join(dir, 'prometheus.yml'), write(dir));
     const port = await freePort();
     const child = spawn(
       'prometheus',
@@ -62,18 +72,28 @@ export class PrometheusServer {
   /** Waits until every scrape target is up (a fresh server hands targets over only after ~5 s). */
   waitForTargetsUp(count: number): Promise<void> {
     return this.waitFor(async () => {
-      const body = (await (await fetch(`${this.url}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string }> } };
-      const targets = body.data.activeTargets;
-      return targets.length === count && targets.every((t) => t.health === 'up');
+      const { activeTargets } = await this.api<{ activeTargets: Array<{ health: string }> }>('targets');
+      return activeTargets.length === count && activeTargets.every((t) => t.health === 'up');
     }, 'targets to be up');
   }
 
   /** Runs an instant query and returns the vector's samples. */
   async query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-    if (body.status !== 'success') throw new Error(`query failed: ${JSON.stringify(body)}`);
-    return body.data.result;
+    const data = await this.api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`query?query=${encodeURIComponent(expr)}`);
+    return data.result;
+  }
+
+  /** The values of `label` on the series `match` selects (what Grafana's `label_values(match, label)` lists). */
+  labelValues(label: string, match: string): Promise<string[]> {
+    return this.api(`label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`);
+  }
+
+  /** GETs `/api/v1/<path>` and returns its `data`; throws unless the status is `success`. */
+  private async api<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.url}/api/v1/${path}`);
+    const body = (await response.json()) as { status: string; data: T };
+    if (body.status !== 'success') throw new Error(`${path} failed: ${JSON.stringify(body)}`);
+    return body.data;
   }
 
   /** Stops the server and removes its data. */
