@@ -54,15 +54,22 @@ export async function compareTargets(targets: readonly Target[], options: Compar
 }
 
 /**
- * The ratio of two targets' request rates, as the median over rounds of the
- * per-round ratio: runs of one round are seconds apart, so a slow spell on a
- * shared machine affects both sides of each ratio alike.
- *
- * @returns `numerator` req/s ÷ `denominator` req/s
+ * The per-round ratios of two targets' figures (request rate unless
+ * `metric` says otherwise, e.g. `(run) => run.p99Ms`), in round order.
  */
-export function pairedRatio(numerator: TargetResult, denominator: TargetResult): number {
-  const ratios = numerator.runs.map((run, round) => run.requestsPerSecond / denominator.runs[round]!.requestsPerSecond);
-  return medianBy(ratios, (ratio) => ratio);
+export function roundRatios(numerator: TargetResult, denominator: TargetResult, metric = (run: WrkResult): number => run.requestsPerSecond): number[] {
+  return numerator.runs.map((run, round) => metric(run) / metric(denominator.runs[round]!));
+}
+
+/**
+ * The ratio of two targets' request rates (or of `metric`), as the median
+ * over rounds of the per-round ratio: runs of one round are seconds apart,
+ * so a slow spell on a shared machine affects both sides of each ratio alike.
+ *
+ * @returns `numerator`'s req/s (or `metric`) ÷ `denominator`'s
+ */
+export function pairedRatio(numerator: TargetResult, denominator: TargetResult, metric?: (run: WrkResult) => number): number {
+  return medianBy(roundRatios(numerator, denominator, metric), (ratio) => ratio);
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { Benchmark, Row } from './benchmark.js';
 import { freePort } from './child.js';
-import { pairedRatio, type CompareOptions, type TargetResult } from './compare.js';
+import type { CompareOptions } from './compare.js';
 import { describeMeasured, megabytes, type Measured } from './measure-targets.js';
 import { nginxVersion, NGINX_PATH } from './nginx.js';
 import { cliKind, measureProxies, nginxKind, statsOffKind } from './proxies.js';
+import { cpuRatioRow, ratioRow } from './ratio-rows.js';
 import { formatCount } from './table.js';
 
 /** wrk -t1 -c32, eleven rotated 2 s runs per target after a 1 s warm-up: the nginx ratio moves by ±0.1 between runs with seven. */
@@ -11,13 +12,6 @@ const LOAD: CompareOptions = { rounds: 11, durationSeconds: 2, connections: 32, 
 const GOAL_NGINX_RATIO = 0.6;
 /** Peak RSS goal of the CLI process, in MB (10^6 bytes). */
 const GOAL_RSS_MB = 80;
-
-/** A req/s ratio row; `name` says which over which, e.g. `stats on ÷ nginx 1 worker`. */
-export function ratioRow(name: string, numerator: TargetResult, denominator: TargetResult, goal?: number): Row {
-  const ratio = pairedRatio(numerator, denominator);
-  const subject = `${name} (req/s, median of per-round ratios)`;
-  return goal === undefined ? { subject, ratio } : { subject, ratio, goal: `>= ${goal.toFixed(2)}`, met: ratio >= goal };
-}
 
 /** The nginx rows, or one `n/a` row when nginx is not installed. */
 function nginxRows(statsOn: Measured, statsOff: Measured, direct: Measured, nginxOne: Measured | undefined, nginxAuto: Measured | undefined): Row[] {
@@ -32,7 +26,7 @@ function nginxRows(statsOn: Measured, statsOff: Measured, direct: Measured, ngin
     ratioRow('stats off ÷ nginx 1 worker', statsOff.load, nginxOne.load),
     ratioRow('stats on ÷ nginx auto workers', statsOn.load, nginxAuto.load),
     ratioRow('nginx 1 worker ÷ direct', nginxOne.load, direct.load),
-    { subject: 'stats on ÷ nginx 1 worker (CPU µs/req over all rounds)', ratio: statsOn.cpuUsPerRequest / nginxOne.cpuUsPerRequest },
+    cpuRatioRow('stats on ÷ nginx 1 worker', statsOn, nginxOne),
   ];
 }
 
