@@ -20,6 +20,8 @@ export interface CompareOptions {
   connections: number;
   /** One unmeasured run per target first, in seconds, so its code is optimised. */
   warmupSeconds: number;
+  /** wrk threads (`-t`); default 1. */
+  threads?: number;
 }
 
 /** The runs of one target and the one kept. */
@@ -39,7 +41,7 @@ export interface TargetResult {
  */
 export async function compareTargets(targets: readonly Target[], options: CompareOptions): Promise<TargetResult[]> {
   const load = (target: Target, durationSeconds: number): Promise<WrkResult> =>
-    runWrk({ url: target.url, connections: options.connections, durationSeconds }).catch((error: unknown) => {
+    runWrk({ url: target.url, connections: options.connections, durationSeconds, threads: options.threads }).catch((error: unknown) => {
       throw new Error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
     });
   for (const target of targets) await load(target, options.warmupSeconds);
