@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -29,6 +30,16 @@ process.on('exit', () => {
 
 /** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot report the port they bound. */
 export { freePort } from '../test/helpers/http.js';
+
+/** True when `path` exists and this process may execute it (a hand-built anchor binary in /tmp, say). */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The command that runs a compiled bench entry (e.g. `serve-ours.js`, a

@@ -20,6 +20,8 @@ export interface CompareOptions {
   connections: number;
   /** One unmeasured run per target first, in seconds, so its code is optimised. */
   warmupSeconds: number;
+  /** wrk threads (`-t`); default 1. */
+  threads?: number;
 }
 
 /** The runs of one target and the one kept. */
@@ -39,7 +41,7 @@ export interface TargetResult {
  */
 export async function compareTargets(targets: readonly Target[], options: CompareOptions): Promise<TargetResult[]> {
   const load = (target: Target, durationSeconds: number): Promise<WrkResult> =>
-    runWrk({ url: target.url, connections: options.connections, durationSeconds }).catch((error: unknown) => {
+    runWrk({ url: target.url, connections: options.connections, durationSeconds, threads: options.threads }).catch((error: unknown) => {
       throw new Error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
     });
   for (const target of targets) await load(target, options.warmupSeconds);
@@ -54,15 +56,22 @@ export async function compareTargets(targets: readonly Target[], options: Compar
 }
 
 /**
- * The ratio of two targets' request rates, as the median over rounds of the
- * per-round ratio: runs of one round are seconds apart, so a slow spell on a
- * shared machine affects both sides of each ratio alike.
- *
- * @returns `numerator` req/s ÷ `denominator` req/s
+ * The per-round ratios of two targets' figures (request rate unless
+ * `metric` says otherwise, e.g. `(run) => run.p99Ms`), in round order.
  */
-export function pairedRatio(numerator: TargetResult, denominator: TargetResult): number {
-  const ratios = numerator.runs.map((run, round) => run.requestsPerSecond / denominator.runs[round]!.requestsPerSecond);
-  return medianBy(ratios, (ratio) => ratio);
+export function roundRatios(numerator: TargetResult, denominator: TargetResult, metric = (run: WrkResult): number => run.requestsPerSecond): number[] {
+  return numerator.runs.map((run, round) => metric(run) / metric(denominator.runs[round]!));
+}
+
+/**
+ * The ratio of two targets' request rates (or of `metric`), as the median
+ * over rounds of the per-round ratio: runs of one round are seconds apart,
+ * so a slow spell on a shared machine affects both sides of each ratio alike.
+ *
+ * @returns `numerator`'s req/s (or `metric`) ÷ `denominator`'s
+ */
+export function pairedRatio(numerator: TargetResult, denominator: TargetResult, metric?: (run: WrkResult) => number): number {
+  return medianBy(roundRatios(numerator, denominator, metric), (ratio) => ratio);
 }
 
 /**

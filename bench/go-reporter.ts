@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { nodeEntry, type ChildCommand } from './child.js';
+import { isExecutable, nodeEntry, type ChildCommand } from './child.js';
 
 /**
  * Where the Go reference reporter is expected. It is built by hand, outside
@@ -11,12 +10,7 @@ export const GO_REPORTER_PATH = '/tmp/go-reporter';
 
 /** True when {@link GO_REPORTER_PATH} exists and is executable. */
 export function goReporterAvailable(): boolean {
-  try {
-    accessSync(GO_REPORTER_PATH, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return isExecutable(GO_REPORTER_PATH);
 }
 
 /**

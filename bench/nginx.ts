@@ -38,13 +38,14 @@ export interface NginxProxy {
 function config(dir: string, options: NginxProxyOptions): string {
   // Set up as a fair counterpart of our proxy: keep-alive both ways with no
   // per-connection request limit (Node's server has none), no access log,
-  // the client's Host passed on, X-Forwarded-For/-Proto added.
+  // the client's Host passed on, X-Forwarded-For/-Proto added. Room for
+  // 1,024 clients plus as many upstream connections (proxy-load).
   return `daemon off;
 worker_processes ${options.workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events {
-  worker_connections 1024;
+  worker_connections 4096;
 }
 http {
   access_log off;

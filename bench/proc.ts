@@ -101,3 +101,16 @@ export function cpuTimeMs(pids: readonly number[]): number {
   }
   return (ticks * 1000) / clockTicksPerSecond();
 }
+
+/**
+ * This process's soft limit on open files (`ulimit -n`), which the
+ * processes it starts inherit. Node raises its soft limit to the hard limit
+ * at start-up, so no child can be given more without privileges.
+ *
+ * @throws Error when /proc/self/limits has no `Max open files` line
+ */
+export function openFilesLimit(): number {
+  const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  if (match === null) throw new Error('/proc/self/limits has no Max open files line');
+  return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+}

@@ -83,15 +83,21 @@ export interface ProxyMeasurements {
  * each in its own process, loads them all with rotated wrk rounds, and
  * stops them. With `metricsUrl`, scrapes it once a second meanwhile.
  *
+ * @param appMode - `plain` answers at once; `sleep5` after a 5 ms timer (bench/serve-app.ts)
  * @throws Error when a server does not start, a wrk run fails, or `metricsUrl` never reported a request
  */
-export async function measureProxies(kinds: readonly ProxyKind[], load: CompareOptions, metricsUrl?: string): Promise<ProxyMeasurements> {
+export async function measureProxies(
+  kinds: readonly ProxyKind[],
+  load: CompareOptions,
+  metricsUrl?: string,
+  appMode: 'plain' | 'sleep5' = 'plain',
+): Promise<ProxyMeasurements> {
   const servers: ChildServer[] = [];
   const removals: (() => void)[] = [];
   let scraper: Scraper | undefined;
   try {
     const appPort = await freePort();
-    servers.push(await startChildServer('app', nodeEntry('./serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`));
+    servers.push(await startChildServer('app', nodeEntry('./serve-app.js', [String(appPort), appMode]), `http://127.0.0.1:${appPort}/`));
     for (const kind of kinds) {
       const port = await freePort();
       const { command, remove } = kind.launch(port, appPort);

@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./scrape.js')).scrape,
   tracker: async () => (await import('./tracker.js')).tracker,
   proxy: async () => (await import('./proxy.js')).proxy,
+  'proxy-load': async () => (await import('./proxy-load.js')).proxyLoad,
   'stats-cost': async () => (await import('./stats-cost.js')).statsCost,
   'young-gen': async () => (await import('./young-gen.js')).youngGen,
 };

@@ -3,7 +3,7 @@ import { freePort } from './child.js';
 import type { CompareOptions } from './compare.js';
 import { describeMeasured } from './measure-targets.js';
 import { cliKind, measureProxies, SIDECAR_NODE_FLAG } from './proxies.js';
-import { ratioRow } from './proxy.js';
+import { cpuRatioRow, ratioRow } from './ratio-rows.js';
 
 /** wrk -t1 -c32, eight rotated 3 s runs per target after a 1 s warm-up: long enough for V8 to grow its young generation. */
 const LOAD: CompareOptions = { rounds: 8, durationSeconds: 3, connections: 32, warmupSeconds: 1 };
@@ -24,7 +24,7 @@ export const youngGen: Benchmark = {
     return [
       ...kinds.map((kind, index) => ({ subject: kind.subject, result: describeMeasured(index === 0 ? capped! : defaults!) })),
       ratioRow('capped ÷ defaults', capped!.load, defaults!.load),
-      { subject: 'capped ÷ defaults (CPU µs/req over all rounds)', ratio: capped!.cpuUsPerRequest / defaults!.cpuUsPerRequest },
+      cpuRatioRow('capped ÷ defaults', capped!, defaults!),
       { subject: 'capped ÷ defaults (peak RSS)', ratio: capped!.peakRssBytes / defaults!.peakRssBytes },
     ];
   },
