@@ -106,6 +106,12 @@ export async function recordingServer(upgradeAnswered: 'parse' | 'close'): Promi
     if (head.length > 0) socket.unshift(head);
     server.emit('connection', socket);
   };
+  // Upgraded connections leave Node's bookkeeping, so closeAllConnections() would not close them.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
@@ -115,6 +121,7 @@ export async function recordingServer(upgradeAnswered: 'parse' | 'close'): Promi
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
