@@ -46,7 +46,7 @@ function connectionOptions(connection: string | string[] | undefined): string[] 
  *
  * @param lowerName - the header name in lower case
  */
-export function rawHeaderValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
+function rawHeaderValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
