@@ -3,6 +3,7 @@ import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { sendText } from './plain-text.js';
+import { onConnectionCloseWhileQueued } from './queued-response.js';
 import { upstreamBody } from './request-body.js';
 
 /** State every exchange of one proxy shares. */
@@ -37,6 +38,12 @@ function hasAny(headers: IncomingHttpHeaders): boolean {
   return false;
 }
 
+/** The sidecar's own answer to a request whose upstream failed before any of its answer was sent: 504 or 502. */
+export function sendUpstreamFailure(response: ServerResponse, timedOut: boolean): void {
+  if (timedOut) sendText(response, 504, 'upstream timed out\n');
+  else sendText(response, 502, 'upstream unavailable\n');
+}
+
 function errorCode(error: Error): string | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
@@ -58,7 +65,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private options: Dispatcher.DispatchOptions | undefined;
   private readonly timer: NodeJS.Timeout;
   private timedOut = false;
-  private retried = false;
+  /** Whether a failure on a stale connection may still be retried: once, and only for a safe request without a body. */
+  private retryLeft = false;
   /** The upstream response ended or failed, or was given up: nothing left to abort. */
   private settled = false;
   private listeningForDrain = false;
@@ -90,7 +98,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       headers: upstreamRequestHeaders(request, contentLength),
       body,
     };
-    if (body !== null || !SAFE_METHODS.has(this.options.method)) this.retried = true;
+    this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
     this.context.pool.dispatch(this.options, this);
   };
 
@@ -101,12 +109,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   ) {
     this.timer = setTimeout(this.onTimeout, context.timeoutMs);
     response.on('close', this.onClose);
-    // A pipelined response still queued when the client's connection dies never emits 'close': watch the connection.
-    if (response.socket === null) {
-      const socket = request.socket;
-      socket.once('close', this.onClose);
-      response.once('close', () => socket.off('close', this.onClose));
-    }
+    if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
     // Node's parser finishes a request without a body right after the 'request' event: see upstreamBody.
     queueMicrotask(this.dispatch);
   }
@@ -166,8 +169,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     const code = errorCode(error);
-    if (!this.retried && !this.response.headersSent && code !== undefined && STALE_CONNECTION_CODES.has(code)) {
-      this.retried = true;
+    if (this.retryLeft && !this.response.headersSent && code !== undefined && STALE_CONNECTION_CODES.has(code)) {
+      this.retryLeft = false;
       this.controller = undefined;
       this.context.pool.dispatch(this.options!, this);
       return;
@@ -192,10 +195,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       return;
     }
     diag.debug(`proxy: upstream request failed: ${error.message}`);
-    if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
     // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.
-    else if (errorCode(error) === INVALID_ARGUMENT) sendText(response, 400, 'request cannot be forwarded\n');
-    else sendText(response, 502, 'upstream unavailable\n');
+    if (!this.timedOut && errorCode(error) === INVALID_ARGUMENT) sendText(response, 400, 'request cannot be forwarded\n');
+    else sendUpstreamFailure(response, this.timedOut);
   }
 
   private settle(): void {

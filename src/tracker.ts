@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Duplex } from 'node:stream';
 import { monotonicNow } from './clock.js';
 import { classifyRequest, RequestKind } from './probe.js';
+import { onConnectionCloseWhileQueued } from './queued-response.js';
 import { ReqEventType, type RequestStats } from './stats.js';
 
 /** Set on a request once its out-event has been recorded. */
@@ -24,6 +25,12 @@ export class RequestTracker {
   // Node never emits it for that one, so a queued response also waits for its connection's 'close'.
   private readonly onDirectResponseClose: (this: ServerResponse) => void;
   private readonly onProxiedResponseClose: (this: ServerResponse) => void;
+  /** Records the out-event of `request` unless it was recorded already. */
+  private readonly departed = (request: TrackedRequest, type: ReqEventType): void => {
+    if (request[DEPARTED] === true) return;
+    request[DEPARTED] = true;
+    this.stats.handle(type, this.now());
+  };
   // An upgraded socket emits 'close' exactly once.
   private readonly onDirectClose = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
@@ -40,12 +47,7 @@ export class RequestTracker {
     readonly stats: RequestStats,
     private readonly now: () => number = monotonicNow,
   ) {
-    const departed = (request: TrackedRequest, type: ReqEventType): void => {
-      if (request[DEPARTED] === true) return;
-      request[DEPARTED] = true;
-      stats.handle(type, now());
-    };
-    this.departed = departed;
+    const departed = this.departed;
     this.onDirectResponseClose = function () {
       departed(this.req, ReqEventType.ReqOut);
     };
@@ -54,15 +56,6 @@ export class RequestTracker {
     };
   }
 
-  private readonly departed: (request: TrackedRequest, type: ReqEventType) => void;
-
-  /** A queued pipelined response also departs when its connection closes (rare: a closure of its own is fine). */
-  private watchConnection(request: IncomingMessage, response: ServerResponse, type: ReqEventType): void {
-    const socket = request.socket;
-    const onConnectionClose = (): void => this.departed(request, type);
-    socket.once('close', onConnectionClose);
-    response.once('close', () => socket.off('close', onConnectionClose));
-  }
 
   /**
    * Records the arrival of `request` and arranges its departure event.
@@ -74,11 +67,12 @@ export class RequestTracker {
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
       response.on('close', this.onDirectResponseClose);
-      if (response.socket === null) this.watchConnection(request, response, ReqEventType.ReqOut);
+      // Rare (pipelining): a closure of its own is fine.
+      if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.departed(request, ReqEventType.ReqOut));
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
       response.on('close', this.onProxiedResponseClose);
-      if (response.socket === null) this.watchConnection(request, response, ReqEventType.ProxiedOut);
+      if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.departed(request, ReqEventType.ProxiedOut));
     }
     return kind;
   }

@@ -4,8 +4,7 @@ import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { sendText } from './plain-text.js';
-import type { ExchangeContext } from './proxy-exchange.js';
+import { sendUpstreamFailure, type ExchangeContext } from './proxy-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
 
@@ -136,9 +135,7 @@ class UpgradeExchange implements Dispatcher.DispatchHandler {
       return;
     }
     diag.debug(`proxy: upgrade request failed: ${error.message}`);
-    const response = closingResponse(this.request, this.client);
-    if (this.timedOut) sendText(response, 504, 'upstream timed out\n');
-    else sendText(response, 502, 'upstream unavailable\n');
+    sendUpstreamFailure(closingResponse(this.request, this.client), this.timedOut);
   }
 
   private settle(): void {
