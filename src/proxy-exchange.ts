@@ -136,6 +136,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.timer);
     try {
       this.response.writeHead(statusCode, downstreamResponseHeaders(headers));
+      // A pipelined response waiting for its turn holds its output in a queue, where Node has already put the
+      // `100 Continue` it owed an `Expect` (or an early hint). Node puts a head in front of that queue when the first
+      // body chunk is a Buffer, as undici's are: the client would read the interim answer inside our body. Queueing
+      // the head now, as text, keeps it after them.
+      if (this.response.socket === null) this.response.flushHeaders();
     } catch (error) {
       // Node rejects a header that undici let through: answer 502 via onResponseError.
       controller.abort(error instanceof Error ? error : new Error(String(error)));

@@ -5,7 +5,7 @@ import { monotonicNow } from '../src/clock.js';
 import { startProxy, type ProxyServer } from '../src/proxy.js';
 import { RequestStats } from '../src/stats.js';
 import { RequestTracker } from '../src/tracker.js';
-import { until } from './helpers/http.js';
+import { serve, until } from './helpers/http.js';
 import { ID_HEADER, recordingServer, sendStreams, SWITCH_PATH, type Parsed, type RecordingServer } from './helpers/integrity.js';
 import { parseResponses, RawClient } from './helpers/raw.js';
 
@@ -249,4 +249,42 @@ describe('regressions', () => {
       assert.equal(stats.report(monotonicNow()).requestCount, 1);
     });
   }
+});
+
+describe('interim answers to pipelined requests', () => {
+  let app: Awaited<ReturnType<typeof serve>>;
+  let proxy: ProxyServer;
+  before(async () => {
+    // The first answer is slow, so that the later ones wait behind it in the sidecar's queue of pipelined responses.
+    app = await serve((request, response) => {
+      if (request.url === '/hints') response.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      setTimeout(() => response.end(`answer to ${request.url}`), request.url === '/slow' ? 100 : 0);
+    });
+    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await proxy.close(0);
+    await app.close();
+  });
+
+  it("a queued response's 100 Continue and 103 Early Hints come before its head, never inside its body", async () => {
+    const client = await RawClient.connect(proxy.port);
+    client.write(
+      'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'DELETE /continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n' +
+        'GET /hints HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    await until(() => parseResponses(client.received).length === 5, 'five answers');
+    client.destroy();
+    assert.deepEqual(
+      parseResponses(client.received).map(({ status, headers, body }) => [status, headers.get('link') ?? '', body]),
+      [
+        [200, '', 'answer to /slow'],
+        [100, '', ''],
+        [200, '', 'answer to /continue'],
+        [103, '</style.css>; rel=preload', ''],
+        [200, '', 'answer to /hints'],
+      ],
+    );
+  });
 });
