@@ -1,6 +1,8 @@
 import type { Attributes, BatchObservableCallback, Meter, ObservableGauge } from '@opentelemetry/api';
 import { monotonicNow } from './clock.js';
-import { checkIdentity, checkReportingPeriodMs, type Identity } from './identity.js';
+import { requirePositiveNumber } from './checks.js';
+import { DEFAULTS } from './defaults.js';
+import { checkIdentity, type Identity } from './identity.js';
 import { queueStatsMeter } from './meter.js';
 import { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
 import type { StatsReport } from './stats.js';
@@ -53,7 +55,7 @@ export class StatsReporter {
    */
   constructor(options: StatsReporterOptions) {
     const { namespace, config, revision, pod } = checkIdentity(options);
-    this.periodSeconds = checkReportingPeriodMs(options.reportingPeriodMs) / 1000;
+    this.periodSeconds = requirePositiveNumber('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs) / 1000;
     this.attributes = Object.freeze({
       [LABEL.configuration]: config,
       [LABEL.namespace]: namespace,
