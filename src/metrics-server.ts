@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { requirePort, requirePositiveInteger } from './checks.js';
 import { DEFAULTS } from './defaults.js';
 import { listen, urlFor } from './listen.js';
+import { firstRawHeaderValue } from './raw-headers.js';
 import { Scrape } from './scrape.js';
 import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
 
@@ -68,11 +69,7 @@ function pathOf(url: string | undefined): string {
  * is the first `Accept` line only (Node would join repeated lines).
  */
 function wantsProtobuf(request: IncomingMessage): boolean {
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'accept') return raw[i + 1]!.includes(PROTOBUF_MEDIA_TYPE);
-  }
-  return false;
+  return firstRawHeaderValue(request.rawHeaders, 'accept')?.includes(PROTOBUF_MEDIA_TYPE) === true;
 }
 
 /**
