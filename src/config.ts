@@ -111,7 +111,7 @@ export function usage(): string {
     '',
     'A reverse proxy in front of an HTTP app that publishes Knative autoscaling',
     'gauges on /metrics. Flags override environment variables. With no --upstream',
-    'and no USER_PORT it runs an embedded demo app.',
+    `and no ${KNATIVE_ENV.userPort} it runs an embedded demo app.`,
     '',
     'Options:',
     ...rows,
