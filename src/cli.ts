@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { parseConfig, usage, type CliConfig } from './config.js';
+import { KNATIVE_ENV } from './defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { ConfigError, PortInUseError } from './errors.js';
 import { urlFor } from './listen.js';
@@ -46,7 +47,7 @@ async function run(config: CliConfig): Promise<void> {
   const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}`];
   if (demo !== undefined) {
     lines.push(
-      'No --upstream or USER_PORT: serving the embedded demo app. Try:',
+      `No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`,
       `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`,
       `  curl ${metricsUrl}`,
     );

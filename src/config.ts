@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { requireHttpUrl, requireNonEmpty, requireNonNegativeNumber, requirePositiveInteger, requirePositiveNumber } from './checks.js';
+import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { Identity } from './identity.js';
 
@@ -39,10 +41,10 @@ interface OptionSpec {
   parse: Parse;
 }
 
-const text: Parse = (value, name) => {
-  if (value === '') throw new ConfigError(name, `${name} must not be empty`);
-  return value;
-};
+/** The names the embedded demo app runs under; the pod is the hostname. */
+const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00001' } as const;
+
+const text: Parse = (value, name) => requireNonEmpty(name, value);
 
 const port: Parse = (value, name) => {
   const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
@@ -50,43 +52,48 @@ const port: Parse = (value, name) => {
   return n;
 };
 
-const url: Parse = (value, name) => {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === undefined || parsed.protocol !== 'http:') {
-    throw new ConfigError(name, `${name} must be an http:// URL, got "${value}"`);
-  }
-  return parsed.origin;
-};
+/** The upstream as the proxy takes it: an origin, checked by the proxy's own check. */
+const origin: Parse = (value, name) => requireHttpUrl(name, value, 'origin').origin;
 
-/** A duration: a number with unit `ms` or `s`; `unit` applies to a bare number. Returns milliseconds. */
-function duration(unit: 'ms' | 's'): Parse {
+/**
+ * Milliseconds in a decimal number of `unit`s. The point is moved in the text
+ * rather than multiplied, so that `1.001` seconds is exactly 1001, not 1000.9999999999999.
+ */
+function milliseconds(digits: string, unit: 'ms' | 's'): number {
+  if (unit === 'ms') return Number(digits);
+  const [whole, fraction = ''] = digits.split('.') as [string, string?];
+  const padded = fraction.padEnd(3, '0');
+  return Number(`${whole}${padded.slice(0, 3)}.${padded.slice(3) || '0'}`);
+}
+
+/**
+ * A duration: a number with unit `ms` or `s`; `unit` applies to a bare
+ * number. Returns milliseconds, which must also pass `check`, the library's
+ * check of the option the duration is given to.
+ */
+function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number): Parse {
   return (value, name) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
-    const ms = match === null ? NaN : Number(match[1]) * ((match[2] ?? unit) === 's' ? 1000 : 1);
+    const ms = match === null ? NaN : milliseconds(match[1]!, match[2] === 'ms' || match[2] === 's' ? match[2] : unit);
     if (!(ms > 0 && Number.isFinite(ms))) {
       throw new ConfigError(name, `${name} must be a positive duration such as 1s or 500ms, got "${value}"`);
     }
-    return ms;
+    return check(name, ms, `"${value}" (${ms} ms)`);
   };
 }
 
 const OPTIONS = {
-  upstream: { flag: 'upstream', env: 'USER_PORT', value: 'URL', defaultText: 'the embedded demo app', help: 'the app to proxy to (USER_PORT gives http://127.0.0.1:$USER_PORT)', parse: url },
-  port: { flag: 'port', env: 'QUEUE_SERVING_PORT', value: 'PORT', defaultText: '8012', help: 'port the proxy listens on', parse: port },
-  metricsPort: { flag: 'metrics-port', value: 'PORT', defaultText: '9090', help: 'port serving /metrics', parse: port },
+  upstream: { flag: 'upstream', env: KNATIVE_ENV.userPort, value: 'URL', defaultText: 'the embedded demo app', help: `the app to proxy to (${KNATIVE_ENV.userPort} gives http://127.0.0.1:$${KNATIVE_ENV.userPort})`, parse: origin },
+  port: { flag: 'port', env: KNATIVE_ENV.servingPort, value: 'PORT', defaultText: String(DEFAULTS.proxyPort), help: 'port the proxy listens on', parse: port },
+  metricsPort: { flag: 'metrics-port', value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
   host: { flag: 'host', value: 'HOST', defaultText: 'all interfaces', help: 'interface both servers bind', parse: text },
-  namespace: { flag: 'namespace', env: 'SERVING_NAMESPACE', value: 'NAME', defaultText: 'required (demo: default)', help: 'destination_namespace label', parse: text },
-  config: { flag: 'config', env: 'SERVING_CONFIGURATION', value: 'NAME', defaultText: 'required (demo: demo)', help: 'destination_configuration label', parse: text },
-  revision: { flag: 'revision', env: 'SERVING_REVISION', value: 'NAME', defaultText: 'required (demo: demo-00001)', help: 'destination_revision label', parse: text },
-  pod: { flag: 'pod', env: 'SERVING_POD', value: 'NAME', defaultText: 'required (demo: the hostname)', help: 'destination_pod label', parse: text },
-  reportingPeriod: { flag: 'reporting-period', value: 'DURATION', defaultText: '1s', help: 'stats window; a bare number is milliseconds', parse: duration('ms') },
-  timeout: { flag: 'timeout', env: 'REVISION_TIMEOUT_SECONDS', value: 'DURATION', defaultText: '300s', help: 'app response timeout (504); a bare number is seconds', parse: duration('s') },
-  drainTimeout: { flag: 'drain-timeout', value: 'DURATION', defaultText: '30s', help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds', parse: duration('s') },
+  namespace: { flag: 'namespace', env: KNATIVE_ENV.namespace, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.namespace})`, help: 'destination_namespace label', parse: text },
+  config: { flag: 'config', env: KNATIVE_ENV.config, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.config})`, help: 'destination_configuration label', parse: text },
+  revision: { flag: 'revision', env: KNATIVE_ENV.revision, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.revision})`, help: 'destination_revision label', parse: text },
+  pod: { flag: 'pod', env: KNATIVE_ENV.pod, value: 'NAME', defaultText: 'required (demo: the hostname)', help: 'destination_pod label', parse: text },
+  reportingPeriod: { flag: 'reporting-period', value: 'DURATION', defaultText: `${DEFAULTS.reportingPeriodMs / 1000}s`, help: 'stats window; a bare number is milliseconds', parse: duration('ms', requirePositiveNumber) },
+  timeout: { flag: 'timeout', env: KNATIVE_ENV.revisionTimeoutSeconds, value: 'DURATION', defaultText: `${DEFAULTS.timeoutMs / 1000}s`, help: 'app response timeout (504); a bare number is seconds', parse: duration('s', requirePositiveInteger) },
+  drainTimeout: { flag: 'drain-timeout', value: 'DURATION', defaultText: `${DEFAULTS.drainTimeoutMs / 1000}s`, help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds', parse: duration('s', requireNonNegativeNumber) },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 
@@ -104,7 +111,7 @@ export function usage(): string {
     '',
     'A reverse proxy in front of an HTTP app that publishes Knative autoscaling',
     'gauges on /metrics. Flags override environment variables. With no --upstream',
-    'and no USER_PORT it runs an embedded demo app.',
+    `and no ${KNATIVE_ENV.userPort} it runs an embedded demo app.`,
     '',
     'Options:',
     ...rows,
@@ -132,7 +139,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
     if (fromEnv === undefined) return undefined;
     const name = `${spec.env} (--${spec.flag})`;
-    return key === 'upstream' ? url(`http://127.0.0.1:${String(port(fromEnv, name))}`, name) : spec.parse(fromEnv, name);
+    return key === 'upstream' ? origin(`http://127.0.0.1:${String(port(fromEnv, name))}`, name) : spec.parse(fromEnv, name);
   };
   const upstream = read('upstream') as string | undefined;
   const demo = upstream === undefined;
@@ -141,24 +148,24 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     if (value !== undefined) return value;
     if (demo) return demoValue;
     const spec: OptionSpec = OPTIONS[key];
-    throw new ConfigError(`--${spec.flag}`, `--${spec.flag} (or ${spec.env}) is required when --upstream or USER_PORT is set`);
+    throw new ConfigError(`--${spec.flag}`, `--${spec.flag} (or ${spec.env}) is required when --upstream or ${KNATIVE_ENV.userPort} is set`);
   };
   return {
     help: flags.values['help'] === true,
     version: flags.values['version'] === true,
     upstream,
-    port: (read('port') as number | undefined) ?? 8012,
-    metricsPort: (read('metricsPort') as number | undefined) ?? 9090,
+    port: (read('port') as number | undefined) ?? DEFAULTS.proxyPort,
+    metricsPort: (read('metricsPort') as number | undefined) ?? DEFAULTS.metricsPort,
     host: read('host') as string | undefined,
     identity: {
-      namespace: name('namespace', 'default'),
-      config: name('config', 'demo'),
-      revision: name('revision', 'demo-00001'),
+      namespace: name('namespace', DEMO_IDENTITY.namespace),
+      config: name('config', DEMO_IDENTITY.config),
+      revision: name('revision', DEMO_IDENTITY.revision),
       pod: name('pod', hostname),
     },
-    reportingPeriodMs: (read('reportingPeriod') as number | undefined) ?? 1000,
-    timeoutMs: (read('timeout') as number | undefined) ?? 300_000,
-    drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? 30_000,
+    reportingPeriodMs: (read('reportingPeriod') as number | undefined) ?? DEFAULTS.reportingPeriodMs,
+    timeoutMs: (read('timeout') as number | undefined) ?? DEFAULTS.timeoutMs,
+    drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? DEFAULTS.drainTimeoutMs,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
   };
 }

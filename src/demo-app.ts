@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, requirePort, urlFor } from './listen.js';
+import { requirePort } from './checks.js';
+import { listen, urlFor } from './listen.js';
 import { sendText } from './plain-text.js';
 
 /** Options of {@link startDemoApp}. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { rawHeaderValue } from './raw-headers.js';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the legacy `Keep-Alive`
@@ -36,25 +37,6 @@ function connectionOptions(connection: string | string[] | undefined): string[] 
   const value = (typeof connection === 'string' ? connection : connection.join(',')).toLowerCase();
   if (value === 'keep-alive' || value === 'close') return undefined;
   return value.split(',').map((token) => token.trim());
-}
-
-/**
- * The value of a header read from a flat name, value, name, value... list
- * such as Node's `rawHeaders`, repeated lines joined with `, `; `undefined`
- * when absent. Reading `request.headers` instead would make Node build the
- * parsed header object of every request.
- *
- * @param lowerName - the header name in lower case
- */
-function rawHeaderValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    // Comparing lengths first skips lower-casing (and allocating) almost every name.
-    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
-    value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
-  }
-  return value;
 }
 
 /** The client's address as `X-Forwarded-For` shows it: IPv4-mapped IPv6 addresses in their IPv4 form. */

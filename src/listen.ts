@@ -1,33 +1,5 @@
 import type { Server } from 'node:net';
-import { ConfigError, PortInUseError } from './errors.js';
-
-/**
- * Checks that `value` is a TCP port number (an integer from 0 to 65535;
- * 0 asks the system for a free port).
- *
- * @param field - the option name to blame in the error
- * @throws ConfigError naming `field`
- */
-export function requirePort(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new ConfigError(field, `${field} must be an integer from 0 to 65535, got ${String(value)}`);
-  }
-  return value;
-}
-
-/**
- * Checks that `value` is a positive safe integer, such as a count or a
- * timeout in milliseconds.
- *
- * @param field - the option name to blame in the error
- * @throws ConfigError naming `field`
- */
-export function requirePositiveInteger(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(field, `${field} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
+import { PortInUseError } from './errors.js';
 
 /**
  * Starts `server` listening and resolves with the port it got. A port that

@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { StatsReport, RequestStats } from './stats.js';
 import { monotonicNow } from './clock.js';
+import { DEFAULTS } from './defaults.js';
 
 /** Where the loop hands each window's report; {@link StatsReporter} is one. */
 export interface ReportSink {
@@ -34,7 +35,7 @@ export class ReportingLoop {
     this.stats = options.stats;
     this.sink = options.sink;
     this.now = options.now ?? monotonicNow;
-    this.timer = setInterval(() => this.tick(), options.periodMs ?? 1000).unref();
+    this.timer = setInterval(() => this.tick(), options.periodMs ?? DEFAULTS.reportingPeriodMs).unref();
   }
 
   /**

@@ -4,7 +4,10 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './errors.js';
-import { listen, requirePort, requirePositiveInteger, urlFor } from './listen.js';
+import { requirePort, requirePositiveInteger } from './checks.js';
+import { DEFAULTS } from './defaults.js';
+import { listen, urlFor } from './listen.js';
+import { firstRawHeaderValue } from './raw-headers.js';
 import { Scrape } from './scrape.js';
 import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
 
@@ -48,7 +51,6 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Longest time between Node's checks for requests past their timeout, in milliseconds. */
 const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
@@ -67,11 +69,7 @@ function pathOf(url: string | undefined): string {
  * is the first `Accept` line only (Node would join repeated lines).
  */
 function wantsProtobuf(request: IncomingMessage): boolean {
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'accept') return raw[i + 1]!.includes(PROTOBUF_MEDIA_TYPE);
-  }
-  return false;
+  return firstRawHeaderValue(request.rawHeaders, 'accept')?.includes(PROTOBUF_MEDIA_TYPE) === true;
 }
 
 /**
@@ -88,9 +86,9 @@ function wantsProtobuf(request: IncomingMessage): boolean {
  * @throws PortInUseError when the port is taken
  */
 export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const port = requirePort('port', options.port ?? 9090);
-  const requestTimeoutMs = requirePositiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  const endpoint = options.endpoint ?? '/metrics';
+  const port = requirePort('port', options.port ?? DEFAULTS.metricsPort);
+  const requestTimeoutMs = requirePositiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs);
+  const endpoint = options.endpoint ?? DEFAULTS.metricsEndpoint;
   if (typeof endpoint !== 'string' || !endpoint.startsWith('/')) {
     throw new ConfigError('endpoint', `endpoint must be a path starting with "/", got ${String(endpoint)}`);
   }

@@ -10,6 +10,7 @@
  * change where metrics go. As the specification requires, an empty value
  * (or one of only spaces) counts as unset.
  */
+import { requireHttpUrl } from './checks.js';
 import { ConfigError } from './errors.js';
 
 /** An exporter that can serve or push the metrics. */
@@ -222,16 +223,7 @@ function endpointFromEnv(env: Env, flagEndpoint: string | undefined): string {
 }
 
 function httpUrl(variable: string, text: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new ConfigError(variable, `${variable} must be an http or https URL, got '${text}'`);
-  }
-  return url;
+  return requireHttpUrl(variable, text, 'endpoint', `'${text}'`);
 }
 
 function protocolFromEnv(env: Env): OtlpProtocol {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConfigError } from './errors.js';
-import { listen, requirePort, requirePositiveInteger, urlFor } from './listen.js';
+import { requireHttpUrl, requireNonNegativeNumber, requirePort, requirePositiveInteger } from './checks.js';
+import { DEFAULTS } from './defaults.js';
+import { listen, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
 import { Pool } from 'undici';
 import { sendText } from './plain-text.js';
@@ -57,9 +58,6 @@ export interface ProxyServer {
   close(drainTimeoutMs?: number): Promise<void>;
 }
 
-const DEFAULT_PORT = 8012;
-const DEFAULT_TIMEOUT_MS = 300_000;
-const DEFAULT_CONNECTIONS = 1024;
 /** Longest wait for the upstream's TCP handshake, in milliseconds (undici's default); never longer than the revision timeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -69,20 +67,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * close cannot race a reuse (Node apps say `timeout=5`: 3 s).
  */
 const KEEP_ALIVE_TIMEOUT_MS = 4000;
-const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** Longest time between Node's checks for heads past `headersTimeoutMs`, in milliseconds (Node's default, 30000, would let one live 40 s). */
 const HEADERS_CHECK_INTERVAL_MS = 1000;
-
-function parseUpstream(upstream: unknown): URL {
-  const message = `upstream must be an http URL without path, query or credentials, e.g. http://127.0.0.1:8080, got ${String(upstream)}`;
-  if (typeof upstream !== 'string' || !URL.canParse(upstream)) throw new ConfigError('upstream', message);
-  const url = new URL(upstream);
-  if (url.protocol !== 'http:' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new ConfigError('upstream', message);
-  }
-  return url;
-}
 
 /**
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
@@ -103,11 +89,11 @@ function parseUpstream(upstream: unknown): URL {
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
-  const upstream = parseUpstream(options.upstream);
-  const port = requirePort('port', options.port ?? DEFAULT_PORT);
-  const timeoutMs = requirePositiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const connections = requirePositiveInteger('connections', options.connections ?? DEFAULT_CONNECTIONS);
-  const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+  const upstream = requireHttpUrl('upstream', options.upstream, 'origin');
+  const port = requirePort('port', options.port ?? DEFAULTS.proxyPort);
+  const timeoutMs = requirePositiveInteger('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
+  const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
+  const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
@@ -187,12 +173,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   return {
     port: boundPort,
     url: urlFor(options.host, boundPort),
-    close(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
+    close(drainTimeoutMs = DEFAULTS.drainTimeoutMs) {
       if (closing !== undefined) return closing;
-      if (typeof drainTimeoutMs !== 'number' || !Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
-        return Promise.reject(
-          new ConfigError('drainTimeoutMs', `drainTimeoutMs must be a finite number >= 0, got ${String(drainTimeoutMs)}`),
-        );
+      try {
+        requireNonNegativeNumber('drainTimeoutMs', drainTimeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
       }
       closing = new Promise((resolve) => {
         context.draining = true;

@@ -1,6 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import { monotonicNow } from './clock.js';
-import { checkIdentity, checkReportingPeriodMs } from './identity.js';
+import { requirePositiveNumber } from './checks.js';
+import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
+import { checkIdentity } from './identity.js';
 import { ReportingLoop } from './loop.js';
 import type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 import { StatsReporter } from './reporter.js';
@@ -61,12 +63,12 @@ export async function startQueueStats(options: QueueStatsOptions = {}): Promise<
   const env = options.env ?? process.env;
   // Checked before anything listens.
   const identity = checkIdentity({
-    namespace: options.namespace ?? env['SERVING_NAMESPACE'],
-    config: options.config ?? env['SERVING_CONFIGURATION'],
-    revision: options.revision ?? env['SERVING_REVISION'],
-    pod: options.pod ?? env['SERVING_POD'],
+    namespace: options.namespace ?? env[KNATIVE_ENV.namespace],
+    config: options.config ?? env[KNATIVE_ENV.config],
+    revision: options.revision ?? env[KNATIVE_ENV.revision],
+    pod: options.pod ?? env[KNATIVE_ENV.pod],
   });
-  const periodMs = checkReportingPeriodMs(options.reportingPeriodMs);
+  const periodMs = requirePositiveNumber('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs);
   const telemetry = options.meter === undefined ? await startTelemetry({ ...options, identity, env }) : undefined;
   const reporter = new StatsReporter({ ...identity, reportingPeriodMs: periodMs, meter: options.meter ?? telemetry!.meter });
   const stats = new RequestStats(monotonicNow());

@@ -1,15 +1,17 @@
-import { metrics, type Attributes, type BatchObservableCallback, type Meter, type ObservableGauge } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, Meter, ObservableGauge } from '@opentelemetry/api';
 import { monotonicNow } from './clock.js';
-import { checkIdentity, checkReportingPeriodMs, type Identity } from './identity.js';
+import { requirePositiveNumber } from './checks.js';
+import { DEFAULTS } from './defaults.js';
+import { checkIdentity, type Identity } from './identity.js';
+import { queueStatsMeter } from './meter.js';
 import { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
 import type { StatsReport } from './stats.js';
-import { VERSION } from './version.js';
 
 /** Options of {@link StatsReporter}. */
 export interface StatsReporterOptions extends Identity {
   /** Length of one reporting window in milliseconds; the per-second rates divide by it. Default 1000. */
   reportingPeriodMs?: number;
-  /** Meter to register the gauges on. Default: `metrics.getMeter('queue-stats-exporter')` from the global API. */
+  /** Meter to register the gauges on. Default: this package's meter from the global API's MeterProvider. */
   meter?: Meter;
   /** Clock for `process_uptime`, in milliseconds. Default `performance.now`. */
   now?: () => number;
@@ -53,7 +55,7 @@ export class StatsReporter {
    */
   constructor(options: StatsReporterOptions) {
     const { namespace, config, revision, pod } = checkIdentity(options);
-    this.periodSeconds = checkReportingPeriodMs(options.reportingPeriodMs) / 1000;
+    this.periodSeconds = requirePositiveNumber('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs) / 1000;
     this.attributes = Object.freeze({
       [LABEL.configuration]: config,
       [LABEL.namespace]: namespace,
@@ -62,7 +64,7 @@ export class StatsReporter {
     });
     this.now = options.now ?? monotonicNow;
     this.startedAtMs = this.now();
-    this.meter = options.meter ?? metrics.getMeter('queue-stats-exporter', VERSION);
+    this.meter = options.meter ?? queueStatsMeter();
     const gauge = (name: string) => this.meter.createObservableGauge(name, { description: METRIC_HELP[name] });
     const uptime = gauge(METRIC.processUptime);
     const concurrency = gauge(METRIC.averageConcurrentRequests);

@@ -1,11 +1,11 @@
 import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Identity } from './identity.js';
+import { queueStatsMeter } from './meter.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
 import { telemetryFromEnv, type Env } from './otel-env.js';
 import { createOtlpReader } from './otlp.js';
 import { buildResource } from './resource.js';
-import { VERSION } from './version.js';
 
 /** Options of {@link startTelemetry}. */
 export interface TelemetryOptions extends Omit<MetricsServerOptions, 'resource' | 'readers'> {
@@ -43,14 +43,14 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   if (settings.exporters.has('prometheus')) {
     const metricsServer = await startMetricsServer({ ...options, resource, readers });
     return {
-      meter: metricsServer.meterProvider.getMeter('queue-stats-exporter', VERSION),
+      meter: queueStatsMeter(metricsServer.meterProvider),
       metricsServer,
       close: () => metricsServer.close(),
     };
   }
   const meterProvider = new MeterProvider({ resource, readers });
   return {
-    meter: meterProvider.getMeter('queue-stats-exporter', VERSION),
+    meter: queueStatsMeter(meterProvider),
     metricsServer: undefined,
     close: () => meterProvider.shutdown(),
   };

@@ -169,6 +169,17 @@ describe('queue-stats CLI failures', () => {
     }
   });
 
+  it('a value the proxy cannot honour is refused before start-up: one line naming the flag or variable, exit 2', async () => {
+    for (const [args, env, message] of [
+      [['--upstream', 'http://u:p@127.0.0.1:8080/app?x=1'], {}, 'queue-stats: --upstream must not contain credentials (user:password@): the proxy does not send them\n'],
+      [['--upstream', 'http://127.0.0.1:8080/app'], {}, 'queue-stats: --upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080/app"\n'],
+      [['--timeout', '1.0005'], {}, 'queue-stats: --timeout must be a positive integer, got "1.0005" (1000.5 ms)\n'],
+      [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'queue-stats: REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)\n'],
+    ] as const) {
+      assert.deepEqual(await runCli([...args, '--port', String(await freePort()), '--metrics-port', String(await freePort())], { ...env }), { code: 2, output: message });
+    }
+  });
+
   it('an invalid environment value prints one line naming it and exits 2', async () => {
     assert.deepEqual(await runCli([], { USER_PORT: '99999' }), { code: 2, output: 'queue-stats: USER_PORT (--upstream) must be a port from 1 to 65535, got "99999"\n' });
     const otel = await runCli(['--port', String(await freePort()), '--metrics-port', String(await freePort())], { OTEL_METRICS_EXPORTER: 'bogus' });

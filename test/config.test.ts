@@ -11,6 +11,16 @@ const KNATIVE_ENV = {
   USER_PORT: '8080',
 };
 
+/** Asserts that parseConfig throws a ConfigError with exactly this field and message. */
+function assertConfigError(argv: string[], env: Record<string, string>, field: string, message: string): void {
+  assert.throws(() => parseConfig(argv, env, 'h'), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.message, message);
+    assert.equal(e.field, field);
+    return true;
+  });
+}
+
 describe('parseConfig defaults', () => {
   it('with nothing set runs the demo with demo names and Knative ports', () => {
     assert.deepEqual(parseConfig([], {}, 'my-host'), {
@@ -38,7 +48,7 @@ describe('parseConfig defaults', () => {
 
   it('flags override the environment', () => {
     const config = parseConfig(
-      ['--upstream', 'http://localhost:9000/ignored/path', '--port=18012', '--metrics-port', '19090', '--host', '127.0.0.1', '--pod', 'p2',
+      ['--upstream', 'http://localhost:9000/', '--port=18012', '--metrics-port', '19090', '--host', '127.0.0.1', '--pod', 'p2',
         '--reporting-period', '2s', '--timeout', '1500ms', '--drain-timeout', '5', '--otlp-endpoint', 'http://127.0.0.1:4318/v1/metrics'],
       KNATIVE_ENV,
       'h',
@@ -58,6 +68,12 @@ describe('parseConfig defaults', () => {
     const config = parseConfig(['--reporting-period', '250', '--timeout', '2'], {}, 'h');
     assert.equal(config.reportingPeriodMs, 250);
     assert.equal(config.timeoutMs, 2000);
+  });
+
+  it('seconds with decimals are exact milliseconds: 1.001 s is 1001 ms, which the proxy takes', () => {
+    assert.equal(parseConfig(['--timeout', '1.001'], {}, 'h').timeoutMs, 1001);
+    assert.equal(parseConfig(['--timeout', '0.25s', '--drain-timeout', '2.5'], {}, 'h').drainTimeoutMs, 2500);
+    assert.equal(parseConfig([], { REVISION_TIMEOUT_SECONDS: '600.125' }, 'h').timeoutMs, 600_125);
   });
 
   it('--help and --version', () => {
@@ -86,15 +102,28 @@ describe('parseConfig errors name the option', () => {
     [['extra'], {}, 'arguments', "Unexpected argument 'extra'"],
   ];
   for (const [argv, env, field, message] of cases) {
-    it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => {
-      assert.throws(() => parseConfig(argv, env, 'h'), (e: unknown) => {
-        assert.ok(e instanceof ConfigError, String(e));
-        assert.equal(e.message, message);
-        assert.equal(e.field, field);
-        return true;
-      });
-    });
+    it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => assertConfigError(argv, env, field, message));
   }
+});
+
+describe('parseConfig refuses up front what the proxy would refuse, naming the flag or variable', () => {
+  const cases: Array<[string[], Record<string, string>, string, string]> = [
+    [['--upstream', 'http://u:p@127.0.0.1:8080/app?x=1'], {}, '--upstream', '--upstream must not contain credentials (user:password@): the proxy does not send them'],
+    [['--upstream', 'http://127.0.0.1:8080/app'], {}, '--upstream', '--upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080/app"'],
+    [['--upstream', 'http://127.0.0.1:8080?x=1'], {}, '--upstream', '--upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080?x=1"'],
+    [['--upstream', 'http://127.0.0.1:8080/#top'], {}, '--upstream', '--upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080/#top"'],
+    [['--upstream', 'https://127.0.0.1:8443'], {}, '--upstream', '--upstream must be an http:// URL, got "https://127.0.0.1:8443"'],
+    [['--timeout', '1.0005'], {}, '--timeout', '--timeout must be a positive integer, got "1.0005" (1000.5 ms)'],
+    [['--timeout', '0.5ms'], {}, '--timeout', '--timeout must be a positive integer, got "0.5ms" (0.5 ms)'],
+    [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'REVISION_TIMEOUT_SECONDS (--timeout)', 'REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)'],
+  ];
+  for (const [argv, env, field, message] of cases) {
+    it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => assertConfigError(argv, env, field, message));
+  }
+
+  it('a bare origin with or without the trailing slash is the same upstream', () => {
+    assert.equal(parseConfig(['--upstream', 'http://127.0.0.1:8080/', '--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'], {}, 'h').upstream, 'http://127.0.0.1:8080');
+  });
 });
 
 describe('usage', () => {

@@ -1,0 +1,100 @@
+/**
+ * The checks every option goes through, shared by the library's components
+ * and the CLI so that both accept exactly the same values. Each throws a
+ * {@link ConfigError} naming `field`: an options key in the library, a flag
+ * or environment variable in the CLI. `given` is how the rejected value is
+ * shown in the message; the CLI passes the text it was given (and what that
+ * came to), the library leaves the default.
+ */
+import { ConfigError } from './errors.js';
+
+function requireNumber(field: string, value: unknown, accepts: (n: number) => boolean, expected: string, given: string | undefined): number {
+  if (typeof value !== 'number' || !accepts(value)) {
+    throw new ConfigError(field, `${field} must be ${expected}, got ${given ?? String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a TCP port number: an integer from 0 to 65535 (0 asks the system
+ * for a free port).
+ *
+ * @throws ConfigError `<field> must be an integer from 0 to 65535, got <given>`
+ */
+export function requirePort(field: string, value: unknown, given?: string): number {
+  return requireNumber(field, value, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer from 0 to 65535', given);
+}
+
+/**
+ * Checks a positive safe integer: a count, or a duration in whole
+ * milliseconds such as a timeout that Node's timers or servers take.
+ *
+ * @throws ConfigError `<field> must be a positive integer, got <given>`
+ */
+export function requirePositiveInteger(field: string, value: unknown, given?: string): number {
+  return requireNumber(field, value, (n) => Number.isSafeInteger(n) && n >= 1, 'a positive integer', given);
+}
+
+/**
+ * Checks a finite number > 0, such as a reporting period in milliseconds
+ * (fractions allowed).
+ *
+ * @throws ConfigError `<field> must be a finite number > 0, got <given>`
+ */
+export function requirePositiveNumber(field: string, value: unknown, given?: string): number {
+  return requireNumber(field, value, (n) => Number.isFinite(n) && n > 0, 'a finite number > 0', given);
+}
+
+/**
+ * Checks a finite number >= 0, such as a drain timeout in milliseconds
+ * (0: do not wait).
+ *
+ * @throws ConfigError `<field> must be a finite number >= 0, got <given>`
+ */
+export function requireNonNegativeNumber(field: string, value: unknown, given?: string): number {
+  return requireNumber(field, value, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0', given);
+}
+
+/**
+ * Checks a name that must be a non-empty string, such as a Knative name.
+ *
+ * @throws ConfigError `<field> must not be empty` for an empty string or a value that is not a string
+ */
+export function requireNonEmpty(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, `${field} must not be empty`);
+  return value;
+}
+
+/**
+ * What a URL option may hold: `origin`, an `http://` scheme, host and port
+ * and nothing else (the proxy's upstream: it forwards each request's own
+ * target and cannot send credentials); `endpoint`, any `http://` or
+ * `https://` URL (an OTLP endpoint).
+ */
+export type UrlKind = 'origin' | 'endpoint';
+
+/**
+ * Parses and checks a URL option.
+ *
+ * @param given - how the value is shown in messages. Default: in double quotes.
+ * @throws ConfigError naming `field` when `value` is not a URL of `kind`'s
+ *   scheme, or, for an `origin`, carries credentials (not echoed in the
+ *   message), a path other than `/`, a query or a fragment
+ */
+export function requireHttpUrl(field: string, value: unknown, kind: UrlKind, given = `"${String(value)}"`): URL {
+  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+  if (kind === 'endpoint') {
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new ConfigError(field, `${field} must be an http or https URL, got ${given}`);
+    }
+    return url;
+  }
+  if (url === undefined || url.protocol !== 'http:') throw new ConfigError(field, `${field} must be an http:// URL, got ${given}`);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(field, `${field} must not contain credentials (user:password@): the proxy does not send them`);
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(field, `${field} must have no path, query or fragment (each request keeps its own), got ${given}`);
+  }
+  return url;
+}

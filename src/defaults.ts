@@ -1,0 +1,48 @@
+/**
+ * The defaults of every option and the environment variables Knative sets
+ * for its queue-proxy, in one place for the library and the CLI. Values are
+ * in the unit their names say.
+ */
+
+/** Option defaults. */
+export const DEFAULTS = {
+  /** Port the proxy serves on: Knative's queue-proxy serving port. */
+  proxyPort: 8012,
+  /** Port of the metrics server: Knative's autoscaling metrics port. */
+  metricsPort: 9090,
+  /** Path that serves the metrics. */
+  metricsEndpoint: '/metrics',
+  /** Length of one stats window, in milliseconds: Knative's reporting period. */
+  reportingPeriodMs: 1000,
+  /** Revision timeout, in milliseconds: Knative's default `REVISION_TIMEOUT_SECONDS` (300). */
+  timeoutMs: 300_000,
+  /** How long the proxy's close waits for requests in flight, in milliseconds. */
+  drainTimeoutMs: 30_000,
+  /** Most connections the proxy opens to the upstream at once. */
+  connections: 1024,
+  /** Time a client has to send a request head to the proxy, in milliseconds. */
+  headersTimeoutMs: 10_000,
+  /** Time a client has to send a whole scrape request, in milliseconds. */
+  requestTimeoutMs: 10_000,
+} as const;
+
+/**
+ * Names of the environment variables Knative's revision reconciler sets on
+ * the queue-proxy container (knative/serving `pkg/reconciler/revision/resources/queue.go`).
+ */
+export const KNATIVE_ENV = {
+  /** Kubernetes namespace, `destination_namespace`. */
+  namespace: 'SERVING_NAMESPACE',
+  /** Knative configuration, `destination_configuration`. */
+  config: 'SERVING_CONFIGURATION',
+  /** Knative revision, `destination_revision`. */
+  revision: 'SERVING_REVISION',
+  /** Pod name, `destination_pod`. */
+  pod: 'SERVING_POD',
+  /** The app's port on 127.0.0.1. */
+  userPort: 'USER_PORT',
+  /** The port the proxy serves on. */
+  servingPort: 'QUEUE_SERVING_PORT',
+  /** Revision timeout, in seconds. */
+  revisionTimeoutSeconds: 'REVISION_TIMEOUT_SECONDS',
+} as const;
