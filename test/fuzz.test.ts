@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { METHODS } from 'node:http';
+import { METHODS, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startProxy, type ProxyServer } from '../src/proxy.js';
@@ -9,7 +10,7 @@ import { RequestStats } from '../src/stats.js';
 import { monotonicNow } from '../src/clock.js';
 import { RequestTracker } from '../src/tracker.js';
 import { get, serve, until } from './helpers/http.js';
-import { exchange, parseResponses, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
+import { exchange, parseResponses, RawClient, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
 
 /** Runs per property; FUZZ_RUNS raises it for a deeper local search. */
 const NUM_RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
@@ -29,7 +30,8 @@ const HEX = [...'0123456789abcdefABCDEF'];
  * Header names that change how a request is framed, routed, counted or
  * answered (covered one by one in proxy.test.ts, faults.test.ts and
  * metrics-server.test.ts); the fuzzed headers leave them out so that the
- * expected answer stays computable.
+ * expected answer stays computable from the request alone. The framing
+ * ones are drawn by the last property, whose oracle is Node's own parser.
  */
 const RESERVED_HEADERS = new Set([
   'host',
@@ -167,22 +169,47 @@ interface Echo {
 /** Headers the proxy itself sets between proxy and app. */
 const ADDED_ON_THE_WAY = new Set(['host', 'connection', 'content-length', 'x-forwarded-for', 'x-forwarded-proto']);
 
+/**
+ * An app that counts every request its Node parser reads and answers it with
+ * what it saw, as JSON, once the body has ended; an upgrade request is
+ * answered 200 without reading a body, and its connection closed.
+ */
+async function echoApp(): Promise<{ port: number; reached: () => number; close(): Promise<void> }> {
+  let reached = 0;
+  const echo = (request: IncomingMessage, body: string): Buffer => {
+    const seen: Echo = { method: request.method ?? '', url: request.url ?? '', rawHeaders: request.rawHeaders, body };
+    return Buffer.from(JSON.stringify(seen));
+  };
+  const app = await serve((request, response) => {
+    reached++;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = echo(request, Buffer.concat(chunks).toString('latin1'));
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
+    });
+  });
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+    reached++;
+    const body = echo(request, '');
+    socket.on('error', () => socket.destroy());
+    const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+    socket.end(request.method === 'HEAD' ? head : Buffer.concat([head, body]));
+  });
+  return { port: app.port, reached: () => reached, close: () => app.close() };
+}
+
+/** The echo in a final answer's body. */
+function echoOf(response: RawResponse): Echo {
+  return JSON.parse(Buffer.from(response.body, 'latin1').toString('utf8')) as Echo;
+}
+
 describe('fuzzed requests through the proxy', () => {
-  let app: Awaited<ReturnType<typeof serve>>;
+  let app: Awaited<ReturnType<typeof echoApp>>;
   let stats: RequestStats;
   let proxy: ProxyServer;
-  let reached = 0;
   before(async () => {
-    app = await serve((req, res) => {
-      reached++;
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const echo: Echo = { method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1') };
-        const body = Buffer.from(JSON.stringify(echo));
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
-      });
-    });
+    app = await echoApp();
     stats = new RequestStats(monotonicNow());
     proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
   });
@@ -195,7 +222,7 @@ describe('fuzzed requests through the proxy', () => {
     const body = fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 64 }).map((codes) => String.fromCharCode(...codes)));
     let accepted = 0;
     stats.report(monotonicNow());
-    const reachedBefore = reached;
+    const reachedBefore = app.reached();
     await fc.assert(
       fc.asyncProperty(method, target, headers, body, async (requestMethod, path, fuzzedHeaders, requestBody) => {
         const framing: Array<[string, string]> = requestBody === null ? [] : [['Content-Length', String(requestBody.length)]];
@@ -209,12 +236,12 @@ describe('fuzzed requests through the proxy', () => {
         }
         accepted++;
         assert.equal(statusOf(answer), 200, answer.slice(0, 300));
-        const { body: responseBody } = firstResponse(answer, requestMethod);
+        const response = firstResponse(answer, requestMethod);
         if (requestMethod === 'HEAD') {
-          assert.equal(responseBody, '');
+          assert.equal(response.body, '');
           return;
         }
-        const echo = JSON.parse(Buffer.from(responseBody, 'latin1').toString('utf8')) as Echo;
+        const echo = echoOf(response);
         assert.equal(echo.method, requestMethod);
         assert.equal(echo.url, path);
         assert.equal(echo.body, requestBody ?? '');
@@ -227,7 +254,102 @@ describe('fuzzed requests through the proxy', () => {
       { numRuns: NUM_RUNS },
     );
     assert.equal(stats.report(monotonicNow()).requestCount, accepted);
-    assert.equal(reached - reachedBefore, accepted);
+    assert.equal(app.reached() - reachedBefore, accepted);
     assert.equal(JSON.parse((await get(proxy.port, '/after')).body).url, '/after');
+  });
+});
+
+/** The framing and routing header names, drawn with values that matter to them as well as with any value. */
+const framingHeader = fc.oneof(
+  fc.tuple(fc.constantFrom('Content-Length', 'content-length'), fc.constantFrom('0', '1', '7', ' 3', '+1', '-1', '1, 1', '0x1', '', '99999999999999999999')),
+  fc.tuple(fc.constantFrom('Transfer-Encoding', 'transfer-encoding'), fc.constantFrom('chunked', 'Chunked', 'gzip', 'gzip, chunked', 'chunked, gzip', 'identity', '')),
+  fc.tuple(
+    fc.constant('Connection'),
+    fc.constantFrom('close', 'keep-alive', 'upgrade', 'Upgrade', 'content-length', 'transfer-encoding', 'host', 'x-fuzz', 'keep-alive, upgrade', 'te, trailer', ''),
+  ),
+  fc.tuple(fc.constant('Expect'), fc.constantFrom('100-continue', '100-Continue', '200-ok', '')),
+  fc.tuple(fc.constantFrom('Upgrade', 'upgrade'), fc.constantFrom('websocket', 'h2c', 'foo/1', '')),
+  fc.tuple(fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Connection', 'Expect', 'Upgrade'), headerValue),
+);
+
+/** A chunked encoding of `data`: what a `Transfer-Encoding` ending in chunked announces. */
+const chunked = (data: string): string => (data.length === 0 ? '' : `${data.length.toString(16)}\r\n${data}\r\n`) + '0\r\n\r\n';
+
+/** Final (non-1xx) answers in `raw`, to a HEAD request if `head`. */
+const finalAnswers = (raw: string, head: boolean): RawResponse[] => parseResponses(raw, head).filter((response) => response.status >= 200);
+
+/** Writes `bytes` on a fresh connection; resolves with what came back once the server closed it or `waitMs` passed. */
+async function answerWithin(port: number, bytes: string, waitMs: number): Promise<string> {
+  const client = await RawClient.connect(port);
+  client.write(bytes);
+  try {
+    return await client.whenClosed(waitMs);
+  } catch {
+    return client.received;
+  } finally {
+    client.destroy();
+  }
+}
+
+describe('fuzzed framing headers through the proxy, against Node itself', () => {
+  let app: Awaited<ReturnType<typeof echoApp>>;
+  let reference: Awaited<ReturnType<typeof echoApp>>;
+  let stats: RequestStats;
+  let proxy: ProxyServer;
+  before(async () => {
+    app = await echoApp();
+    reference = await echoApp();
+    stats = new RequestStats(monotonicNow());
+    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
+  });
+  after(async () => {
+    await proxy.close(0);
+    await app.close();
+    await reference.close();
+  });
+
+  it('Content-Length, Transfer-Encoding, Connection, Expect and Upgrade among the fuzzed headers: the app sees what Node parsed, one request for one, and the client the same answer', async () => {
+    const data = fc.array(fc.constantFrom(...'ab01\r\n:'), { maxLength: 24 }).map(join);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'HEAD', 'OPTIONS'),
+        originForm,
+        headers,
+        fc.array(framingHeader, { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        data,
+        async (requestMethod, path, fuzzedHeaders, framingHeaders, at, requestData) => {
+          const mixed = [...fuzzedHeaders];
+          mixed.splice(at % (mixed.length + 1), 0, ...framingHeaders);
+          const chunking = framingHeaders.some(([name, value]) => name.toLowerCase() === 'transfer-encoding' && /chunked$/i.test(value));
+          const bytes = requestHead(requestMethod, path, [['Host', '127.0.0.1'], ...mixed, ['Connection', 'close']]) + (chunking ? chunked(requestData) : requestData);
+
+          stats.report(monotonicNow());
+          const [appBefore, referenceBefore] = [app.reached(), reference.reached()];
+          const expected = await answerWithin(reference.port, bytes, 200);
+          const expectedFinal = finalAnswers(expected, requestMethod === 'HEAD');
+          // Node answered, or waits for body bytes that never come: give the sidecar the time an answer needs, or the same wait.
+          const got = await answerWithin(proxy.port, bytes, expectedFinal.length > 0 ? 5000 : 200);
+          await until(() => stats.inFlight === 0 && stats.proxiedInFlight === 0, 'in-flight requests to return to 0');
+
+          const parsed = reference.reached() - referenceBefore;
+          assert.equal(stats.report(monotonicNow()).requestCount, parsed, 'the sidecar counts what Node parsed');
+          assert.ok(app.reached() - appBefore <= parsed, 'the app parsed no request that Node did not');
+          const gotFinal = finalAnswers(got, requestMethod === 'HEAD');
+          if (expectedFinal.length === 0) {
+            assert.ok(!gotFinal.some((response) => response.status === 200), `no answer from the app: ${JSON.stringify(got.slice(0, 300))}`);
+            return;
+          }
+          assert.equal(gotFinal.length, 1, JSON.stringify(got.slice(0, 300)));
+          assert.equal(gotFinal[0]!.status, expectedFinal[0]!.status, JSON.stringify(got.slice(0, 300)));
+          if (expectedFinal[0]!.status !== 200 || requestMethod === 'HEAD') return;
+          assert.equal(app.reached() - appBefore, 1);
+          const seen = echoOf(gotFinal[0]!);
+          const truth = echoOf(expectedFinal[0]!);
+          assert.deepEqual([seen.method, seen.url, seen.body], [truth.method, truth.url, truth.body]);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
   });
 });
