@@ -169,10 +169,7 @@ function exportersFromEnv(env: Env, flagEndpoint: string | undefined): ReadonlyS
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (names.length === 0) {
-    const endpointSet =
-      flagEndpoint !== undefined ||
-      readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined ||
-      readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
+    const endpointSet = flagEndpoint !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
     return new Set<MetricsExporterName>(endpointSet ? ['prometheus', 'otlp'] : ['prometheus']);
   }
   const exporters = new Set<MetricsExporterName>();
@@ -195,8 +192,7 @@ function exportersFromEnv(env: Env, flagEndpoint: string | undefined): ReadonlyS
 function otlpFromEnv(env: Env, flagEndpoint: string | undefined): OtlpSettings {
   const intervalMs = milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 1) ?? 60_000;
   const readerTimeoutMs = readerTimeout(env, intervalMs);
-  const exporterTimeout =
-    milliseconds(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
+  const exporterTimeout = milliseconds(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
   return {
     endpoint: endpointFromEnv(env, flagEndpoint),
     protocol: protocolFromEnv(env),

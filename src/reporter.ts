@@ -23,7 +23,6 @@ function checkField(field: keyof StatsReport, value: number): void {
   }
 }
 
-
 /**
  * Publishes Knative's autoscaling gauges (`queue_requests_per_second`,
  * `queue_proxied_operations_per_second`, `queue_average_concurrent_requests`,

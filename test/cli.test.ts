@@ -38,8 +38,19 @@ describe('queue-stats CLI in front of a real app', () => {
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     cli = await startCli([
-      '--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1',
-      '--reporting-period', `${PERIOD_MS}ms`, '--timeout', '1500ms', ...NAMES,
+      '--upstream',
+      `http://127.0.0.1:${app.port}`,
+      '--port',
+      String(proxyPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--host',
+      '127.0.0.1',
+      '--reporting-period',
+      `${PERIOD_MS}ms`,
+      '--timeout',
+      '1500ms',
+      ...NAMES,
     ]);
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
   });
@@ -79,18 +90,8 @@ describe('queue-stats CLI in front of a real app', () => {
     await idleWindow();
     const pending = get(proxyPort, '/hold', { 'K-Proxy-Request': 'activator' });
     await until(() => held.length === 1, 'the request to reach the app');
-    await scrapeUntil(
-      metricsUrl,
-      (v) =>
-        v.get('queue_requests_per_second') === ONE_PER_WINDOW &&
-        v.get('queue_proxied_operations_per_second') === ONE_PER_WINDOW,
-      'one proxied arrival in a window',
-    );
-    await scrapeUntil(
-      metricsUrl,
-      (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
-      'a whole window with it in flight',
-    );
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === ONE_PER_WINDOW && v.get('queue_proxied_operations_per_second') === ONE_PER_WINDOW, 'one proxied arrival in a window');
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1, 'a whole window with it in flight');
     held.shift()!();
     assert.equal((await pending).body, 'released');
     await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0 && v.get('queue_requests_per_second') === 0, 'an idle window');

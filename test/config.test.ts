@@ -13,12 +13,15 @@ const KNATIVE_ENV = {
 
 /** Asserts that parseConfig throws a ConfigError with exactly this field and message. */
 function assertConfigError(argv: string[], env: Record<string, string>, field: string, message: string): void {
-  assert.throws(() => parseConfig(argv, env, 'h'), (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.equal(e.message, message);
-    assert.equal(e.field, field);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig(argv, env, 'h'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.message, message);
+      assert.equal(e.field, field);
+      return true;
+    },
+  );
 }
 
 describe('parseConfig defaults', () => {
@@ -48,8 +51,25 @@ describe('parseConfig defaults', () => {
 
   it('flags override the environment', () => {
     const config = parseConfig(
-      ['--upstream', 'http://localhost:9000/', '--port=18012', '--metrics-port', '19090', '--host', '127.0.0.1', '--pod', 'p2',
-        '--reporting-period', '2s', '--timeout', '1500ms', '--drain-timeout', '5', '--otlp-endpoint', 'http://127.0.0.1:4318/v1/metrics'],
+      [
+        '--upstream',
+        'http://localhost:9000/',
+        '--port=18012',
+        '--metrics-port',
+        '19090',
+        '--host',
+        '127.0.0.1',
+        '--pod',
+        'p2',
+        '--reporting-period',
+        '2s',
+        '--timeout',
+        '1500ms',
+        '--drain-timeout',
+        '5',
+        '--otlp-endpoint',
+        'http://127.0.0.1:4318/v1/metrics',
+      ],
       KNATIVE_ENV,
       'h',
     );
@@ -130,9 +150,25 @@ describe('usage', () => {
   it('lists every option with its environment variable and default', () => {
     const text = usage();
     for (const expected of [
-      '--upstream URL', 'env USER_PORT', '--port PORT', 'env QUEUE_SERVING_PORT', '(default: 8012)', '--metrics-port PORT', '(default: 9090)',
-      '--host HOST', 'env SERVING_NAMESPACE', 'env SERVING_CONFIGURATION', 'env SERVING_REVISION', 'env SERVING_POD', '--reporting-period DURATION',
-      'env REVISION_TIMEOUT_SECONDS', '(default: 300s)', '--drain-timeout', '--otlp-endpoint URL', '--help', '--version',
+      '--upstream URL',
+      'env USER_PORT',
+      '--port PORT',
+      'env QUEUE_SERVING_PORT',
+      '(default: 8012)',
+      '--metrics-port PORT',
+      '(default: 9090)',
+      '--host HOST',
+      'env SERVING_NAMESPACE',
+      'env SERVING_CONFIGURATION',
+      'env SERVING_REVISION',
+      'env SERVING_POD',
+      '--reporting-period DURATION',
+      'env REVISION_TIMEOUT_SECONDS',
+      '(default: 300s)',
+      '--drain-timeout',
+      '--otlp-endpoint URL',
+      '--help',
+      '--version',
     ]) {
       assert.ok(text.includes(expected), expected);
     }

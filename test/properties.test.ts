@@ -66,7 +66,21 @@ describe('RequestStats properties', () => {
 });
 
 describe('config parsing properties', () => {
-  const flags = ['--upstream', '--port', '--metrics-port', '--host', '--namespace', '--config', '--revision', '--pod', '--reporting-period', '--timeout', '--drain-timeout', '--otlp-endpoint', '--bogus'];
+  const flags = [
+    '--upstream',
+    '--port',
+    '--metrics-port',
+    '--host',
+    '--namespace',
+    '--config',
+    '--revision',
+    '--pod',
+    '--reporting-period',
+    '--timeout',
+    '--drain-timeout',
+    '--otlp-endpoint',
+    '--bogus',
+  ];
   const envNames = ['USER_PORT', 'QUEUE_SERVING_PORT', 'REVISION_TIMEOUT_SECONDS', 'SERVING_NAMESPACE', 'SERVING_CONFIGURATION', 'SERVING_REVISION', 'SERVING_POD'];
 
   it('any flags and environment give a valid config or one ConfigError naming an option', () => {

@@ -159,9 +159,7 @@ describe('forwarding', () => {
     const plain = JSON.parse((await send(env.proxy.port)).body.toString()) as Echo;
     assert.equal(plain.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(plain.headers['x-forwarded-proto'], 'http');
-    const chained = JSON.parse(
-      (await send(env.proxy.port, { headers: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2', 'x-forwarded-proto': 'https' } })).body.toString(),
-    ) as Echo;
+    const chained = JSON.parse((await send(env.proxy.port, { headers: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2', 'x-forwarded-proto': 'https' } })).body.toString()) as Echo;
     assert.equal(chained.headers['x-forwarded-for'], '10.0.0.1, 10.0.0.2, 127.0.0.1');
     assert.equal(chained.headers['x-forwarded-proto'], 'http');
   });
@@ -521,11 +519,7 @@ describe('startProxy options', () => {
       [{ connections: 1.5 }, 'connections'],
     ];
     for (const [options, field] of cases) {
-      await assert.rejects(
-        startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }),
-        (error: unknown) => error instanceof ConfigError && error.field === field,
-        field,
-      );
+      await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }), (error: unknown) => error instanceof ConfigError && error.field === field, field);
     }
   });
 

@@ -23,11 +23,7 @@ describe('startQueueStats', () => {
       const pending = get(app.port, '/', { 'K-Proxy-Request': 'activator' });
       await until(() => qs.stats.inFlight === 1, 'the request to arrive');
       // One request held open: a whole window later, both averages read exactly 1.
-      await scrapeUntil(
-        qs.metricsServer!.url,
-        (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
-        'both averages at 1',
-      );
+      await scrapeUntil(qs.metricsServer!.url, (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1, 'both averages at 1');
       release();
       assert.equal((await pending).body, 'done');
       await until(() => qs.stats.inFlight === 0, 'the request to finish');

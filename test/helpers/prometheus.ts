@@ -43,11 +43,7 @@ export class PrometheusServer {
     const dir = mkdtempSync(join(tmpdir(), 'prom-'));
     writeFileSync(join(dir, 'prometheus.yml'), write(dir));
     const port = await freePort();
-    const child = spawn(
-      'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
     const server = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`);
     await server.waitFor(async () => (await fetch(`${server.url}/-/ready`)).ok, 'Prometheus to be ready');
     return server;
