@@ -76,6 +76,7 @@ const MAX_MILLISECONDS = 2_147_483_647;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Characters Node refuses in a header value (controls other than tab). */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const BAD_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /**

@@ -32,7 +32,7 @@ describe('queue-stats CLI in front of a real app', () => {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
-      req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${req.headers['x-client'] ?? ''} ${body}`));
+      req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${String(req.headers['x-client'] ?? '')} ${body}`));
     });
     proxyPort = await freePort();
     const metricsPort = await freePort();

@@ -71,7 +71,7 @@ function assertPodScrapeJob(job: ScrapeConfig): void {
     regex: METRICS_PORT_NAME,
     action: 'keep',
   });
-  const copies = Object.fromEntries(relabel.filter((r) => r.target_label !== undefined).map((r) => [r.target_label, r.source_labels]));
+  const copies = Object.fromEntries(relabel.filter((r) => r.target_label !== undefined).map((r) => [String(r.target_label), r.source_labels]));
   assert.deepEqual(copies['namespace'], ['__meta_kubernetes_namespace']);
   assert.deepEqual(copies['pod'], ['__meta_kubernetes_pod_name']);
 }

@@ -102,7 +102,7 @@ describe('config parsing properties', () => {
           assert.ok(config.port >= 1 && config.port <= 65535);
           assert.ok(config.metricsPort >= 1 && config.metricsPort <= 65535);
           assert.ok(config.reportingPeriodMs > 0 && config.timeoutMs > 0 && config.drainTimeoutMs > 0);
-          for (const name of Object.values(config.identity)) assert.ok(name.length > 0);
+          for (const name of Object.values(config.identity) as string[]) assert.ok(name.length > 0);
           assert.ok(config.upstream === undefined || config.upstream.startsWith('http://'));
         },
       ),

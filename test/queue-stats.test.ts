@@ -6,6 +6,11 @@ import { scrapeUntil } from './helpers/scrape.js';
 import { get, serve, until } from './helpers/http.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 
+/** The part of an OTLP/HTTP JSON metrics export the tests read. */
+interface OtlpJsonMetrics {
+  resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string; gauge?: { dataPoints: Array<{ asDouble?: number }> } }> }> }>;
+}
+
 const ENV = { SERVING_NAMESPACE: 'ns', SERVING_CONFIGURATION: 'cfg', SERVING_REVISION: 'cfg-00001', SERVING_POD: 'cfg-00001-pod' };
 
 describe('startQueueStats', () => {
@@ -92,9 +97,8 @@ describe('startQueueStats', () => {
     await qs.close();
     await receiver.close();
     assert.equal(bodies.length, 1);
-    const rate = JSON.parse(bodies[0]!)
-      .resourceMetrics[0].scopeMetrics.flatMap((s: { metrics: unknown[] }) => s.metrics)
-      .find((m: { name: string }) => m.name === 'queue_requests_per_second');
-    assert.equal(rate.gauge.dataPoints[0].asDouble, 2 / 60);
+    const body = JSON.parse(bodies[0]!) as OtlpJsonMetrics;
+    const rate = body.resourceMetrics[0]?.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.name === 'queue_requests_per_second');
+    assert.equal(rate?.gauge?.dataPoints[0]?.asDouble, 2 / 60);
   });
 });

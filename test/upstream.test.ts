@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { monotonicNow } from '../src/clock.js';
@@ -57,7 +57,7 @@ async function httpUpstream(handler: (req: IncomingMessage, res: ServerResponse,
     handler(req, res, index + 1);
   });
   app.server.on('connection', (socket: Socket) => seeConnection(log, socket));
-  return { log, connections: log.connections, server: app.server as Server, port: app.port, close: app.close };
+  return { log, connections: log.connections, server: app.server, port: app.port, close: app.close };
 }
 
 /**
@@ -454,7 +454,7 @@ describe('HTTP/1.0 requests', () => {
       // HTTP/1.0 allows leaving out Host; the proxy speaks HTTP/1.1 upstream, where it is required.
       const [answer] = parseResponses(await exchange(proxy.port, 'GET /old HTTP/1.0\r\n\r\n'));
       assert.equal(answer?.status, 200);
-      assert.deepEqual(JSON.parse(answer!.body), { version: '1.1', host: `127.0.0.1:${app.port}`, hosts: 1 });
+      assert.deepEqual(JSON.parse(answer.body), { version: '1.1', host: `127.0.0.1:${app.port}`, hosts: 1 });
       // One that sends a Host keeps it.
       const [withHost] = parseResponses(await exchange(proxy.port, 'GET /old HTTP/1.0\r\nHost: h.example\r\n\r\n'));
       assert.deepEqual(JSON.parse(withHost!.body), { version: '1.1', host: 'h.example', hosts: 1 });

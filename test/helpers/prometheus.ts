@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { freePort } from './http.js';
 
 /** Why a test that needs Prometheus is skipped, or false when the binaries are installed. */
@@ -62,7 +63,7 @@ export class PrometheusServer {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : inspect(last)}` : ''}`);
   }
 
   /** Waits until every scrape target is up (a fresh server hands targets over only after ~5 s). */
