@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requireNonNegativeNumber, requirePositiveInteger, requirePositiveNumber } from './checks.js';
+import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from './checks.js';
 import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { Identity } from './identity.js';
@@ -103,7 +103,7 @@ const OPTIONS = {
     value: 'DURATION',
     defaultText: `${DEFAULTS.reportingPeriodMs / 1000}s`,
     help: 'stats window; a bare number is milliseconds',
-    parse: duration('ms', requirePositiveNumber),
+    parse: duration('ms', requirePeriodMs),
   },
   timeout: {
     flag: 'timeout',
@@ -111,14 +111,14 @@ const OPTIONS = {
     value: 'DURATION',
     defaultText: `${DEFAULTS.timeoutMs / 1000}s`,
     help: 'app response timeout (504); a bare number is seconds',
-    parse: duration('s', requirePositiveInteger),
+    parse: duration('s', requireTimeoutMs),
   },
   drainTimeout: {
     flag: 'drain-timeout',
     value: 'DURATION',
     defaultText: `${DEFAULTS.drainTimeoutMs / 1000}s`,
     help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds',
-    parse: duration('s', requireNonNegativeNumber),
+    parse: duration('s', requireWaitMs),
   },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;

@@ -11,6 +11,7 @@
  * (or one of only spaces) counts as unset.
  */
 import { requireHttpUrl } from './checks.js';
+import { MAX_TIMER_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 
 /** An exporter that can serve or push the metrics. */
@@ -68,9 +69,6 @@ export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
 /** The command-line flag {@link TelemetryOverrides.otlpEndpoint} stands for; errors about it name this. */
 export const OTLP_ENDPOINT_FLAG = '--otlp-endpoint';
-
-/** Largest delay Node timers accept; larger ones fire after 1 ms instead. */
-const MAX_MILLISECONDS = 2_147_483_647;
 
 /** RFC 9110 token: what an HTTP header name may consist of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -251,8 +249,8 @@ function milliseconds(env: Env, variable: string, min: 0 | 1): number | undefine
   const text = readEnv(env, variable);
   if (text === undefined) return undefined;
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= MAX_MILLISECONDS)) {
-    throw new ConfigError(variable, `${variable} must be an integer number of milliseconds from ${min} to ${MAX_MILLISECONDS}, got '${text}'`);
+  if (!(value >= min && value <= MAX_TIMER_MS)) {
+    throw new ConfigError(variable, `${variable} must be an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}, got '${text}'`);
   }
   return value;
 }

@@ -176,6 +176,14 @@ describe('queue-stats CLI failures', () => {
       [['--upstream', 'http://127.0.0.1:8080/app'], {}, 'queue-stats: --upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080/app"\n'],
       [['--timeout', '1.0005'], {}, 'queue-stats: --timeout must be a positive integer, got "1.0005" (1000.5 ms)\n'],
       [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'queue-stats: REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)\n'],
+      [['--timeout', '3000000'], {}, `queue-stats: --timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)\n`],
+      [
+        [],
+        { REVISION_TIMEOUT_SECONDS: '3000000' },
+        `queue-stats: REVISION_TIMEOUT_SECONDS (--timeout) must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)\n`,
+      ],
+      [['--drain-timeout', '30d'], {}, 'queue-stats: --drain-timeout must be a positive duration such as 1s or 500ms, got "30d"\n'],
+      [['--drain-timeout', '2592000'], {}, `queue-stats: --drain-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "2592000" (2592000000 ms)\n`],
     ] as const) {
       assert.deepEqual(await runCli([...args, '--port', String(await freePort()), '--metrics-port', String(await freePort())], { ...env }), { code: 2, output: message });
     }

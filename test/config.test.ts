@@ -136,10 +136,26 @@ describe('parseConfig refuses up front what the proxy would refuse, naming the f
     [['--timeout', '1.0005'], {}, '--timeout', '--timeout must be a positive integer, got "1.0005" (1000.5 ms)'],
     [['--timeout', '0.5ms'], {}, '--timeout', '--timeout must be a positive integer, got "0.5ms" (0.5 ms)'],
     [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'REVISION_TIMEOUT_SECONDS (--timeout)', 'REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)'],
+    // Node fires a timer set past 2147483647 ms after 1 ms: 3000000 s would answer 504 at once.
+    [['--timeout', '3000000'], {}, '--timeout', `--timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)`],
+    [
+      [],
+      { REVISION_TIMEOUT_SECONDS: '2147484' },
+      'REVISION_TIMEOUT_SECONDS (--timeout)',
+      `REVISION_TIMEOUT_SECONDS (--timeout) must be at most 2147483647 ms (the longest delay Node's timers take), got "2147484" (2147484000 ms)`,
+    ],
+    [['--drain-timeout', '2147483.648'], {}, '--drain-timeout', `--drain-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "2147483.648" (2147483648 ms)`],
+    [['--reporting-period', '2147483648'], {}, '--reporting-period', `--reporting-period must be at most 2147483647 ms (the longest delay Node's timers take), got "2147483648" (2147483648 ms)`],
+    [['--timeout', '99999999999999999999'], {}, '--timeout', `--timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "99999999999999999999" (1e+23 ms)`],
   ];
   for (const [argv, env, field, message] of cases) {
     it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => assertConfigError(argv, env, field, message));
   }
+
+  it("takes durations up to 2147483647 ms, the longest delay Node's timers take", () => {
+    const config = parseConfig(['--timeout', '2147483.647', '--drain-timeout', '2147483647ms', '--reporting-period', '2147483647'], {}, 'h');
+    assert.deepEqual([config.timeoutMs, config.drainTimeoutMs, config.reportingPeriodMs], [2147483647, 2147483647, 2147483647]);
+  });
 
   it('a bare origin with or without the trailing slash is the same upstream', () => {
     assert.equal(parseConfig(['--upstream', 'http://127.0.0.1:8080/', '--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'], {}, 'h').upstream, 'http://127.0.0.1:8080');

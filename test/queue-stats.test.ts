@@ -66,6 +66,10 @@ describe('startQueueStats', () => {
       return true;
     });
     await assert.rejects(startQueueStats({ port: 0, env: ENV, reportingPeriodMs: -5 }), { message: 'reportingPeriodMs must be a finite number > 0, got -5' });
+    await assert.rejects(startQueueStats({ port: 0, env: ENV, reportingPeriodMs: 3e9 }), {
+      name: 'ConfigError',
+      message: `reportingPeriodMs must be at most 2147483647 ms (the longest delay Node's timers take), got 3000000000`,
+    });
   });
 
   it('close takes a last report of the partial window and flushes it over OTLP', async () => {

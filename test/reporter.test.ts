@@ -48,6 +48,13 @@ describe('StatsReporter constructor checks', () => {
       });
     });
   }
+
+  it("rejects reportingPeriodMs past 2147483647, the longest delay Node's timers take", () => {
+    assert.throws(() => new StatsReporter({ ...NAMES, reportingPeriodMs: 2 ** 31 }), {
+      name: 'ConfigError',
+      message: `reportingPeriodMs must be at most 2147483647 ms (the longest delay Node's timers take), got 2147483648`,
+    });
+  });
 });
 
 describe('StatsReporter gauges', () => {
