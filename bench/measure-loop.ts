@@ -81,8 +81,7 @@ export async function measureLoop(loop: Loop, options: LoopOptions): Promise<Loo
     gcEntries.push(...list.getEntries());
   });
   observer.observe({ entryTypes: ['gc'] });
-  const collectionsIn = (window: Window): number =>
-    gcEntries.filter((entry) => entry.startTime >= window.start && entry.startTime <= window.end).length;
+  const collectionsIn = (window: Window): number => gcEntries.filter((entry) => entry.startTime >= window.start && entry.startTime <= window.end).length;
   try {
     await flushGcEntries();
     const timed: Window[] = [];

@@ -86,12 +86,7 @@ export interface ProxyMeasurements {
  * @param appMode - `plain` answers at once; `sleep5` after a 5 ms timer (bench/serve-app.ts)
  * @throws Error when a server does not start, a wrk run fails, or `metricsUrl` never reported a request
  */
-export async function measureProxies(
-  kinds: readonly ProxyKind[],
-  load: CompareOptions,
-  metricsUrl?: string,
-  appMode: 'plain' | 'sleep5' = 'plain',
-): Promise<ProxyMeasurements> {
+export async function measureProxies(kinds: readonly ProxyKind[], load: CompareOptions, metricsUrl?: string, appMode: 'plain' | 'sleep5' = 'plain'): Promise<ProxyMeasurements> {
   const servers: ChildServer[] = [];
   const removals: (() => void)[] = [];
   let scraper: Scraper | undefined;

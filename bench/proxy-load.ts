@@ -42,10 +42,7 @@ async function measureSize(connections: number, nginx: string | undefined): Prom
       { subject: `${size}: stats on ÷ Go queue-proxy anchor (p99)`, result: GO_QUEUE_PROXY_MISSING, goal: `<= ${GOAL_GO_P99_RATIO.toFixed(2)}` },
     );
   } else {
-    rows.push(
-      p99RatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours.load, go.load, GOAL_GO_P99_RATIO),
-      cpuRatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours, go),
-    );
+    rows.push(p99RatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours.load, go.load, GOAL_GO_P99_RATIO), cpuRatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours, go));
   }
   return rows;
 }

@@ -58,10 +58,7 @@ export const report: Benchmark = {
       ];
       if (goReporterAvailable()) {
         const goNs = await goReportNsPerOp(ITERATIONS);
-        rows.push(
-          { subject: 'Go reference Report() (client_golang)', result: `${formatSmall(goNs)} ns/op` },
-          { subject: 'report() ÷ Go Report() (time per op)', ratio: ours.nsPerOp / goNs },
-        );
+        rows.push({ subject: 'Go reference Report() (client_golang)', result: `${formatSmall(goNs)} ns/op` }, { subject: 'report() ÷ Go Report() (time per op)', ratio: ours.nsPerOp / goNs });
       } else {
         rows.push({ subject: 'Go reference Report() (client_golang)', result: `n/a (${GO_REPORTER_PATH} not built)` });
       }

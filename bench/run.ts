@@ -63,8 +63,6 @@ for (const name of selected) {
 
 console.log(`Command: \`${commandLine(names)}\``);
 console.log(`Date: ${new Date().toISOString()}`);
-console.log(
-  `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Linux ${release()}, Node ${process.version}, wrk ${wrkVersion()}`,
-);
+console.log(`Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Linux ${release()}, Node ${process.version}, wrk ${wrkVersion()}`);
 console.log('');
 console.log(markdownTable(rows));

@@ -60,13 +60,7 @@ export function parseWrkOutput(output: string): WrkResult {
  * @throws Error when wrk cannot be started, exits non-zero, or reports errors (see {@link parseWrkOutput})
  */
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
-  const args = [
-    `-t${options.threads ?? 1}`,
-    `-c${options.connections}`,
-    `-d${options.durationSeconds}s`,
-    '--latency',
-    options.url,
-  ];
+  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--latency', options.url];
   return new Promise((resolve, reject) => {
     // wrk runs for durationSeconds; the timeout only catches a hung process.
     const timeout = (options.durationSeconds + 30) * 1000;

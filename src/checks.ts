@@ -6,6 +6,7 @@
  * shown in the message; the CLI passes the text it was given (and what that
  * came to), the library leaves the default.
  */
+import { MAX_TIMER_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 
 function requireNumber(field: string, value: unknown, accepts: (n: number) => boolean, expected: string, given: string | undefined): number {
@@ -27,7 +28,8 @@ export function requirePort(field: string, value: unknown, given?: string): numb
 
 /**
  * Checks a positive safe integer: a count, or a duration in whole
- * milliseconds such as a timeout that Node's timers or servers take.
+ * milliseconds that Node's servers take (one that becomes a timer goes
+ * through {@link requireTimeoutMs}).
  *
  * @throws ConfigError `<field> must be a positive integer, got <given>`
  */
@@ -41,7 +43,7 @@ export function requirePositiveInteger(field: string, value: unknown, given?: st
  *
  * @throws ConfigError `<field> must be a finite number > 0, got <given>`
  */
-export function requirePositiveNumber(field: string, value: unknown, given?: string): number {
+function requirePositiveNumber(field: string, value: unknown, given?: string): number {
   return requireNumber(field, value, (n) => Number.isFinite(n) && n > 0, 'a finite number > 0', given);
 }
 
@@ -51,8 +53,52 @@ export function requirePositiveNumber(field: string, value: unknown, given?: str
  *
  * @throws ConfigError `<field> must be a finite number >= 0, got <given>`
  */
-export function requireNonNegativeNumber(field: string, value: unknown, given?: string): number {
+function requireNonNegativeNumber(field: string, value: unknown, given?: string): number {
   return requireNumber(field, value, (n) => Number.isFinite(n) && n >= 0, 'a finite number >= 0', given);
+}
+
+/**
+ * Runs `check` on a duration in milliseconds that becomes a Node timer, after
+ * rejecting one longer than {@link MAX_TIMER_MS}, which Node would fire after 1 ms.
+ */
+function requireTimerMs(check: (field: string, value: unknown, given?: string) => number, field: string, value: unknown, given: string | undefined): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > MAX_TIMER_MS) {
+    throw new ConfigError(field, `${field} must be at most ${MAX_TIMER_MS} ms (the longest delay Node's timers take), got ${given ?? String(value)}`);
+  }
+  return check(field, value, given);
+}
+
+/**
+ * Checks a timeout in whole milliseconds that becomes a Node timer, such as
+ * the proxy's `timeoutMs`: an integer from 1 to {@link MAX_TIMER_MS}.
+ *
+ * @throws ConfigError `<field> must be at most 2147483647 ms (the longest delay Node's timers take), got <given>`,
+ *   or as {@link requirePositiveInteger}
+ */
+export function requireTimeoutMs(field: string, value: unknown, given?: string): number {
+  return requireTimerMs(requirePositiveInteger, field, value, given);
+}
+
+/**
+ * Checks a period in milliseconds that becomes a Node interval, such as
+ * `reportingPeriodMs`: a number > 0 (fractions allowed) and at most {@link MAX_TIMER_MS}.
+ *
+ * @throws ConfigError `<field> must be at most 2147483647 ms (the longest delay Node's timers take), got <given>`,
+ *   or as {@link requirePositiveNumber}
+ */
+export function requirePeriodMs(field: string, value: unknown, given?: string): number {
+  return requireTimerMs(requirePositiveNumber, field, value, given);
+}
+
+/**
+ * Checks how long to wait, in milliseconds, before a Node timer gives up,
+ * such as a drain timeout: from 0 (do not wait) to {@link MAX_TIMER_MS}.
+ *
+ * @throws ConfigError `<field> must be at most 2147483647 ms (the longest delay Node's timers take), got <given>`,
+ *   or as {@link requireNonNegativeNumber}
+ */
+export function requireWaitMs(field: string, value: unknown, given?: string): number {
+  return requireTimerMs(requireNonNegativeNumber, field, value, given);
 }
 
 /**

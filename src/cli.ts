@@ -36,21 +36,15 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
-  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(
-    async (error: unknown) => {
-      await queueStats.close();
-      await demo?.close();
-      throw error;
-    },
-  );
+  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(async (error: unknown) => {
+    await queueStats.close();
+    await demo?.close();
+    throw error;
+  });
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
   const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}`];
   if (demo !== undefined) {
-    lines.push(
-      `No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`,
-      `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`,
-      `  curl ${metricsUrl}`,
-    );
+    lines.push(`No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`, `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`, `  curl ${metricsUrl}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 

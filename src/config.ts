@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requireNonNegativeNumber, requirePositiveInteger, requirePositiveNumber } from './checks.js';
+import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from './checks.js';
 import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { Identity } from './identity.js';
@@ -83,7 +83,14 @@ function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: st
 }
 
 const OPTIONS = {
-  upstream: { flag: 'upstream', env: KNATIVE_ENV.userPort, value: 'URL', defaultText: 'the embedded demo app', help: `the app to proxy to (${KNATIVE_ENV.userPort} gives http://127.0.0.1:$${KNATIVE_ENV.userPort})`, parse: origin },
+  upstream: {
+    flag: 'upstream',
+    env: KNATIVE_ENV.userPort,
+    value: 'URL',
+    defaultText: 'the embedded demo app',
+    help: `the app to proxy to (${KNATIVE_ENV.userPort} gives http://127.0.0.1:$${KNATIVE_ENV.userPort})`,
+    parse: origin,
+  },
   port: { flag: 'port', env: KNATIVE_ENV.servingPort, value: 'PORT', defaultText: String(DEFAULTS.proxyPort), help: 'port the proxy listens on', parse: port },
   metricsPort: { flag: 'metrics-port', value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
   host: { flag: 'host', value: 'HOST', defaultText: 'all interfaces', help: 'interface both servers bind', parse: text },
@@ -91,9 +98,28 @@ const OPTIONS = {
   config: { flag: 'config', env: KNATIVE_ENV.config, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.config})`, help: 'destination_configuration label', parse: text },
   revision: { flag: 'revision', env: KNATIVE_ENV.revision, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.revision})`, help: 'destination_revision label', parse: text },
   pod: { flag: 'pod', env: KNATIVE_ENV.pod, value: 'NAME', defaultText: 'required (demo: the hostname)', help: 'destination_pod label', parse: text },
-  reportingPeriod: { flag: 'reporting-period', value: 'DURATION', defaultText: `${DEFAULTS.reportingPeriodMs / 1000}s`, help: 'stats window; a bare number is milliseconds', parse: duration('ms', requirePositiveNumber) },
-  timeout: { flag: 'timeout', env: KNATIVE_ENV.revisionTimeoutSeconds, value: 'DURATION', defaultText: `${DEFAULTS.timeoutMs / 1000}s`, help: 'app response timeout (504); a bare number is seconds', parse: duration('s', requirePositiveInteger) },
-  drainTimeout: { flag: 'drain-timeout', value: 'DURATION', defaultText: `${DEFAULTS.drainTimeoutMs / 1000}s`, help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds', parse: duration('s', requireNonNegativeNumber) },
+  reportingPeriod: {
+    flag: 'reporting-period',
+    value: 'DURATION',
+    defaultText: `${DEFAULTS.reportingPeriodMs / 1000}s`,
+    help: 'stats window; a bare number is milliseconds',
+    parse: duration('ms', requirePeriodMs),
+  },
+  timeout: {
+    flag: 'timeout',
+    env: KNATIVE_ENV.revisionTimeoutSeconds,
+    value: 'DURATION',
+    defaultText: `${DEFAULTS.timeoutMs / 1000}s`,
+    help: 'app response timeout (504); a bare number is seconds',
+    parse: duration('s', requireTimeoutMs),
+  },
+  drainTimeout: {
+    flag: 'drain-timeout',
+    value: 'DURATION',
+    defaultText: `${DEFAULTS.drainTimeoutMs / 1000}s`,
+    help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds',
+    parse: duration('s', requireWaitMs),
+  },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 

@@ -27,6 +27,13 @@ export const DEFAULTS = {
 } as const;
 
 /**
+ * The longest delay Node's timers take, in milliseconds: 2^31 - 1, about 24.8 days. Node fires a
+ * `setTimeout` or `setInterval` given more after 1 ms instead (with a `TimeoutOverflowWarning`), so
+ * every option that becomes a timer is checked against it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
  * Names of the environment variables Knative's revision reconciler sets on
  * the queue-proxy container (knative/serving `pkg/reconciler/revision/resources/queue.go`).
  */

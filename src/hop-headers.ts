@@ -6,16 +6,7 @@ import { rawHeaderValue } from './raw-headers.js';
  * and `Proxy-Connection`): they describe one connection, so a proxy must not
  * pass them on. Lower case.
  */
-const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-]);
+const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 
 /**
  * Request headers that never pass as the client wrote them, whatever its

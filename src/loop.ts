@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import type { StatsReport, RequestStats } from './stats.js';
 import { monotonicNow } from './clock.js';
+import { requirePeriodMs } from './checks.js';
 import { DEFAULTS } from './defaults.js';
 
 /** Where the loop hands each window's report; {@link StatsReporter} is one. */
@@ -14,7 +15,7 @@ export interface ReportingLoopOptions {
   stats: RequestStats;
   /** Receives each window's report. */
   sink: ReportSink;
-  /** Tick period in milliseconds. Default 1000 (Knative's reporting period). */
+  /** Tick period in milliseconds: > 0 and at most 2147483647 (the longest delay Node's timers take). Default 1000 (Knative's reporting period). */
   periodMs?: number;
   /** Clock in milliseconds; must be the one the tracker uses. Default `performance.now`. */
   now?: () => number;
@@ -30,12 +31,16 @@ export class ReportingLoop {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
 
-  /** Starts ticking at once. */
+  /**
+   * Starts ticking at once.
+   *
+   * @throws ConfigError naming `periodMs` when it is not a finite number > 0 and at most 2147483647
+   */
   constructor(options: ReportingLoopOptions) {
     this.stats = options.stats;
     this.sink = options.sink;
     this.now = options.now ?? monotonicNow;
-    this.timer = setInterval(() => this.tick(), options.periodMs ?? DEFAULTS.reportingPeriodMs).unref();
+    this.timer = setInterval(() => this.tick(), requirePeriodMs('periodMs', options.periodMs ?? DEFAULTS.reportingPeriodMs)).unref();
   }
 
   /**

@@ -17,8 +17,7 @@ export const METRIC = {
 export const METRIC_HELP: Readonly<Record<string, string>> = {
   [METRIC.processUptime]: 'The number of seconds that the process has been up',
   [METRIC.averageConcurrentRequests]: 'Number of requests currently being handled by this pod',
-  [METRIC.averageProxiedConcurrentRequests]:
-    'Number of proxied requests currently being handled by this pod',
+  [METRIC.averageProxiedConcurrentRequests]: 'Number of proxied requests currently being handled by this pod',
   [METRIC.proxiedOperationsPerSecond]: 'Number of proxied requests per second',
   [METRIC.requestsPerSecond]: 'Number of requests per second',
 };

@@ -93,13 +93,7 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
     throw new ConfigError('endpoint', `endpoint must be a path starting with "/", got ${String(endpoint)}`);
   }
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const serializer = new PrometheusSerializer(
-    undefined,
-    false,
-    undefined,
-    options.withTargetInfo === false,
-    options.withScopeLabels !== true,
-  );
+  const serializer = new PrometheusSerializer(undefined, false, undefined, options.withTargetInfo === false, options.withScopeLabels !== true);
   let resource = options.resource ?? defaultResource();
   if (options.resourceAttributes !== undefined) {
     resource = resource.merge(resourceFromAttributes(options.resourceAttributes));

@@ -39,10 +39,7 @@ export function tcpReachable(host: string, port: number, timeoutMs: number): Pro
  * @param value - the `K-Network-Probe` header as Node parsed it
  * @param ready - checks the upstream; must not reject
  */
-export async function answerNetworkProbe(
-  value: string | string[] | undefined,
-  ready: () => Promise<boolean>,
-): Promise<ProbeAnswer> {
+export async function answerNetworkProbe(value: string | string[] | undefined, ready: () => Promise<boolean>): Promise<ProbeAnswer> {
   if (value !== NETWORK_PROBE_VALUE) {
     return { status: 400, body: `unexpected probe header value: ${String(value)}\n` };
   }

@@ -11,6 +11,7 @@
  * (or one of only spaces) counts as unset.
  */
 import { requireHttpUrl } from './checks.js';
+import { MAX_TIMER_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 
 /** An exporter that can serve or push the metrics. */
@@ -69,13 +70,11 @@ export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318/v1/metrics';
 /** The command-line flag {@link TelemetryOverrides.otlpEndpoint} stands for; errors about it name this. */
 export const OTLP_ENDPOINT_FLAG = '--otlp-endpoint';
 
-/** Largest delay Node timers accept; larger ones fire after 1 ms instead. */
-const MAX_MILLISECONDS = 2_147_483_647;
-
 /** RFC 9110 token: what an HTTP header name may consist of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Characters Node refuses in a header value (controls other than tab). */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const BAD_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /**
@@ -169,10 +168,7 @@ function exportersFromEnv(env: Env, flagEndpoint: string | undefined): ReadonlyS
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (names.length === 0) {
-    const endpointSet =
-      flagEndpoint !== undefined ||
-      readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined ||
-      readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
+    const endpointSet = flagEndpoint !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
     return new Set<MetricsExporterName>(endpointSet ? ['prometheus', 'otlp'] : ['prometheus']);
   }
   const exporters = new Set<MetricsExporterName>();
@@ -195,8 +191,7 @@ function exportersFromEnv(env: Env, flagEndpoint: string | undefined): ReadonlyS
 function otlpFromEnv(env: Env, flagEndpoint: string | undefined): OtlpSettings {
   const intervalMs = milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 1) ?? 60_000;
   const readerTimeoutMs = readerTimeout(env, intervalMs);
-  const exporterTimeout =
-    milliseconds(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
+  const exporterTimeout = milliseconds(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
   return {
     endpoint: endpointFromEnv(env, flagEndpoint),
     protocol: protocolFromEnv(env),
@@ -254,8 +249,8 @@ function milliseconds(env: Env, variable: string, min: 0 | 1): number | undefine
   const text = readEnv(env, variable);
   if (text === undefined) return undefined;
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= MAX_MILLISECONDS)) {
-    throw new ConfigError(variable, `${variable} must be an integer number of milliseconds from ${min} to ${MAX_MILLISECONDS}, got '${text}'`);
+  if (!(value >= min && value <= MAX_TIMER_MS)) {
+    throw new ConfigError(variable, `${variable} must be an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}, got '${text}'`);
   }
   return value;
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { requireHttpUrl, requireNonNegativeNumber, requirePort, requirePositiveInteger } from './checks.js';
+import { requireHttpUrl, requirePort, requirePositiveInteger, requireTimeoutMs, requireWaitMs } from './checks.js';
 import { DEFAULTS } from './defaults.js';
 import { listen, urlFor } from './listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
@@ -25,7 +25,8 @@ export interface ProxyOptions {
   /**
    * Revision timeout in milliseconds: a request whose response head has not
    * arrived this long after the request did (waiting for a free upstream
-   * connection included) gets a 504. Default 300000.
+   * connection included) gets a 504. An integer from 1 to 2147483647 (the
+   * longest delay Node's timers take). Default 300000.
    */
   timeoutMs?: number;
   /** Most connections open to the upstream at once; further requests queue. Default 1024. */
@@ -53,7 +54,7 @@ export interface ProxyServer {
    * milliseconds (default 30000), then destroys what is left and closes the
    * upstream connections. Idempotent: later calls return the first promise.
    *
-   * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a finite number >= 0
+   * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a number from 0 to 2147483647
    */
   close(drainTimeoutMs?: number): Promise<void>;
 }
@@ -91,7 +92,7 @@ const HEADERS_CHECK_INTERVAL_MS = 1000;
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const upstream = requireHttpUrl('upstream', options.upstream, 'origin');
   const port = requirePort('port', options.port ?? DEFAULTS.proxyPort);
-  const timeoutMs = requirePositiveInteger('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
+  const timeoutMs = requireTimeoutMs('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
@@ -176,7 +177,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     close(drainTimeoutMs = DEFAULTS.drainTimeoutMs) {
       if (closing !== undefined) return closing;
       try {
-        requireNonNegativeNumber('drainTimeoutMs', drainTimeoutMs);
+        requireWaitMs('drainTimeoutMs', drainTimeoutMs);
       } catch (error) {
         return Promise.reject(error);
       }

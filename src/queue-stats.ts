@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import { monotonicNow } from './clock.js';
-import { requirePositiveNumber } from './checks.js';
+import { requirePeriodMs } from './checks.js';
 import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
 import { checkIdentity } from './identity.js';
 import { ReportingLoop } from './loop.js';
@@ -20,7 +20,7 @@ export interface QueueStatsOptions extends Omit<MetricsServerOptions, 'resource'
   revision?: string;
   /** Pod name; default `SERVING_POD`. */
   pod?: string;
-  /** Reporting period in milliseconds. Default 1000. */
+  /** Reporting period in milliseconds: > 0 and at most 2147483647 (the longest delay Node's timers take). Default 1000. */
   reportingPeriodMs?: number;
   /**
    * Record on this meter (from a MeterProvider you already run) instead of
@@ -68,7 +68,7 @@ export async function startQueueStats(options: QueueStatsOptions = {}): Promise<
     revision: options.revision ?? env[KNATIVE_ENV.revision],
     pod: options.pod ?? env[KNATIVE_ENV.pod],
   });
-  const periodMs = requirePositiveNumber('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs);
+  const periodMs = requirePeriodMs('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs);
   const telemetry = options.meter === undefined ? await startTelemetry({ ...options, identity, env }) : undefined;
   const reporter = new StatsReporter({ ...identity, reportingPeriodMs: periodMs, meter: options.meter ?? telemetry!.meter });
   const stats = new RequestStats(monotonicNow());

@@ -1,6 +1,6 @@
 import type { Attributes, BatchObservableCallback, Meter, ObservableGauge } from '@opentelemetry/api';
 import { monotonicNow } from './clock.js';
-import { requirePositiveNumber } from './checks.js';
+import { requirePeriodMs } from './checks.js';
 import { DEFAULTS } from './defaults.js';
 import { checkIdentity, type Identity } from './identity.js';
 import { queueStatsMeter } from './meter.js';
@@ -9,7 +9,10 @@ import type { StatsReport } from './stats.js';
 
 /** Options of {@link StatsReporter}. */
 export interface StatsReporterOptions extends Identity {
-  /** Length of one reporting window in milliseconds; the per-second rates divide by it. Default 1000. */
+  /**
+   * Length of one reporting window in milliseconds; the per-second rates divide by it. > 0 and at
+   * most 2147483647, as the reporting loop's period it matches. Default 1000.
+   */
   reportingPeriodMs?: number;
   /** Meter to register the gauges on. Default: this package's meter from the global API's MeterProvider. */
   meter?: Meter;
@@ -22,7 +25,6 @@ function checkField(field: keyof StatsReport, value: number): void {
     throw new RangeError(`${field} must be a finite number >= 0, got ${String(value)}`);
   }
 }
-
 
 /**
  * Publishes Knative's autoscaling gauges (`queue_requests_per_second`,
@@ -52,10 +54,11 @@ export class StatsReporter {
    *
    * @throws ConfigError `namespace must not be empty` (then config, revision,
    *   pod, in that order), or when `reportingPeriodMs` is not a finite number > 0
+   *   and at most 2147483647
    */
   constructor(options: StatsReporterOptions) {
     const { namespace, config, revision, pod } = checkIdentity(options);
-    this.periodSeconds = requirePositiveNumber('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs) / 1000;
+    this.periodSeconds = requirePeriodMs('reportingPeriodMs', options.reportingPeriodMs ?? DEFAULTS.reportingPeriodMs) / 1000;
     this.attributes = Object.freeze({
       [LABEL.configuration]: config,
       [LABEL.namespace]: namespace,

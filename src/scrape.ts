@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { LABEL, METRIC } from './metric-names.js';
 import { encodeStat, type Stat } from './stat-proto.js';

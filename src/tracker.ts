@@ -56,7 +56,6 @@ export class RequestTracker {
     };
   }
 
-
   /**
    * Records the arrival of `request` and arranges its departure event.
    *

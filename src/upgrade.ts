@@ -198,8 +198,5 @@ function readUntilAnswered(client: Duplex, head: Buffer): Buffer[] {
 function dispatchUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, early: Buffer[]): void {
   const exchange = new UpgradeExchange(context, request, client, early);
   const upgrade = request.headers.upgrade ?? '';
-  context.pool.dispatch(
-    { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade },
-    exchange,
-  );
+  context.pool.dispatch({ path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade }, exchange);
 }

@@ -51,7 +51,10 @@ describe('accuracy against real keep-alive clients', () => {
     await app.close();
 
     // Every request is counted exactly once across the windows.
-    assert.equal(reports.reduce((sum, r) => sum + r.requestCount, 0), completed);
+    assert.equal(
+      reports.reduce((sum, r) => sum + r.requestCount, 0),
+      completed,
+    );
     // Full windows while all clients ran: the first and the last (partial) are left out.
     const full = reports.slice(1, -1);
     assert.ok(full.length >= 2, `only ${full.length} full windows`);

@@ -100,7 +100,7 @@ describe('the autoscaling recipes on a real Prometheus over four sidecars', { sk
   it('prometheus-adapter + HPA: 4, 6 and 6 per hello pod, so 2 replicas; the world pod alone stays at 1', async (t) => {
     const { metricsQuery, target } = await adapterRecipe();
     const query = expandMetricsQuery(metricsQuery, 'demo', ['p1', 'p2', 'p3']);
-    const perPod = Object.fromEntries((await prometheus!.query(query)).map((s) => [s.metric['pod'], Number(s.value[1])]));
+    const perPod = Object.fromEntries((await prometheus!.query(query)).map((s) => [String(s.metric['pod']), Number(s.value[1])]));
     t.diagnostic(`adapter query per pod: ${JSON.stringify(perPod)}`);
     assert.deepEqual(Object.keys(perPod).sort(), ['p1', 'p2', 'p3'], query);
     for (const [pod, expected] of Object.entries({ p1: 4, p2: 6, p3: 6 })) near(perPod[pod]!, expected, CONCURRENCY_TOLERANCE / 3, `${pod} in ${query}`);

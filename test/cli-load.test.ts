@@ -12,10 +12,7 @@ import { freePort } from './helpers/http.js';
 
 /** The CLI's arguments for a proxy on `port` and metrics on `metricsPort`, all on 127.0.0.1. */
 function cliArgs(upstream: string, port: number, metricsPort: number): string[] {
-  return [
-    ...['--upstream', upstream, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
-    ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'],
-  ];
+  return [...['--upstream', upstream, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'], ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd']];
 }
 
 interface Answer {
@@ -33,9 +30,7 @@ function timedGet(port: number, path: string, agent: Agent | false, headers: Rec
     request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), elapsedMs: performance.now() - started }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), elapsedMs: performance.now() - started }));
       res.on('error', reject);
     })
       .on('error', reject)
@@ -101,9 +96,7 @@ describe('the metrics endpoint of the CLI while its proxy is saturated', () => {
   });
 
   it('serves 50 scrapes at once, each a complete 200 answer', async () => {
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => timedGet(metricsPort, '/metrics', false, i % 2 === 0 ? {} : { accept: PROTOBUF_MEDIA_TYPE })),
-    );
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => timedGet(metricsPort, '/metrics', false, i % 2 === 0 ? {} : { accept: PROTOBUF_MEDIA_TYPE })));
     for (const [i, answer] of answers.entries()) {
       assert.equal(answer.status, 200);
       assert.equal(Number(answer.headers['content-length']), answer.body.length);

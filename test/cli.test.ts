@@ -32,14 +32,25 @@ describe('queue-stats CLI in front of a real app', () => {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
-      req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${req.headers['x-client'] ?? ''} ${body}`));
+      req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${String(req.headers['x-client'] ?? '')} ${body}`));
     });
     proxyPort = await freePort();
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     cli = await startCli([
-      '--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1',
-      '--reporting-period', `${PERIOD_MS}ms`, '--timeout', '1500ms', ...NAMES,
+      '--upstream',
+      `http://127.0.0.1:${app.port}`,
+      '--port',
+      String(proxyPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--host',
+      '127.0.0.1',
+      '--reporting-period',
+      `${PERIOD_MS}ms`,
+      '--timeout',
+      '1500ms',
+      ...NAMES,
     ]);
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
   });
@@ -79,18 +90,8 @@ describe('queue-stats CLI in front of a real app', () => {
     await idleWindow();
     const pending = get(proxyPort, '/hold', { 'K-Proxy-Request': 'activator' });
     await until(() => held.length === 1, 'the request to reach the app');
-    await scrapeUntil(
-      metricsUrl,
-      (v) =>
-        v.get('queue_requests_per_second') === ONE_PER_WINDOW &&
-        v.get('queue_proxied_operations_per_second') === ONE_PER_WINDOW,
-      'one proxied arrival in a window',
-    );
-    await scrapeUntil(
-      metricsUrl,
-      (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
-      'a whole window with it in flight',
-    );
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_requests_per_second') === ONE_PER_WINDOW && v.get('queue_proxied_operations_per_second') === ONE_PER_WINDOW, 'one proxied arrival in a window');
+    await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1, 'a whole window with it in flight');
     held.shift()!();
     assert.equal((await pending).body, 'released');
     await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0 && v.get('queue_requests_per_second') === 0, 'an idle window');
@@ -175,6 +176,14 @@ describe('queue-stats CLI failures', () => {
       [['--upstream', 'http://127.0.0.1:8080/app'], {}, 'queue-stats: --upstream must have no path, query or fragment (each request keeps its own), got "http://127.0.0.1:8080/app"\n'],
       [['--timeout', '1.0005'], {}, 'queue-stats: --timeout must be a positive integer, got "1.0005" (1000.5 ms)\n'],
       [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'queue-stats: REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)\n'],
+      [['--timeout', '3000000'], {}, `queue-stats: --timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)\n`],
+      [
+        [],
+        { REVISION_TIMEOUT_SECONDS: '3000000' },
+        `queue-stats: REVISION_TIMEOUT_SECONDS (--timeout) must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)\n`,
+      ],
+      [['--drain-timeout', '30d'], {}, 'queue-stats: --drain-timeout must be a positive duration such as 1s or 500ms, got "30d"\n'],
+      [['--drain-timeout', '2592000'], {}, `queue-stats: --drain-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "2592000" (2592000000 ms)\n`],
     ] as const) {
       assert.deepEqual(await runCli([...args, '--port', String(await freePort()), '--metrics-port', String(await freePort())], { ...env }), { code: 2, output: message });
     }

@@ -13,12 +13,15 @@ const KNATIVE_ENV = {
 
 /** Asserts that parseConfig throws a ConfigError with exactly this field and message. */
 function assertConfigError(argv: string[], env: Record<string, string>, field: string, message: string): void {
-  assert.throws(() => parseConfig(argv, env, 'h'), (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.equal(e.message, message);
-    assert.equal(e.field, field);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig(argv, env, 'h'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.equal(e.message, message);
+      assert.equal(e.field, field);
+      return true;
+    },
+  );
 }
 
 describe('parseConfig defaults', () => {
@@ -48,8 +51,25 @@ describe('parseConfig defaults', () => {
 
   it('flags override the environment', () => {
     const config = parseConfig(
-      ['--upstream', 'http://localhost:9000/', '--port=18012', '--metrics-port', '19090', '--host', '127.0.0.1', '--pod', 'p2',
-        '--reporting-period', '2s', '--timeout', '1500ms', '--drain-timeout', '5', '--otlp-endpoint', 'http://127.0.0.1:4318/v1/metrics'],
+      [
+        '--upstream',
+        'http://localhost:9000/',
+        '--port=18012',
+        '--metrics-port',
+        '19090',
+        '--host',
+        '127.0.0.1',
+        '--pod',
+        'p2',
+        '--reporting-period',
+        '2s',
+        '--timeout',
+        '1500ms',
+        '--drain-timeout',
+        '5',
+        '--otlp-endpoint',
+        'http://127.0.0.1:4318/v1/metrics',
+      ],
       KNATIVE_ENV,
       'h',
     );
@@ -116,10 +136,26 @@ describe('parseConfig refuses up front what the proxy would refuse, naming the f
     [['--timeout', '1.0005'], {}, '--timeout', '--timeout must be a positive integer, got "1.0005" (1000.5 ms)'],
     [['--timeout', '0.5ms'], {}, '--timeout', '--timeout must be a positive integer, got "0.5ms" (0.5 ms)'],
     [[], { REVISION_TIMEOUT_SECONDS: '0.0001' }, 'REVISION_TIMEOUT_SECONDS (--timeout)', 'REVISION_TIMEOUT_SECONDS (--timeout) must be a positive integer, got "0.0001" (0.1 ms)'],
+    // Node fires a timer set past 2147483647 ms after 1 ms: 3000000 s would answer 504 at once.
+    [['--timeout', '3000000'], {}, '--timeout', `--timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)`],
+    [
+      [],
+      { REVISION_TIMEOUT_SECONDS: '2147484' },
+      'REVISION_TIMEOUT_SECONDS (--timeout)',
+      `REVISION_TIMEOUT_SECONDS (--timeout) must be at most 2147483647 ms (the longest delay Node's timers take), got "2147484" (2147484000 ms)`,
+    ],
+    [['--drain-timeout', '2147483.648'], {}, '--drain-timeout', `--drain-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "2147483.648" (2147483648 ms)`],
+    [['--reporting-period', '2147483648'], {}, '--reporting-period', `--reporting-period must be at most 2147483647 ms (the longest delay Node's timers take), got "2147483648" (2147483648 ms)`],
+    [['--timeout', '99999999999999999999'], {}, '--timeout', `--timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "99999999999999999999" (1e+23 ms)`],
   ];
   for (const [argv, env, field, message] of cases) {
     it(`${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => assertConfigError(argv, env, field, message));
   }
+
+  it("takes durations up to 2147483647 ms, the longest delay Node's timers take", () => {
+    const config = parseConfig(['--timeout', '2147483.647', '--drain-timeout', '2147483647ms', '--reporting-period', '2147483647'], {}, 'h');
+    assert.deepEqual([config.timeoutMs, config.drainTimeoutMs, config.reportingPeriodMs], [2147483647, 2147483647, 2147483647]);
+  });
 
   it('a bare origin with or without the trailing slash is the same upstream', () => {
     assert.equal(parseConfig(['--upstream', 'http://127.0.0.1:8080/', '--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'], {}, 'h').upstream, 'http://127.0.0.1:8080');
@@ -130,9 +166,25 @@ describe('usage', () => {
   it('lists every option with its environment variable and default', () => {
     const text = usage();
     for (const expected of [
-      '--upstream URL', 'env USER_PORT', '--port PORT', 'env QUEUE_SERVING_PORT', '(default: 8012)', '--metrics-port PORT', '(default: 9090)',
-      '--host HOST', 'env SERVING_NAMESPACE', 'env SERVING_CONFIGURATION', 'env SERVING_REVISION', 'env SERVING_POD', '--reporting-period DURATION',
-      'env REVISION_TIMEOUT_SECONDS', '(default: 300s)', '--drain-timeout', '--otlp-endpoint URL', '--help', '--version',
+      '--upstream URL',
+      'env USER_PORT',
+      '--port PORT',
+      'env QUEUE_SERVING_PORT',
+      '(default: 8012)',
+      '--metrics-port PORT',
+      '(default: 9090)',
+      '--host HOST',
+      'env SERVING_NAMESPACE',
+      'env SERVING_CONFIGURATION',
+      'env SERVING_REVISION',
+      'env SERVING_POD',
+      '--reporting-period DURATION',
+      'env REVISION_TIMEOUT_SECONDS',
+      '(default: 300s)',
+      '--drain-timeout',
+      '--otlp-endpoint URL',
+      '--help',
+      '--version',
     ]) {
       assert.ok(text.includes(expected), expected);
     }

@@ -254,7 +254,18 @@ describe('client faults', () => {
     // The first takes longest upstream; the answers must still come back in request order.
     const paths = ['/sleep/150?a', '/sleep/0?b', '/sleep/50?c'];
     const bytes = paths
-      .map((path, i) => requestHead('GET', path, i === paths.length - 1 ? [['Host', 'x'], ['Connection', 'close']] : [['Host', 'x']]))
+      .map((path, i) =>
+        requestHead(
+          'GET',
+          path,
+          i === paths.length - 1
+            ? [
+                ['Host', 'x'],
+                ['Connection', 'close'],
+              ]
+            : [['Host', 'x']],
+        ),
+      )
       .join('');
     const responses = parseResponses(await exchange(env.proxy.port, bytes));
     assert.deepEqual(
@@ -268,7 +279,13 @@ describe('client faults', () => {
   it('oversized request headers get 431 from Node, never reach the handler or the upstream', async () => {
     env.resetCounts();
     const before = env.log.requests.length;
-    const answer = await exchange(env.proxy.port, requestHead('GET', '/ok', [['Host', 'x'], ['X-Big', 'a'.repeat(17 * 1024)]]));
+    const answer = await exchange(
+      env.proxy.port,
+      requestHead('GET', '/ok', [
+        ['Host', 'x'],
+        ['X-Big', 'a'.repeat(17 * 1024)],
+      ]),
+    );
     assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     assert.equal(env.log.requests.length, before);
     await recovers(env);
@@ -300,18 +317,36 @@ describe('client faults', () => {
   it('request targets go upstream verbatim, to the configured upstream only; OPTIONS * is answered by the proxy', async () => {
     env.resetCounts();
     for (const target of ['//other.example/ok', 'http://other.example/ok?q', '/a/../%2e%2e/%zz/ok']) {
-      const answer = await exchange(env.proxy.port, requestHead('GET', target, [['Host', 'h.example'], ['Connection', 'close']]));
+      const answer = await exchange(
+        env.proxy.port,
+        requestHead('GET', target, [
+          ['Host', 'h.example'],
+          ['Connection', 'close'],
+        ]),
+      );
       // The scripted upstream answers 404 to these paths: the request reached it, unchanged.
       assert.equal(statusOf(answer), 404, target);
       assert.equal(env.log.requests.at(-1), `GET ${target}`);
     }
     // As Go's net/http server (Knative's queue-proxy) does: a question about the server, not about a resource of the app.
     const seen = env.log.requests.length;
-    const answer = await exchange(env.proxy.port, requestHead('OPTIONS', '*', [['Host', 'x'], ['Connection', 'close']]));
+    const answer = await exchange(
+      env.proxy.port,
+      requestHead('OPTIONS', '*', [
+        ['Host', 'x'],
+        ['Connection', 'close'],
+      ]),
+    );
     assert.equal(statusOf(answer), 200);
     assert.equal(parseResponses(answer)[0]!.body, '');
     // Any other method with an asterisk target cannot be sent upstream: the client's error, not the app's.
-    const other = await exchange(env.proxy.port, requestHead('GET', '*', [['Host', 'x'], ['Connection', 'close']]));
+    const other = await exchange(
+      env.proxy.port,
+      requestHead('GET', '*', [
+        ['Host', 'x'],
+        ['Connection', 'close'],
+      ]),
+    );
     assert.equal(statusOf(other), 400);
     assert.equal(parseResponses(other)[0]!.body, 'request cannot be forwarded\n');
     assert.equal(env.log.requests.length, seen);
@@ -402,7 +437,12 @@ describe('slow request heads (headersTimeoutMs)', () => {
       assert.equal(client.closed, false);
       // A complete head at once, then a body that takes three times headersTimeoutMs: requestTimeout is off.
       env.log.uploadBytes = 0;
-      client.write(requestHead('POST', '/upload', [['Host', 'x'], ['Content-Length', '6']]));
+      client.write(
+        requestHead('POST', '/upload', [
+          ['Host', 'x'],
+          ['Content-Length', '6'],
+        ]),
+      );
       for (const part of ['ab', 'cd', 'ef']) {
         await new Promise((resolve) => setTimeout(resolve, HEADERS_TIMEOUT_MS));
         client.write(part);
@@ -426,10 +466,7 @@ describe('slow request heads (headersTimeoutMs)', () => {
     for (const headersTimeoutMs of [0, -1, 1.5, Number.NaN]) {
       await assert.rejects(
         startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', headersTimeoutMs }),
-        (error: unknown) =>
-          error instanceof ConfigError &&
-          error.field === 'headersTimeoutMs' &&
-          error.message === `headersTimeoutMs must be a positive integer, got ${String(headersTimeoutMs)}`,
+        (error: unknown) => error instanceof ConfigError && error.field === 'headersTimeoutMs' && error.message === `headersTimeoutMs must be a positive integer, got ${String(headersTimeoutMs)}`,
       );
     }
   });

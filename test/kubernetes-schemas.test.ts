@@ -54,7 +54,7 @@ async function broken(kind: string, path: Array<string | number>, value: unknown
 
 describe('otel-config/kubernetes/ against the official schemas', () => {
   it('holds the six documents of the recipes, each a kind we validate', async () => {
-    const kinds = (await manifests()).map(({ file, doc }) => `${file}: ${doc['apiVersion']} ${doc['kind']}`);
+    const kinds = (await manifests()).map(({ file, doc }) => `${file}: ${String(doc['apiVersion'])} ${String(doc['kind'])}`);
     assert.deepEqual(kinds, [
       'deployment.yaml: apps/v1 Deployment',
       'hpa-prometheus-adapter.yaml: v1 ConfigMap',

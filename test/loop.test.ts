@@ -48,4 +48,15 @@ describe('ReportingLoop', () => {
     assert.equal(loop.tick().requestCount, 0);
     loop.stop();
   });
+
+  // Node runs an interval it cannot honour every 1 ms instead.
+  for (const [periodMs, message] of [
+    [0, 'periodMs must be a finite number > 0, got 0'],
+    [NaN, 'periodMs must be a finite number > 0, got NaN'],
+    [2 ** 31, `periodMs must be at most 2147483647 ms (the longest delay Node's timers take), got 2147483648`],
+  ] as const) {
+    it(`refuses periodMs ${periodMs} before starting a timer`, () => {
+      assert.throws(() => new ReportingLoop({ stats: new RequestStats(0), sink: { report: () => {} }, periodMs }), { name: 'ConfigError', message });
+    });
+  }
 });

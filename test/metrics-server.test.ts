@@ -9,8 +9,7 @@ import { decodeStat } from '../src/stat-proto.js';
 import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
 import { RawClient } from './helpers/raw.js';
 
-const LABELS =
-  '{destination_configuration="helloworld-go",destination_namespace="default",destination_pod="helloworld-go-00001-deployment-abc",destination_revision="helloworld-go-00001"}';
+const LABELS = '{destination_configuration="helloworld-go",destination_namespace="default",destination_pod="helloworld-go-00001-deployment-abc",destination_revision="helloworld-go-00001"}';
 
 /** The four families exactly as client_golang (the Go reporter in shared/anchors) writes them for values 3, 1, 10, 4. */
 const GO_EXPOSITION = `# HELP queue_average_concurrent_requests Number of requests currently being handled by this pod
@@ -211,9 +210,12 @@ describe('metrics server options', () => {
     try {
       const reporter = new StatsReporter({ ...NAMES, meter: server.meterProvider.getMeter('queue') });
       reporter.report({ averageConcurrency: 3, averageProxiedConcurrency: 1, requestCount: 10, proxiedRequestCount: 4 });
-      server.meterProvider.getMeter('other').createObservableGauge('broken').addCallback(() => {
-        throw new Error('boom');
-      });
+      server.meterProvider
+        .getMeter('other')
+        .createObservableGauge('broken')
+        .addCallback(() => {
+          throw new Error('boom');
+        });
       const answer = await call(server.port, '/metrics');
       assert.equal(answer.status, 200);
       assert.ok(answer.body.toString().endsWith(GO_EXPOSITION));

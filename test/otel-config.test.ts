@@ -30,8 +30,7 @@ function run(program: string, args: readonly string[]): Promise<RunResult> {
   });
 }
 
-const PROMTOOL_SKIP =
-  (await run('promtool', ['--version'])).code === 0 ? false : 'promtool not found; install it with `apt-get install -y prometheus`';
+const PROMTOOL_SKIP = (await run('promtool', ['--version'])).code === 0 ? false : 'promtool not found; install it with `apt-get install -y prometheus`';
 
 const K8S_SD_MISSING = /field kubernetes_sd_configs not found/;
 
@@ -72,7 +71,7 @@ function assertPodScrapeJob(job: ScrapeConfig): void {
     regex: METRICS_PORT_NAME,
     action: 'keep',
   });
-  const copies = Object.fromEntries(relabel.filter((r) => r.target_label !== undefined).map((r) => [r.target_label, r.source_labels]));
+  const copies = Object.fromEntries(relabel.filter((r) => r.target_label !== undefined).map((r) => [String(r.target_label), r.source_labels]));
   assert.deepEqual(copies['namespace'], ['__meta_kubernetes_namespace']);
   assert.deepEqual(copies['pod'], ['__meta_kubernetes_pod_name']);
 }
@@ -213,7 +212,10 @@ describe('rules.yml', () => {
     const tests = await loadOne<RuleTests>('rules.test.yml');
     assert.deepEqual(tests.rule_files, ['rules.yml']);
     const tested = new Set(tests.tests.flatMap((t) => t.promql_expr_test.map((e) => e.expr)));
-    assert.deepEqual(rules.filter((record) => !tested.has(record)), []);
+    assert.deepEqual(
+      rules.filter((record) => !tested.has(record)),
+      [],
+    );
   });
 });
 
@@ -278,11 +280,23 @@ describe('kubernetes/deployment.yaml', () => {
 
   it('sets every variable the sidecar reads', () => {
     const names = [
-      'SERVING_NAMESPACE', 'SERVING_CONFIGURATION', 'SERVING_REVISION', 'SERVING_POD', 'USER_PORT', 'QUEUE_SERVING_PORT',
-      'REVISION_TIMEOUT_SECONDS', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_EXPORTER_OTLP_ENDPOINT',
-      'OTEL_METRICS_EXPORTER', 'OTEL_METRIC_EXPORT_INTERVAL',
+      'SERVING_NAMESPACE',
+      'SERVING_CONFIGURATION',
+      'SERVING_REVISION',
+      'SERVING_POD',
+      'USER_PORT',
+      'QUEUE_SERVING_PORT',
+      'REVISION_TIMEOUT_SECONDS',
+      'OTEL_SERVICE_NAME',
+      'OTEL_RESOURCE_ATTRIBUTES',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_METRICS_EXPORTER',
+      'OTEL_METRIC_EXPORT_INTERVAL',
     ];
-    assert.deepEqual(names.filter((name) => env(name) === undefined), []);
+    assert.deepEqual(
+      names.filter((name) => env(name) === undefined),
+      [],
+    );
     assert.equal(env('QUEUE_SERVING_PORT')?.value, String(SERVING_PORT));
     assert.equal(env('OTEL_METRICS_EXPORTER')?.value, 'prometheus');
   });
@@ -318,7 +332,10 @@ describe('kubernetes/service.yaml and podmonitor.yaml', () => {
     const service = await loadOne<Service>('kubernetes/service.yaml');
     assert.equal(service.metadata.namespace, deployment.metadata.namespace);
     assert.ok(selectsPods(service.spec.selector));
-    assert.deepEqual(service.spec.ports.map((p) => sidecarPort(p.targetPort)), [SERVING_PORT]);
+    assert.deepEqual(
+      service.spec.ports.map((p) => sidecarPort(p.targetPort)),
+      [SERVING_PORT],
+    );
   });
 
   it('the PodMonitor scrapes /metrics on the 9090 port of the Deployment’s pods', async () => {

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/errors.js';
-import {
-  parseKeyValueList,
-  telemetryFromEnv,
-  type Env,
-  type OtlpSettings,
-  type TelemetryOverrides,
-} from '../src/otel-env.js';
+import { parseKeyValueList, telemetryFromEnv, type Env, type OtlpSettings, type TelemetryOverrides } from '../src/otel-env.js';
 
 /** The OTLP settings when only an endpoint variable is set. */
 const DEFAULTS: OtlpSettings = {
@@ -72,7 +66,11 @@ describe('telemetryFromEnv: which exporters run', () => {
 describe('telemetryFromEnv: OTLP settings', () => {
   const cases: { name: string; env: Env; overrides?: TelemetryOverrides; expected: Partial<OtlpSettings> }[] = [
     { name: 'defaults per spec', env: {}, expected: {} },
-    { name: 'metrics endpoint used as-is', env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://collector.example:4318/custom/path' }, expected: { endpoint: 'https://collector.example:4318/custom/path' } },
+    {
+      name: 'metrics endpoint used as-is',
+      env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://collector.example:4318/custom/path' },
+      expected: { endpoint: 'https://collector.example:4318/custom/path' },
+    },
     { name: 'metrics endpoint gets a root path', env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:4318' }, expected: { endpoint: 'http://127.0.0.1:4318/' } },
     { name: 'base endpoint gets /v1/metrics', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, expected: { endpoint: 'http://127.0.0.1:4318/v1/metrics' } },
     { name: 'base endpoint with a trailing slash: no double slash', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }, expected: { endpoint: 'http://127.0.0.1:4318/v1/metrics' } },
@@ -106,10 +104,18 @@ describe('telemetryFromEnv: OTLP settings', () => {
     { name: 'reader timeout defaults to the interval when that is shorter', env: { OTEL_METRIC_EXPORT_INTERVAL: '200' }, expected: { intervalMs: 200, readerTimeoutMs: 200 } },
     { name: 'reader timeout', env: { OTEL_METRIC_EXPORT_TIMEOUT: '5000' }, expected: { readerTimeoutMs: 5_000 } },
     { name: 'reader timeout equal to the interval', env: { OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }, expected: { intervalMs: 5_000, readerTimeoutMs: 5_000 } },
-    { name: 'reader timeout 0 means as long as the interval', env: { OTEL_METRIC_EXPORT_INTERVAL: '20000', OTEL_METRIC_EXPORT_TIMEOUT: '0' }, expected: { intervalMs: 20_000, readerTimeoutMs: 20_000 } },
+    {
+      name: 'reader timeout 0 means as long as the interval',
+      env: { OTEL_METRIC_EXPORT_INTERVAL: '20000', OTEL_METRIC_EXPORT_TIMEOUT: '0' },
+      expected: { intervalMs: 20_000, readerTimeoutMs: 20_000 },
+    },
     { name: 'exporter timeout', env: { OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }, expected: { exporterTimeoutMs: 2_500 } },
     { name: 'metrics exporter timeout wins', env: { OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '700' }, expected: { exporterTimeoutMs: 700 } },
-    { name: 'exporter timeout 0 means as long as the reader timeout', env: { OTEL_METRIC_EXPORT_TIMEOUT: '4000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '0' }, expected: { readerTimeoutMs: 4_000, exporterTimeoutMs: 4_000 } },
+    {
+      name: 'exporter timeout 0 means as long as the reader timeout',
+      env: { OTEL_METRIC_EXPORT_TIMEOUT: '4000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '0' },
+      expected: { readerTimeoutMs: 4_000, exporterTimeoutMs: 4_000 },
+    },
     { name: 'numbers may carry spaces', env: { OTEL_METRIC_EXPORT_INTERVAL: ' 1000 ' }, expected: { intervalMs: 1_000, readerTimeoutMs: 1_000 } },
   ];
   for (const c of cases) {
@@ -144,7 +150,11 @@ describe('telemetryFromEnv: errors name their variable', () => {
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '60s' }, field: 'OTEL_METRIC_EXPORT_INTERVAL', fragment: "got '60s'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '2147483648' }, field: 'OTEL_METRIC_EXPORT_INTERVAL', fragment: 'from 1 to 2147483647' },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_TIMEOUT: 'x' }, field: 'OTEL_METRIC_EXPORT_TIMEOUT', fragment: 'from 0 to 2147483647' },
-    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '1001' }, field: 'OTEL_METRIC_EXPORT_TIMEOUT', fragment: 'must not exceed OTEL_METRIC_EXPORT_INTERVAL (1000 ms)' },
+    {
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '1001' },
+      field: 'OTEL_METRIC_EXPORT_TIMEOUT',
+      fragment: 'must not exceed OTEL_METRIC_EXPORT_INTERVAL (1000 ms)',
+    },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }, field: 'OTEL_EXPORTER_OTLP_TIMEOUT', fragment: "got '10s'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '-1' }, field: 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', fragment: "got '-1'" },
   ];

@@ -84,9 +84,7 @@ class Receiver {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const json = req.headers['content-type'] === 'application/json';
-      const request = json
-        ? (JSON.parse(body.toString('utf8')) as ExportRequest)
-        : (OTLP_PROTO.toObject(OTLP_PROTO.decode(body), { arrays: true }) as ExportRequest);
+      const request = json ? (JSON.parse(body.toString('utf8')) as ExportRequest) : (OTLP_PROTO.toObject(OTLP_PROTO.decode(body), { arrays: true }) as ExportRequest);
       this.received.push({ path: req.url ?? '', headers: req.headers, request });
       // An empty ExportMetricsServiceResponse: full success.
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
@@ -203,12 +201,12 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       });
       const [resourceMetrics] = first.request.resourceMetrics;
       assert.equal(first.request.resourceMetrics.length, 1);
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(attributesOf(resourceMetrics!.resource.attributes)).filter(([key]) => !key.startsWith('telemetry.sdk.'))),
-        HELLOWORLD_RESOURCE,
-      );
+      assert.deepEqual(Object.fromEntries(Object.entries(attributesOf(resourceMetrics!.resource.attributes)).filter(([key]) => !key.startsWith('telemetry.sdk.'))), HELLOWORLD_RESOURCE);
       assert.equal(attributesOf(resourceMetrics!.resource.attributes)['telemetry.sdk.language'], 'nodejs');
-      assert.deepEqual(resourceMetrics!.scopeMetrics.map((s) => s.scope.name), ['queue-stats-exporter-test']);
+      assert.deepEqual(
+        resourceMetrics!.scopeMetrics.map((s) => s.scope.name),
+        ['queue-stats-exporter-test'],
+      );
 
       // The interval keeps exporting: a second request arrives about 200 ms later.
       await waitFor('a second periodic export', () => receiver.received[1]);

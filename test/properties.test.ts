@@ -66,7 +66,21 @@ describe('RequestStats properties', () => {
 });
 
 describe('config parsing properties', () => {
-  const flags = ['--upstream', '--port', '--metrics-port', '--host', '--namespace', '--config', '--revision', '--pod', '--reporting-period', '--timeout', '--drain-timeout', '--otlp-endpoint', '--bogus'];
+  const flags = [
+    '--upstream',
+    '--port',
+    '--metrics-port',
+    '--host',
+    '--namespace',
+    '--config',
+    '--revision',
+    '--pod',
+    '--reporting-period',
+    '--timeout',
+    '--drain-timeout',
+    '--otlp-endpoint',
+    '--bogus',
+  ];
   const envNames = ['USER_PORT', 'QUEUE_SERVING_PORT', 'REVISION_TIMEOUT_SECONDS', 'SERVING_NAMESPACE', 'SERVING_CONFIGURATION', 'SERVING_REVISION', 'SERVING_POD'];
 
   it('any flags and environment give a valid config or one ConfigError naming an option', () => {
@@ -88,7 +102,7 @@ describe('config parsing properties', () => {
           assert.ok(config.port >= 1 && config.port <= 65535);
           assert.ok(config.metricsPort >= 1 && config.metricsPort <= 65535);
           assert.ok(config.reportingPeriodMs > 0 && config.timeoutMs > 0 && config.drainTimeoutMs > 0);
-          for (const name of Object.values(config.identity)) assert.ok(name.length > 0);
+          for (const name of Object.values(config.identity) as string[]) assert.ok(name.length > 0);
           assert.ok(config.upstream === undefined || config.upstream.startsWith('http://'));
         },
       ),

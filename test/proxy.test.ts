@@ -159,9 +159,7 @@ describe('forwarding', () => {
     const plain = JSON.parse((await send(env.proxy.port)).body.toString()) as Echo;
     assert.equal(plain.headers['x-forwarded-for'], '127.0.0.1');
     assert.equal(plain.headers['x-forwarded-proto'], 'http');
-    const chained = JSON.parse(
-      (await send(env.proxy.port, { headers: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2', 'x-forwarded-proto': 'https' } })).body.toString(),
-    ) as Echo;
+    const chained = JSON.parse((await send(env.proxy.port, { headers: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2', 'x-forwarded-proto': 'https' } })).body.toString()) as Echo;
     assert.equal(chained.headers['x-forwarded-for'], '10.0.0.1, 10.0.0.2, 127.0.0.1');
     assert.equal(chained.headers['x-forwarded-proto'], 'http');
   });
@@ -312,6 +310,18 @@ describe('upstream failures', () => {
       await until(() => upstreamClosed, 'the upstream request to be abandoned');
       await until(() => env.stats.inFlight === 0, 'the out-event');
       assert.equal(env.stats.report(monotonicNow()).requestCount, 1);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it("waits for a slow answer with timeoutMs at 2147483647, the longest delay Node's timers take", async () => {
+    // One more and Node would fire the timer after 1 ms: a 504 at once.
+    const env = await pair((_req, res) => void setTimeout(() => res.end('late'), 300), { timeoutMs: 2_147_483_647 });
+    try {
+      const reply = await send(env.proxy.port);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'late');
     } finally {
       await env.close();
     }
@@ -521,11 +531,19 @@ describe('startProxy options', () => {
       [{ connections: 1.5 }, 'connections'],
     ];
     for (const [options, field] of cases) {
-      await assert.rejects(
-        startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }),
-        (error: unknown) => error instanceof ConfigError && error.field === field,
-        field,
-      );
+      await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }), (error: unknown) => error instanceof ConfigError && error.field === field, field);
+    }
+  });
+
+  it('refuses a timeoutMs or drainTimeoutMs past 2147483647 ms, which Node would fire after 1 ms', async () => {
+    const tooLong = (field: string) => (error: unknown) =>
+      error instanceof ConfigError && error.field === field && error.message === `${field} must be at most 2147483647 ms (the longest delay Node's timers take), got 2147483648`;
+    await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', timeoutMs: 2 ** 31 }), tooLong('timeoutMs'));
+    const proxy = await startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1' });
+    try {
+      await assert.rejects(proxy.close(2 ** 31), tooLong('drainTimeoutMs'));
+    } finally {
+      await proxy.close(0);
     }
   });
 

@@ -6,6 +6,11 @@ import { scrapeUntil } from './helpers/scrape.js';
 import { get, serve, until } from './helpers/http.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 
+/** The part of an OTLP/HTTP JSON metrics export the tests read. */
+interface OtlpJsonMetrics {
+  resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string; gauge?: { dataPoints: Array<{ asDouble?: number }> } }> }> }>;
+}
+
 const ENV = { SERVING_NAMESPACE: 'ns', SERVING_CONFIGURATION: 'cfg', SERVING_REVISION: 'cfg-00001', SERVING_POD: 'cfg-00001-pod' };
 
 describe('startQueueStats', () => {
@@ -23,11 +28,7 @@ describe('startQueueStats', () => {
       const pending = get(app.port, '/', { 'K-Proxy-Request': 'activator' });
       await until(() => qs.stats.inFlight === 1, 'the request to arrive');
       // One request held open: a whole window later, both averages read exactly 1.
-      await scrapeUntil(
-        qs.metricsServer!.url,
-        (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1,
-        'both averages at 1',
-      );
+      await scrapeUntil(qs.metricsServer!.url, (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_average_proxied_concurrent_requests') === 1, 'both averages at 1');
       release();
       assert.equal((await pending).body, 'done');
       await until(() => qs.stats.inFlight === 0, 'the request to finish');
@@ -65,6 +66,10 @@ describe('startQueueStats', () => {
       return true;
     });
     await assert.rejects(startQueueStats({ port: 0, env: ENV, reportingPeriodMs: -5 }), { message: 'reportingPeriodMs must be a finite number > 0, got -5' });
+    await assert.rejects(startQueueStats({ port: 0, env: ENV, reportingPeriodMs: 3e9 }), {
+      name: 'ConfigError',
+      message: `reportingPeriodMs must be at most 2147483647 ms (the longest delay Node's timers take), got 3000000000`,
+    });
   });
 
   it('close takes a last report of the partial window and flushes it over OTLP', async () => {
@@ -96,9 +101,8 @@ describe('startQueueStats', () => {
     await qs.close();
     await receiver.close();
     assert.equal(bodies.length, 1);
-    const rate = JSON.parse(bodies[0]!)
-      .resourceMetrics[0].scopeMetrics.flatMap((s: { metrics: unknown[] }) => s.metrics)
-      .find((m: { name: string }) => m.name === 'queue_requests_per_second');
-    assert.equal(rate.gauge.dataPoints[0].asDouble, 2 / 60);
+    const body = JSON.parse(bodies[0]!) as OtlpJsonMetrics;
+    const rate = body.resourceMetrics[0]?.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.name === 'queue_requests_per_second');
+    assert.equal(rate?.gauge?.dataPoints[0]?.asDouble, 2 / 60);
   });
 });

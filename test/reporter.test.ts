@@ -6,7 +6,6 @@ import { StatsReporter, type StatsReporterOptions } from '../src/reporter.js';
 import { HELLOWORLD as NAMES, HELLOWORLD_ATTRIBUTES as ATTRIBUTES } from './helpers/fixtures.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 
-
 function setup(extra: Partial<StatsReporterOptions> = {}) {
   const { provider, reader } = testProvider();
   let nowMs = 10_000;
@@ -28,7 +27,10 @@ describe('StatsReporter constructor checks', () => {
   ];
   for (const [field, message] of order) {
     it(`rejects an empty ${field}`, () => {
-      assert.throws(() => new StatsReporter({ ...NAMES, [field]: '' }), (e: unknown) => e instanceof ConfigError && e.message === message && e.field === field);
+      assert.throws(
+        () => new StatsReporter({ ...NAMES, [field]: '' }),
+        (e: unknown) => e instanceof ConfigError && e.message === message && e.field === field,
+      );
     });
   }
 
@@ -46,6 +48,13 @@ describe('StatsReporter constructor checks', () => {
       });
     });
   }
+
+  it("rejects reportingPeriodMs past 2147483647, the longest delay Node's timers take", () => {
+    assert.throws(() => new StatsReporter({ ...NAMES, reportingPeriodMs: 2 ** 31 }), {
+      name: 'ConfigError',
+      message: `reportingPeriodMs must be at most 2147483647 ms (the longest delay Node's timers take), got 2147483648`,
+    });
+  });
 });
 
 describe('StatsReporter gauges', () => {

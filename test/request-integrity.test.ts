@@ -38,10 +38,12 @@ const ows = fc.constantFrom('', ' ', '\t');
 
 function chunked(data: string, last = '0\r\n\r\n'): string {
   const half = Math.floor(data.length / 2);
-  return [data.slice(0, half), data.slice(half)]
-    .filter((part) => part.length > 0)
-    .map((part) => `${part.length.toString(16)}\r\n${part}\r\n`)
-    .join('') + last;
+  return (
+    [data.slice(0, half), data.slice(half)]
+      .filter((part) => part.length > 0)
+      .map((part) => `${part.length.toString(16)}\r\n${part}\r\n`)
+      .join('') + last
+  );
 }
 
 /** Framing header lines and the body bytes that follow the head, adversarial in every way a client can be. */
@@ -106,7 +108,10 @@ const stream = (connectionIndex: number): fc.Arbitrary<string[]> =>
       const bytes = requests.join('');
       return fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, bytes.length - 1) }), { maxLength: 2 }).map((cuts) => {
         const points = [0, ...cuts.sort((a, b) => a - b), bytes.length];
-        return points.slice(1).map((end, i) => bytes.slice(points[i], end)).filter((chunk) => chunk.length > 0);
+        return points
+          .slice(1)
+          .map((end, i) => bytes.slice(points[i], end))
+          .filter((chunk) => chunk.length > 0);
       });
     });
 
@@ -152,7 +157,8 @@ describe('request integrity through the sidecar', () => {
           const reference = expected[index]!.ids;
           // Where Node's parser failed on a later request (an untagged 400), it closes the connection at once, and
           // the answers still on their way from the app are lost: through the sidecar that can be more of them.
-          if (reference.some(untagged)) assert.deepEqual(received.ids.filter(tagged), reference.filter(tagged).slice(0, received.ids.filter(tagged).length), `client ${index}: its own answers, in order`);
+          if (reference.some(untagged))
+            assert.deepEqual(received.ids.filter(tagged), reference.filter(tagged).slice(0, received.ids.filter(tagged).length), `client ${index}: its own answers, in order`);
           else assert.deepEqual(received.ids, reference, `client ${index}: the answers to its own requests, in order`);
         });
         // Every answer a client got came from the app, so the app parsed each answered request; beyond those, a
@@ -167,7 +173,11 @@ describe('request integrity through the sidecar', () => {
           [],
           'the app parsed only requests that the sidecar parsed',
         );
-        for (const id of answered) assert.ok(app.log.some((entry) => entry.id === id), `the app parsed ${id}, which was answered`);
+        for (const id of answered)
+          assert.ok(
+            app.log.some((entry) => entry.id === id),
+            `the app parsed ${id}, which was answered`,
+          );
         for (const entry of app.log) {
           const parsed = reference.log.find((candidate) => candidate.id === entry.id)!;
           if (answered.includes(entry.id)) assert.equal(entry.body, parsed.body, `the body of ${entry.id}`);
@@ -264,11 +274,7 @@ describe('interim answers to pipelined requests', () => {
 
   it("a queued response's 100 Continue and 103 Early Hints come before its head, never inside its body", async () => {
     const client = await RawClient.connect(proxy.port);
-    client.write(
-      'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n' +
-        'DELETE /continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n' +
-        'GET /hints HTTP/1.1\r\nHost: x\r\n\r\n',
-    );
+    client.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n' + 'DELETE /continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n' + 'GET /hints HTTP/1.1\r\nHost: x\r\n\r\n');
     await until(() => parseResponses(client.received).length === 5, 'five answers');
     client.destroy();
     assert.deepEqual(

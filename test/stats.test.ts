@@ -20,37 +20,83 @@ function assertReport(got: StatsReport, want: StatsReport): void {
   assert.equal(got.requestCount, want.requestCount, 'requestCount');
   assert.equal(got.proxiedRequestCount, want.proxiedRequestCount, 'proxiedRequestCount');
   assert.ok(Math.abs(got.averageConcurrency - want.averageConcurrency) < 1e-12, `averageConcurrency ${got.averageConcurrency}, want ${want.averageConcurrency}`);
-  assert.ok(
-    Math.abs(got.averageProxiedConcurrency - want.averageProxiedConcurrency) < 1e-12,
-    `averageProxiedConcurrency ${got.averageProxiedConcurrency}, want ${want.averageProxiedConcurrency}`,
-  );
+  assert.ok(Math.abs(got.averageProxiedConcurrency - want.averageProxiedConcurrency) < 1e-12, `averageProxiedConcurrency ${got.averageProxiedConcurrency}, want ${want.averageProxiedConcurrency}`);
 }
 
 describe('RequestStats.report over one window', () => {
   const cases: Array<{ name: string; events: Array<[ReqEventType, number]>; at: number; want: StatsReport }> = [
     { name: 'no data', events: [], at: 1000, want: report(0, 0, 0, 0) },
     { name: 'one request the whole window', events: [[ReqIn, 0]], at: 1000, want: report(1, 0, 1, 0) },
-    { name: 'one request half the window', events: [[ReqIn, 0], [ReqOut, 500]], at: 1000, want: report(0.5, 0, 1, 0) },
-    { name: 'in at 0, out at 3000, report at 6000', events: [[ReqIn, 0], [ReqOut, 3000]], at: 6000, want: report(0.5, 0, 1, 0) },
-    { name: 'a very short request', events: [[ReqIn, 100], [ReqOut, 101]], at: 1000, want: report(0.001, 0, 1, 0) },
+    {
+      name: 'one request half the window',
+      events: [
+        [ReqIn, 0],
+        [ReqOut, 500],
+      ],
+      at: 1000,
+      want: report(0.5, 0, 1, 0),
+    },
+    {
+      name: 'in at 0, out at 3000, report at 6000',
+      events: [
+        [ReqIn, 0],
+        [ReqOut, 3000],
+      ],
+      at: 6000,
+      want: report(0.5, 0, 1, 0),
+    },
+    {
+      name: 'a very short request',
+      events: [
+        [ReqIn, 100],
+        [ReqOut, 101],
+      ],
+      at: 1000,
+      want: report(0.001, 0, 1, 0),
+    },
     {
       name: 'two back-to-back requests of 500 ms (Knative docs example)',
-      events: [[ReqIn, 0], [ReqOut, 500], [ReqIn, 500], [ReqOut, 1000]],
+      events: [
+        [ReqIn, 0],
+        [ReqOut, 500],
+        [ReqIn, 500],
+        [ReqOut, 1000],
+      ],
       at: 1000,
       want: report(1, 0, 2, 0),
     },
     {
       name: 'interleaved requests',
-      events: [[ReqIn, 0], [ReqIn, 250], [ReqOut, 500], [ReqIn, 600], [ReqOut, 750], [ReqOut, 1000]],
+      events: [
+        [ReqIn, 0],
+        [ReqIn, 250],
+        [ReqOut, 500],
+        [ReqIn, 600],
+        [ReqOut, 750],
+        [ReqOut, 1000],
+      ],
       at: 1000,
       // 0-250: 1, 250-500: 2, 500-600: 1, 600-750: 2, 750-1000: 1 -> 0.25 + 0.5 + 0.1 + 0.3 + 0.25
       want: report(1.4, 0, 3, 0),
     },
     { name: 'proxied the whole window', events: [[ProxiedIn, 0]], at: 1000, want: report(1, 1, 1, 1) },
-    { name: 'proxied half the window', events: [[ProxiedIn, 0], [ProxiedOut, 500]], at: 1000, want: report(0.5, 0.5, 1, 1) },
+    {
+      name: 'proxied half the window',
+      events: [
+        [ProxiedIn, 0],
+        [ProxiedOut, 500],
+      ],
+      at: 1000,
+      want: report(0.5, 0.5, 1, 1),
+    },
     {
       name: 'proxied plus direct',
-      events: [[ProxiedIn, 0], [ReqIn, 0], [ReqOut, 500], [ProxiedOut, 1000]],
+      events: [
+        [ProxiedIn, 0],
+        [ReqIn, 0],
+        [ReqOut, 500],
+        [ProxiedOut, 1000],
+      ],
       at: 1000,
       want: report(1.5, 1, 2, 1),
     },

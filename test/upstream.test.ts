@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { monotonicNow } from '../src/clock.js';
@@ -57,7 +57,7 @@ async function httpUpstream(handler: (req: IncomingMessage, res: ServerResponse,
     handler(req, res, index + 1);
   });
   app.server.on('connection', (socket: Socket) => seeConnection(log, socket));
-  return { log, connections: log.connections, server: app.server as Server, port: app.port, close: app.close };
+  return { log, connections: log.connections, server: app.server, port: app.port, close: app.close };
 }
 
 /**
@@ -318,7 +318,12 @@ describe('an answer that comes before the whole request body', () => {
     const { stats, proxy } = await proxyTo(app.port);
     const client = await RawClient.connect(proxy.port);
     try {
-      client.write(requestHead('POST', '/upload', [['Host', 'x'], ['Content-Length', String(BODY_BYTES)]]));
+      client.write(
+        requestHead('POST', '/upload', [
+          ['Host', 'x'],
+          ['Content-Length', String(BODY_BYTES)],
+        ]),
+      );
       client.write(Buffer.alloc(FIRST_BYTES, 'a'));
       await until(() => parseResponses(client.received).length === 1, 'the early answer');
       assert.deepEqual(
@@ -329,7 +334,12 @@ describe('an answer that comes before the whole request body', () => {
       await until(() => app.connections[0]!.closed, 'the first upstream connection to close');
       // The client sends the rest of its body after the answer, in chunks, then a second request on the same connection.
       for (let i = 0; i < CHUNKS_AFTER; i++) client.write(Buffer.alloc(CHUNK_BYTES, 'b'));
-      client.write(requestHead('GET', '/after', [['Host', 'x'], ['Connection', 'close']]));
+      client.write(
+        requestHead('GET', '/after', [
+          ['Host', 'x'],
+          ['Connection', 'close'],
+        ]),
+      );
       const received = await client.whenClosed(3000);
       assert.deepEqual(
         parseResponses(received).map((r) => [r.status, r.body]),
@@ -382,20 +392,22 @@ describe('an answer that comes before the whole request body', () => {
       }
     };
     try {
-      client.write(requestHead('POST', '/upload', [['Host', 'x'], ['Content-Length', String(STALLED_BODY_BYTES)]]));
+      client.write(
+        requestHead('POST', '/upload', [
+          ['Host', 'x'],
+          ['Content-Length', String(STALLED_BODY_BYTES)],
+        ]),
+      );
       const writing = writeBody();
       await until(() => stalledSocket !== undefined, 'the request head upstream');
       // Every buffer on the way is full once the client's writes stop completing for a while.
       let last = -1;
       let sameFor = 0;
-      await until(
-        () => {
-          sameFor = bodySent === last ? sameFor + 1 : 0;
-          last = bodySent;
-          return sameFor >= 20;
-        },
-        'the upload to stall',
-      );
+      await until(() => {
+        sameFor = bodySent === last ? sameFor + 1 : 0;
+        last = bodySent;
+        return sameFor >= 20;
+      }, 'the upload to stall');
       assert.ok(bodySent < STALLED_BODY_BYTES, `the whole body went through (${bodySent} bytes)`);
       stalledSocket!.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 10\r\n\r\ntoo large\n');
       await until(() => parseResponses(client.received).length === 1, 'the early answer');
@@ -407,7 +419,12 @@ describe('an answer that comes before the whole request body', () => {
       await until(() => client.closed || bodySent === STALLED_BODY_BYTES, 'the rest of the body to be read or the connection closed', 3000);
       if (!client.closed) {
         await writing;
-        client.write(requestHead('GET', '/after', [['Host', 'x'], ['Connection', 'close']]));
+        client.write(
+          requestHead('GET', '/after', [
+            ['Host', 'x'],
+            ['Connection', 'close'],
+          ]),
+        );
         const received = await client.whenClosed(2000);
         assert.deepEqual(
           parseResponses(received).map((r) => [r.status, r.body]),
@@ -437,7 +454,7 @@ describe('HTTP/1.0 requests', () => {
       // HTTP/1.0 allows leaving out Host; the proxy speaks HTTP/1.1 upstream, where it is required.
       const [answer] = parseResponses(await exchange(proxy.port, 'GET /old HTTP/1.0\r\n\r\n'));
       assert.equal(answer?.status, 200);
-      assert.deepEqual(JSON.parse(answer!.body), { version: '1.1', host: `127.0.0.1:${app.port}`, hosts: 1 });
+      assert.deepEqual(JSON.parse(answer.body), { version: '1.1', host: `127.0.0.1:${app.port}`, hosts: 1 });
       // One that sends a Host keeps it.
       const [withHost] = parseResponses(await exchange(proxy.port, 'GET /old HTTP/1.0\r\nHost: h.example\r\n\r\n'));
       assert.deepEqual(JSON.parse(withHost!.body), { version: '1.1', host: 'h.example', hosts: 1 });
@@ -469,7 +486,7 @@ describe('idle upstream connections', () => {
     }
   });
 
-  it('follow the app\'s Keep-Alive hint less 2 s: `timeout=3` keeps a connection about 1 s', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it("follow the app's Keep-Alive hint less 2 s: `timeout=3` keeps a connection about 1 s", { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await rawUpstream((seen, index) => seen.socket.write(okResponse(`${index} on ${app.connections.indexOf(seen) + 1}`, 'Keep-Alive: timeout=3\r\n')));
     const { stats, proxy } = await proxyTo(app.port);
     try {
@@ -535,10 +552,7 @@ describe('close() with requests queued for a connection', () => {
     const app = await httpUpstream((_req, res) => res.on('close', () => upstreamClosed++));
     const { stats, proxy } = await proxyTo(app.port, { connections: 1 });
     try {
-      const cut = Promise.all([
-        assert.rejects(send(proxy.port, '/a'), { code: 'ECONNRESET' }),
-        assert.rejects(send(proxy.port, '/b'), { code: 'ECONNRESET' }),
-      ]);
+      const cut = Promise.all([assert.rejects(send(proxy.port, '/a'), { code: 'ECONNRESET' }), assert.rejects(send(proxy.port, '/b'), { code: 'ECONNRESET' })]);
       await until(() => stats.inFlight === 2 && app.connections[0]?.requests.length === 1, 'one request upstream and one queued');
       await proxy.close(200);
       await cut;

@@ -34,11 +34,24 @@ describe("sumWindows (the soak's exact count of reported requests)", () => {
   });
 
   it('throws when scrapes are a quarter period or more apart', () => {
-    assert.throws(() => sumWindows(samples(0.25, [[1, 1], [2, 1]]), 1), /0\.250 s between two scrapes/);
+    assert.throws(
+      () =>
+        sumWindows(
+          samples(0.25, [
+            [1, 1],
+            [2, 1],
+          ]),
+          1,
+        ),
+      /0\.250 s between two scrapes/,
+    );
   });
 
   it('throws when the same non-zero values last 1.5 periods (two equal windows in a row)', () => {
-    const seen = samples(0.2, Array.from({ length: 9 }, () => [7, 1] as const));
+    const seen = samples(
+      0.2,
+      Array.from({ length: 9 }, () => [7, 1] as const),
+    );
     assert.throws(() => sumWindows(seen, 1), /on show for 1\.600 s/);
   });
 

@@ -22,8 +22,8 @@ export interface CliProcess {
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
   const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (text += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (text += c));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (text += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const cli: CliProcess = {
     child,

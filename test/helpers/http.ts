@@ -2,7 +2,7 @@ import { createServer, request, type RequestListener, type Server } from 'node:h
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 
 /** Starts a node:http server on 127.0.0.1 with a free port. */
-export async function serve(listener: RequestListener): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function serve(listener: RequestListener): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -29,9 +29,7 @@ export function withFileDiscovery(config: PromConfig, configPath: string, target
   return {
     ...config,
     rule_files: (config.rule_files ?? []).map((file) => resolve(dirname(configPath), file)),
-    scrape_configs: config.scrape_configs.map(({ kubernetes_sd_configs, ...rest }) =>
-      kubernetes_sd_configs === undefined ? rest : { ...rest, file_sd_configs: [{ files: [targetsFile] }] },
-    ),
+    scrape_configs: config.scrape_configs.map(({ kubernetes_sd_configs, ...rest }) => (kubernetes_sd_configs === undefined ? rest : { ...rest, file_sd_configs: [{ files: [targetsFile] }] })),
   };
 }
 

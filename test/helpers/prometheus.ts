@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { freePort } from './http.js';
 
 /** Why a test that needs Prometheus is skipped, or false when the binaries are installed. */
@@ -43,11 +44,7 @@ export class PrometheusServer {
     const dir = mkdtempSync(join(tmpdir(), 'prom-'));
     writeFileSync(join(dir, 'prometheus.yml'), write(dir));
     const port = await freePort();
-    const child = spawn(
-      'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
     const server = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`);
     await server.waitFor(async () => (await fetch(`${server.url}/-/ready`)).ok, 'Prometheus to be ready');
     return server;
@@ -66,7 +63,7 @@ export class PrometheusServer {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : inspect(last)}` : ''}`);
   }
 
   /** Waits until every scrape target is up (a fresh server hands targets over only after ~5 s). */

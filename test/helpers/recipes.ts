@@ -4,9 +4,7 @@ import { configPath, loadOne, loadYaml, parseYaml } from './otel-config.js';
 
 /** The Prometheus trigger of keda-scaledobject.yaml: its query and its AverageValue threshold. */
 export async function kedaTrigger(): Promise<{ query: string; threshold: number }> {
-  const scaled = await loadOne<{ spec: { triggers: Array<{ metricType: string; metadata: { query: string; threshold: string } }> } }>(
-    'kubernetes/keda-scaledobject.yaml',
-  );
+  const scaled = await loadOne<{ spec: { triggers: Array<{ metricType: string; metadata: { query: string; threshold: string } }> } }>('kubernetes/keda-scaledobject.yaml');
   const [trigger] = scaled.spec.triggers;
   assert.equal(trigger?.metricType, 'AverageValue');
   return { query: trigger.metadata.query, threshold: Number(trigger.metadata.threshold) };
