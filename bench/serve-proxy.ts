@@ -4,6 +4,7 @@
  * 127.0.0.1:<port>, forwarding to the app at <upstream>.
  * Usage: node dist/bench/serve-proxy.js <port> <upstream URL>
  */
+import '../src/wasm-baseline.js';
 import { startProxy } from '../src/proxy.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 

@@ -28,6 +28,15 @@ export interface WrkResult {
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
+/**
+ * wrk's per-request timeout (`--timeout`), in seconds. wrk leaves a request
+ * slower than this out of its latency histogram and reports it as a socket
+ * error; its default, 2 s, is shorter than the tails a saturated proxy shows
+ * at 1,024 connections, so the p99 would leave out the very requests it is
+ * about. Ten seconds keeps them in.
+ */
+const REQUEST_TIMEOUT_SECONDS = 10;
+
 function latencyMs(output: string, percentile: '50' | '99'): number {
   const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
   if (match === null) throw new Error(`wrk output has no ${percentile}% latency line:\n${output}`);
@@ -60,10 +69,10 @@ export function parseWrkOutput(output: string): WrkResult {
  * @throws Error when wrk cannot be started, exits non-zero, or reports errors (see {@link parseWrkOutput})
  */
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
-  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--latency', options.url];
+  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, `--timeout`, `${REQUEST_TIMEOUT_SECONDS}s`, '--latency', options.url];
   return new Promise((resolve, reject) => {
     // wrk runs for durationSeconds; the timeout only catches a hung process.
-    const timeout = (options.durationSeconds + 30) * 1000;
+    const timeout = (options.durationSeconds + REQUEST_TIMEOUT_SECONDS + 30) * 1000;
     execFile(options.wrkPath ?? 'wrk', args, { timeout }, (error, stdout, stderr) => {
       if (error !== null) {
         reject(new Error(`wrk ${args.join(' ')} failed: ${error.message}\n${stderr}`));

@@ -1,4 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
+// First: the V8 setting must be in place before undici (through ./proxy.js) compiles its WebAssembly parser.
+import './wasm-baseline.js';
 import { hostname } from 'node:os';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { parseConfig, usage, type CliConfig } from './config.js';
