@@ -263,10 +263,7 @@ describe('fuzzed requests through the proxy', () => {
 const framingHeader = fc.oneof(
   fc.tuple(fc.constantFrom('Content-Length', 'content-length'), fc.constantFrom('0', '1', '7', ' 3', '+1', '-1', '1, 1', '0x1', '', '99999999999999999999')),
   fc.tuple(fc.constantFrom('Transfer-Encoding', 'transfer-encoding'), fc.constantFrom('chunked', 'Chunked', 'gzip', 'gzip, chunked', 'chunked, gzip', 'identity', '')),
-  fc.tuple(
-    fc.constant('Connection'),
-    fc.constantFrom('close', 'keep-alive', 'upgrade', 'Upgrade', 'content-length', 'transfer-encoding', 'host', 'x-fuzz', 'keep-alive, upgrade', 'te, trailer', ''),
-  ),
+  fc.tuple(fc.constant('Connection'), fc.constantFrom('close', 'keep-alive', 'upgrade', 'Upgrade', 'content-length', 'transfer-encoding', 'host', 'x-fuzz', 'keep-alive, upgrade', 'te, trailer', '')),
   fc.tuple(fc.constant('Expect'), fc.constantFrom('100-continue', '100-Continue', '200-ok', '')),
   fc.tuple(fc.constantFrom('Upgrade', 'upgrade'), fc.constantFrom('websocket', 'h2c', 'foo/1', '')),
   fc.tuple(fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Connection', 'Expect', 'Upgrade'), headerValue),
