@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
-import { StatsReporter } from '../src/reporter.js';
-import type { StatsReport } from '../src/stats.js';
+import { StatsReporter } from '../src/otel/reporter.js';
+import type { StatsReport } from '../src/core/stats.js';
 
 /**
  * The window every scrape benchmark serves, the one the Go reference

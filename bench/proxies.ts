@@ -11,7 +11,7 @@ import { scrapeRegularly, type Scraper } from './poll-metrics.js';
  * a 4 MB cap on each young-generation semi-space (see BENCHMARKS.md).
  */
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
-const CLI_PATH = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CLI_PATH = fileURLToPath(new URL('../src/cli/cli.js', import.meta.url));
 
 /** How to start one reverse proxy in front of the app. */
 export interface ProxyKind {

@@ -1,5 +1,5 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { StatsReport } from '../src/stats.js';
+import type { StatsReport } from '../src/core/stats.js';
 import type { Benchmark, Row } from './benchmark.js';
 import { benchReporter } from './fixture.js';
 import { goReporterAvailable, goReportNsPerOp, GO_REPORTER_PATH } from './go-reporter.js';

@@ -7,10 +7,10 @@
  * Usage: node dist/bench/serve-app.js <port> plain|tracked|sleep5
  */
 import { createServer, type RequestListener } from 'node:http';
-import { listen } from '../src/listen.js';
-import { RequestStats } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { listen } from '../src/http/listen.js';
+import { RequestStats } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { hello } from './hello.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 

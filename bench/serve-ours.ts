@@ -3,7 +3,7 @@
  * labels off) with the bench StatsReporter, on 127.0.0.1:<port>/metrics.
  * Usage: node dist/bench/serve-ours.js <port>
  */
-import { startMetricsServer } from '../src/metrics-server.js';
+import { startMetricsServer } from '../src/metrics-server/server.js';
 import { benchReporter, FIXED_REPORT } from './fixture.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 

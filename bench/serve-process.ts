@@ -1,4 +1,4 @@
-import { requirePort } from '../src/checks.js';
+import { requirePort } from '../src/core/checks.js';
 
 /**
  * The port a bench server entry must listen on: its first command-line

@@ -4,8 +4,8 @@
  * 127.0.0.1:<port>, forwarding to the app at <upstream>.
  * Usage: node dist/bench/serve-proxy.js <port> <upstream URL>
  */
-import '../src/wasm-baseline.js';
-import { startProxy } from '../src/proxy.js';
+import '../src/proxy/wasm-baseline.js';
+import { startProxy } from '../src/proxy/proxy.js';
 import { exitWithParent, portArgument } from './serve-process.js';
 
 const upstream = process.argv[3];

@@ -13,12 +13,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { monotonicNow } from '../src/clock.js';
-import { listen } from '../src/listen.js';
-import { classifyRequest, RequestKind } from '../src/probe.js';
-import { startProxy } from '../src/proxy.js';
-import { RequestStats } from '../src/stats.js';
-import { RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { listen } from '../src/http/listen.js';
+import { classifyRequest, RequestKind } from '../src/core/request-kind.js';
+import { startProxy } from '../src/proxy/proxy.js';
+import { RequestStats } from '../src/core/stats.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { hello } from './hello.js';
 import { portArgument } from './serve-process.js';
 

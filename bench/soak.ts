@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/stat-proto.js';
+import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/metrics-server/stat-proto.js';
 import { startCli } from '../test/helpers/cli.js';
 import { freePort, nodeEntry, startChildServer } from './child.js';
 import { InspectorSession, type HeapUsage } from './inspector.js';

@@ -1,4 +1,4 @@
-import { ReqEventType, RequestStats } from '../src/stats.js';
+import { ReqEventType, RequestStats } from '../src/core/stats.js';
 import type { Benchmark, Row } from './benchmark.js';
 import { measureLoop, type Loop, type LoopResult } from './measure-loop.js';
 import { formatCount, formatSmall } from './table.js';

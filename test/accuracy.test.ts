@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { describe, it } from 'node:test';
-import { ReportingLoop } from '../src/loop.js';
-import { RequestStats, type StatsReport } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { ReportingLoop } from '../src/tracking/loop.js';
+import { RequestStats, type StatsReport } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { serve } from './helpers/http.js';
 
 const CLIENTS = 8;

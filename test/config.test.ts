@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig, usage } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
+import { parseConfig, usage } from '../src/cli/config.js';
+import { ConfigError } from '../src/core/errors.js';
 
 const KNATIVE_ENV = {
   SERVING_NAMESPACE: 'default',

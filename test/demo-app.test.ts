@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, PortInUseError } from '../src/errors.js';
-import { MAX_SLEEP_MS, startDemoApp, type DemoApp } from '../src/demo-app.js';
-import { monotonicNow } from '../src/clock.js';
+import { ConfigError, PortInUseError } from '../src/core/errors.js';
+import { MAX_SLEEP_MS, startDemoApp, type DemoApp } from '../src/cli/demo-app.js';
+import { monotonicNow } from '../src/core/clock.js';
 import { get, until } from './helpers/http.js';
 
 describe('demo app', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError } from '../src/errors.js';
-import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
-import { RequestStats } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { ConfigError } from '../src/core/errors.js';
+import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
+import { RequestStats } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { get, serve, until } from './helpers/http.js';
 import { freePort } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf } from './helpers/raw.js';

@@ -3,12 +3,12 @@ import { METHODS, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { startProxy, type ProxyServer } from '../src/proxy.js';
-import { startQueueStats, type QueueStats } from '../src/queue-stats.js';
-import { decodeStat } from '../src/stat-proto.js';
-import { RequestStats } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { startProxy, type ProxyServer } from '../src/proxy/proxy.js';
+import { startQueueStats, type QueueStats } from '../src/queue-stats/queue-stats.js';
+import { decodeStat } from '../src/metrics-server/stat-proto.js';
+import { RequestStats } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { get, serve, until } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
 

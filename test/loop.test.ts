@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReportingLoop } from '../src/loop.js';
-import { RequestStats, ReqEventType, type StatsReport } from '../src/stats.js';
+import { ReportingLoop } from '../src/tracking/loop.js';
+import { RequestStats, ReqEventType, type StatsReport } from '../src/core/stats.js';
 
 describe('ReportingLoop', () => {
   it('tick closes the window at the clock time and hands the report to the sink', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { queueStatsMeter } from '../src/meter.js';
-import { StatsReporter } from '../src/reporter.js';
-import { VERSION } from '../src/version.js';
+import { queueStatsMeter } from '../src/otel/meter.js';
+import { StatsReporter } from '../src/otel/reporter.js';
+import { VERSION } from '../src/core/version.js';
 import { testProvider } from './helpers/test-reader.js';
 
 describe('queueStatsMeter', () => {

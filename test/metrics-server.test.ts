@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { monotonicNow } from '../src/clock.js';
-import { PortInUseError } from '../src/errors.js';
-import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
-import { StatsReporter } from '../src/reporter.js';
-import { decodeStat } from '../src/stat-proto.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { PortInUseError } from '../src/core/errors.js';
+import { startMetricsServer, type MetricsServer } from '../src/metrics-server/server.js';
+import { StatsReporter } from '../src/otel/reporter.js';
+import { decodeStat } from '../src/metrics-server/stat-proto.js';
 import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
 import { RawClient } from './helpers/raw.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
-import { LABEL, METRIC } from '../src/metric-names.js';
+import { LABEL, METRIC } from '../src/core/metric-names.js';
 import { withFileDiscovery, type PromConfig, type ScrapeConfig } from './helpers/kubernetes-sd.js';
 import { configPath, loadOne, loadYaml, parseYaml, ROOT } from './helpers/otel-config.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../src/errors.js';
-import { parseKeyValueList, telemetryFromEnv, type Env, type OtlpSettings, type TelemetryOverrides } from '../src/otel-env.js';
+import { ConfigError } from '../src/core/errors.js';
+import { parseKeyValueList, telemetryFromEnv, type Env, type OtlpSettings, type TelemetryOverrides } from '../src/otel/otel-env.js';
 
 /** The OTLP settings when only an endpoint variable is set. */
 const DEFAULTS: OtlpSettings = {

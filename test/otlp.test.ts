@@ -5,11 +5,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import protobuf from 'protobufjs/light.js';
-import { LABEL, METRIC } from '../src/metric-names.js';
-import type { OtlpProtocol, OtlpSettings } from '../src/otel-env.js';
-import { createOtlpReader } from '../src/otlp.js';
-import { StatsReporter } from '../src/reporter.js';
-import { buildResource } from '../src/resource.js';
+import { LABEL, METRIC } from '../src/core/metric-names.js';
+import type { OtlpProtocol, OtlpSettings } from '../src/otel/otel-env.js';
+import { createOtlpReader } from '../src/otel/otlp.js';
+import { StatsReporter } from '../src/otel/reporter.js';
+import { buildResource } from '../src/otel/resource.js';
 import { HELLOWORLD as IDENTITY, HELLOWORLD_RESOURCE } from './helpers/fixtures.js';
 import { collectGauges, TestReader } from './helpers/test-reader.js';
 

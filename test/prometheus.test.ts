@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startMetricsServer, type MetricsServer } from '../src/metrics-server.js';
-import { StatsReporter } from '../src/reporter.js';
+import { startMetricsServer, type MetricsServer } from '../src/metrics-server/server.js';
+import { StatsReporter } from '../src/otel/reporter.js';
 import { HELLOWORLD as NAMES } from './helpers/fixtures.js';
 import { prometheusMissing, PrometheusServer, promtool } from './helpers/prometheus.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseConfig } from '../src/config.js';
-import { ConfigError } from '../src/errors.js';
-import { RequestStats, ReqEventType } from '../src/stats.js';
+import { parseConfig } from '../src/cli/config.js';
+import { ConfigError } from '../src/core/errors.js';
+import { RequestStats, ReqEventType } from '../src/core/stats.js';
 
 /** A request's life: arrival time, duration, proxied or not (times in ms). */
 const request = fc.record({ at: fc.integer({ min: 0, max: 10_000 }), durationMs: fc.integer({ min: 0, max: 5_000 }), proxied: fc.boolean() });

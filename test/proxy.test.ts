@@ -3,11 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, PortInUseError } from '../src/errors.js';
-import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
-import { RequestStats } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { ConfigError, PortInUseError } from '../src/core/errors.js';
+import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
+import { RequestStats } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { freePort, serve, until } from './helpers/http.js';
 
 interface Reply {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../src/errors.js';
-import { startQueueStats } from '../src/queue-stats.js';
+import { ConfigError } from '../src/core/errors.js';
+import { startQueueStats } from '../src/queue-stats/queue-stats.js';
 import { scrapeUntil } from './helpers/scrape.js';
 import { get, serve, until } from './helpers/http.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';

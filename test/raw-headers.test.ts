@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstRawHeaderValue, rawHeaderValue } from '../src/raw-headers.js';
+import { firstRawHeaderValue, rawHeaderValue } from '../src/core/raw-headers.js';
 
 const RAW = ['Host', 'x', 'ACCEPT', 'application/protobuf', 'Connection', 'keep-alive', 'accept', 'text/plain', 'connection', 'Upgrade'];
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
-import { ConfigError } from '../src/errors.js';
-import { StatsReporter, type StatsReporterOptions } from '../src/reporter.js';
+import { ConfigError } from '../src/core/errors.js';
+import { StatsReporter, type StatsReporterOptions } from '../src/otel/reporter.js';
 import { HELLOWORLD as NAMES, HELLOWORLD_ATTRIBUTES as ATTRIBUTES } from './helpers/fixtures.js';
 import { collectGauges, testProvider } from './helpers/test-reader.js';
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { monotonicNow } from '../src/clock.js';
-import { startProxy, type ProxyServer } from '../src/proxy.js';
-import { RequestStats } from '../src/stats.js';
-import { RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { startProxy, type ProxyServer } from '../src/proxy/proxy.js';
+import { RequestStats } from '../src/core/stats.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { serve, until } from './helpers/http.js';
 import { ID_HEADER, recordingServer, sendStreams, SWITCH_PATH, type Parsed, type RecordingServer } from './helpers/integrity.js';
 import { parseResponses, RawClient } from './helpers/raw.js';

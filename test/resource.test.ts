@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultResource } from '@opentelemetry/resources';
-import { ConfigError } from '../src/errors.js';
-import { buildResource } from '../src/resource.js';
+import { ConfigError } from '../src/core/errors.js';
+import { buildResource } from '../src/otel/resource.js';
 import { HELLOWORLD as IDENTITY, HELLOWORLD_RESOURCE as COMPUTED } from './helpers/fixtures.js';
 
 const SDK_VERSION = String(defaultResource().attributes['telemetry.sdk.version']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestStats, ReqEventType, type StatsReport } from '../src/stats.js';
+import { RequestStats, ReqEventType, type StatsReport } from '../src/core/stats.js';
 
 const { ReqIn, ReqOut, ProxiedIn, ProxiedOut } = ReqEventType;
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
-import { RequestKind } from '../src/probe.js';
-import { RequestStats } from '../src/stats.js';
-import { monotonicNow } from '../src/clock.js';
-import { RequestTracker } from '../src/tracker.js';
+import { RequestKind } from '../src/core/request-kind.js';
+import { RequestStats } from '../src/core/stats.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { get, serve, until } from './helpers/http.js';
 
 function tracked() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startProxy, type ProxyServer } from '../src/proxy.js';
+import { startProxy, type ProxyServer } from '../src/proxy/proxy.js';
 import { serve } from './helpers/http.js';
 import { parseResponses, RawClient } from './helpers/raw.js';
 

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { monotonicNow } from '../src/clock.js';
-import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy.js';
-import { RequestStats } from '../src/stats.js';
-import { RequestTracker } from '../src/tracker.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
+import { RequestStats } from '../src/core/stats.js';
+import { RequestTracker } from '../src/tracking/tracker.js';
 import { serve, until } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead } from './helpers/raw.js';
 
 /*
- * End-to-end tests of how the proxy (src/proxy-exchange.ts on an undici Pool)
+ * End-to-end tests of how the proxy (src/proxy/exchange.ts on an undici Pool)
  * opens, reuses, limits, retries and closes TCP connections to the app, seen
  * from the app's side of the wire. Everything runs on 127.0.0.1.
  */

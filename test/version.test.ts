@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PACKAGE_NAME, VERSION } from '../src/version.js';
+import { PACKAGE_NAME, VERSION } from '../src/core/version.js';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -19,7 +19,7 @@ describe('VERSION', () => {
 
     it('reads the same package.json', async () => {
       await mkdir(nested, { recursive: true });
-      await copyFile(fileURLToPath(new URL('../src/version.js', import.meta.url)), fileURLToPath(new URL('version.js', nested)));
+      await copyFile(fileURLToPath(new URL('../src/core/version.js', import.meta.url)), fileURLToPath(new URL('version.js', nested)));
       const moved = (await import(new URL('version.js', nested).href)) as { VERSION: string };
       assert.equal(moved.VERSION, VERSION);
     });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI entry (tests run from dist/test/). */
-export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
 
 /** A running `queue-stats` child process. */
 export interface CliProcess {

@@ -1,4 +1,4 @@
-import type { Identity } from '../../src/identity.js';
+import type { Identity } from '../../src/core/identity.js';
 
 /** The names of Knative's helloworld-go sample, which the Go anchor reporter also uses. */
 export const HELLOWORLD: Identity = {

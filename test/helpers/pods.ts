@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Identity } from '../../src/identity.js';
+import type { Identity } from '../../src/core/identity.js';
 import { startCli, type CliProcess } from './cli.js';
 import { freePort, get, serve, until } from './http.js';
 

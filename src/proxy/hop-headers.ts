@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { rawHeaderValue } from './raw-headers.js';
+import { rawHeaderValue } from '../core/raw-headers.js';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the legacy `Keep-Alive`

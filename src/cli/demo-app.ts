@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { requirePort } from './checks.js';
-import { listen, urlFor } from './listen.js';
-import { sendText } from './plain-text.js';
+import { requirePort } from '../core/checks.js';
+import { listen, urlFor } from '../http/listen.js';
+import { sendText } from '../http/plain-text.js';
 
 /** Options of {@link startDemoApp}. */
 export interface DemoAppOptions {

@@ -10,9 +10,9 @@
  * change where metrics go. As the specification requires, an empty value
  * (or one of only spaces) counts as unset.
  */
-import { requireHttpUrl } from './checks.js';
-import { MAX_TIMER_MS } from './defaults.js';
-import { ConfigError } from './errors.js';
+import { requireHttpUrl } from '../core/checks.js';
+import { MAX_TIMER_MS } from '../core/defaults.js';
+import { ConfigError } from '../core/errors.js';
 
 /** An exporter that can serve or push the metrics. */
 export type MetricsExporterName = 'prometheus' | 'otlp';

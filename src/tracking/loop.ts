@@ -1,8 +1,8 @@
 import { diag } from '@opentelemetry/api';
-import type { StatsReport, RequestStats } from './stats.js';
-import { monotonicNow } from './clock.js';
-import { requirePeriodMs } from './checks.js';
-import { DEFAULTS } from './defaults.js';
+import type { StatsReport, RequestStats } from '../core/stats.js';
+import { monotonicNow } from '../core/clock.js';
+import { requirePeriodMs } from '../core/checks.js';
+import { DEFAULTS } from '../core/defaults.js';
 
 /** Where the loop hands each window's report; {@link StatsReporter} is one. */
 export interface ReportSink {

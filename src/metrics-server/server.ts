@@ -3,11 +3,11 @@ import { diag } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from './errors.js';
-import { requirePort, requirePositiveInteger } from './checks.js';
-import { DEFAULTS } from './defaults.js';
-import { listen, urlFor } from './listen.js';
-import { firstRawHeaderValue } from './raw-headers.js';
+import { ConfigError } from '../core/errors.js';
+import { requirePort, requirePositiveInteger } from '../core/checks.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { listen, urlFor } from '../http/listen.js';
+import { firstRawHeaderValue } from '../core/raw-headers.js';
 import { Scrape } from './scrape.js';
 import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
 

@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { sendText } from './plain-text.js';
-import { onConnectionCloseWhileQueued } from './queued-response.js';
+import { sendText } from '../http/plain-text.js';
+import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
 import { upstreamBody } from './request-body.js';
 
 /** State every exchange of one proxy shares. */

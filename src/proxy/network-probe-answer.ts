@@ -1,3 +1,9 @@
+/**
+ * The sidecar's answer to Knative's network probe: the proxy answers a
+ * `K-Network-Probe` request itself, from a TCP check of the app, instead of
+ * forwarding it. Which requests are network probes is decided in
+ * core/request-kind.ts.
+ */
 import { connect } from 'node:net';
 
 /** The `K-Network-Probe` value the sidecar answers: the queue-proxy's own name in Knative. */

@@ -1,14 +1,14 @@
 import type { Meter } from '@opentelemetry/api';
-import { monotonicNow } from './clock.js';
-import { requirePeriodMs } from './checks.js';
-import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
-import { checkIdentity } from './identity.js';
-import { ReportingLoop } from './loop.js';
-import type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
-import { StatsReporter } from './reporter.js';
-import { RequestStats } from './stats.js';
+import { monotonicNow } from '../core/clock.js';
+import { requirePeriodMs } from '../core/checks.js';
+import { DEFAULTS, KNATIVE_ENV } from '../core/defaults.js';
+import { checkIdentity } from '../core/identity.js';
+import { ReportingLoop } from '../tracking/loop.js';
+import type { MetricsServer, MetricsServerOptions } from '../metrics-server/server.js';
+import { StatsReporter } from '../otel/reporter.js';
+import { RequestStats } from '../core/stats.js';
 import { startTelemetry } from './telemetry.js';
-import { RequestTracker } from './tracker.js';
+import { RequestTracker } from '../tracking/tracker.js';
 
 /** Options of {@link startQueueStats}; names default to Knative's `SERVING_*` environment variables. */
 export interface QueueStatsOptions extends Omit<MetricsServerOptions, 'resource' | 'readers'> {

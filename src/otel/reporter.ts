@@ -1,11 +1,11 @@
 import type { Attributes, BatchObservableCallback, Meter, ObservableGauge } from '@opentelemetry/api';
-import { monotonicNow } from './clock.js';
-import { requirePeriodMs } from './checks.js';
-import { DEFAULTS } from './defaults.js';
-import { checkIdentity, type Identity } from './identity.js';
+import { monotonicNow } from '../core/clock.js';
+import { requirePeriodMs } from '../core/checks.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { checkIdentity, type Identity } from '../core/identity.js';
 import { queueStatsMeter } from './meter.js';
-import { LABEL, METRIC, METRIC_HELP } from './metric-names.js';
-import type { StatsReport } from './stats.js';
+import { LABEL, METRIC, METRIC_HELP } from '../core/metric-names.js';
+import type { StatsReport } from '../core/stats.js';
 
 /** Options of {@link StatsReporter}. */
 export interface StatsReporterOptions extends Identity {

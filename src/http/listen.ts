@@ -1,5 +1,5 @@
 import type { Server } from 'node:net';
-import { PortInUseError } from './errors.js';
+import { PortInUseError } from '../core/errors.js';
 
 /**
  * Starts `server` listening and resolves with the port it got. A port that

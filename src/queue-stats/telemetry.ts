@@ -1,11 +1,11 @@
 import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { Identity } from './identity.js';
-import { queueStatsMeter } from './meter.js';
-import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
-import { telemetryFromEnv, type Env } from './otel-env.js';
-import { createOtlpReader } from './otlp.js';
-import { buildResource } from './resource.js';
+import type { Identity } from '../core/identity.js';
+import { queueStatsMeter } from '../otel/meter.js';
+import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics-server/server.js';
+import { telemetryFromEnv, type Env } from '../otel/otel-env.js';
+import { createOtlpReader } from '../otel/otlp.js';
+import { buildResource } from '../otel/resource.js';
 
 /** Options of {@link startTelemetry}. */
 export interface TelemetryOptions extends Omit<MetricsServerOptions, 'resource' | 'readers'> {
@@ -31,7 +31,7 @@ export interface Telemetry {
  * Builds the MeterProvider with our Resource and the exporters that
  * `OTEL_METRICS_EXPORTER` selects: the Prometheus endpoint (default) and an
  * OTLP push reader when an endpoint is configured. The only module besides
- * the metrics server that touches the SDK.
+ * the metrics server that builds a MeterProvider.
  *
  * @throws ConfigError naming the `OTEL_*` variable or option that is invalid
  * @throws PortInUseError when the metrics port is taken

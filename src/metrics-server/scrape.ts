@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { LABEL, METRIC } from './metric-names.js';
+import { LABEL, METRIC } from '../core/metric-names.js';
 import { encodeStat, type Stat } from './stat-proto.js';
 
 /**

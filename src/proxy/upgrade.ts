@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { sendUpstreamFailure, type ExchangeContext } from './proxy-exchange.js';
+import { sendUpstreamFailure, type ExchangeContext } from './exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyRequest, RequestKind } from '../src/probe.js';
+import { classifyRequest, RequestKind } from '../src/core/request-kind.js';
 
 describe('classifyRequest', () => {
   const cases: Array<[string, Array<[string, string]>, RequestKind]> = [

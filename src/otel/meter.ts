@@ -1,5 +1,5 @@
 import { metrics, type Meter, type MeterProvider } from '@opentelemetry/api';
-import { PACKAGE_NAME, VERSION } from './version.js';
+import { PACKAGE_NAME, VERSION } from '../core/version.js';
 
 /**
  * The meter the gauges are recorded on: instrumentation scope

@@ -3,7 +3,7 @@
  * Pure: the environment is an argument.
  */
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { Identity } from './identity.js';
+import type { Identity } from '../core/identity.js';
 import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
 
 /**

@@ -1,16 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
-// First: the V8 setting must be in place before undici (through ./proxy.js) compiles its WebAssembly parser.
-import './wasm-baseline.js';
+// First: the V8 setting must be in place before undici (through ../proxy/proxy.js) compiles its WebAssembly parser.
+import '../proxy/wasm-baseline.js';
 import { hostname } from 'node:os';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { parseConfig, usage, type CliConfig } from './config.js';
-import { KNATIVE_ENV } from './defaults.js';
+import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
-import { ConfigError, PortInUseError } from './errors.js';
-import { urlFor } from './listen.js';
-import { startProxy } from './proxy.js';
-import { startQueueStats } from './queue-stats.js';
-import { VERSION } from './version.js';
+import { ConfigError, PortInUseError } from '../core/errors.js';
+import { urlFor } from '../http/listen.js';
+import { startProxy } from '../proxy/proxy.js';
+import { startQueueStats } from '../queue-stats/queue-stats.js';
+import { VERSION } from '../core/version.js';
 
 /** Exit code for invalid configuration. */
 const EXIT_CONFIG = 2;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { monotonicNow } from './clock.js';
-import { classifyRequest, RequestKind } from './probe.js';
-import { onConnectionCloseWhileQueued } from './queued-response.js';
-import { ReqEventType, type RequestStats } from './stats.js';
+import { monotonicNow } from '../core/clock.js';
+import { classifyRequest, RequestKind } from '../core/request-kind.js';
+import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
+import { ReqEventType, type RequestStats } from '../core/stats.js';
 
 /** Set on a request once its out-event has been recorded. */
 const DEPARTED = Symbol('departed');

@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { requireHttpUrl, requirePort, requirePositiveInteger, requireTimeoutMs, requireWaitMs } from './checks.js';
-import { DEFAULTS } from './defaults.js';
-import { listen, urlFor } from './listen.js';
-import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe.js';
+import { requireHttpUrl, requirePort, requirePositiveInteger, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { listen, urlFor } from '../http/listen.js';
+import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
 import { Pool } from 'undici';
-import { sendText } from './plain-text.js';
-import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from './probe.js';
-import { ProxyExchange, type ExchangeContext } from './proxy-exchange.js';
-import type { RequestTracker } from './tracker.js';
+import { sendText } from '../http/plain-text.js';
+import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
+import { ProxyExchange, type ExchangeContext } from './exchange.js';
+import type { RequestTracker } from '../tracking/tracker.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
 
 /** Options of {@link startProxy}. */
@@ -77,7 +77,7 @@ const HEADERS_CHECK_INTERVAL_MS = 1000;
  * connections and streams the answer back, counting requests with
  * `tracker`. Node's parser reads every client request and undici frames
  * every upstream one; the body's framing comes from Node's parse, never from
- * header text (src/request-body.ts). Knative network probes
+ * header text (request-body.ts). Knative network probes
  * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
  * TCP connections, else 503; so is `OPTIONS *` (200, as Go's `net/http`
  * server in Knative's queue-proxy answers it). HTTP/1.1 upgrades

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from './checks.js';
-import { DEFAULTS, KNATIVE_ENV } from './defaults.js';
-import { ConfigError } from './errors.js';
-import type { Identity } from './identity.js';
+import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
+import { DEFAULTS, KNATIVE_ENV } from '../core/defaults.js';
+import { ConfigError } from '../core/errors.js';
+import type { Identity } from '../core/identity.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
