@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * Prettier's job: eslint-config-prettier, last, turns off every rule that would fight it.
  */
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

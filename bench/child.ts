@@ -43,7 +43,7 @@ export function isExecutable(path: string): boolean {
 
 /**
  * The command that runs a compiled bench entry (e.g. `serve-ours.js`, a
- * sibling of this file in dist/bench) with the current Node binary.
+ * sibling of this file in build/bench) with the current Node binary.
  */
 export function nodeEntry(file: string, args: string[]): ChildCommand {
   return { command: process.execPath, args: [fileURLToPath(new URL(file, import.meta.url)), ...args] };

@@ -3,7 +3,7 @@
  * cannot outlive the bench: it is killed when this process's stdin (a pipe
  * from the runner) closes, which happens even when the runner is killed, and
  * when this process gets SIGTERM. Exits with the server's exit code.
- * Usage: node dist/bench/guard.js <command> [args...]
+ * Usage: node build/bench/guard.js <command> [args...]
  */
 import { spawn } from 'node:child_process';
 

@@ -2,7 +2,7 @@
  * Load generator process: sends GET requests over a fixed number of
  * keep-alive connections (undici Pool, one request at a time on each), for
  * an exact count or a duration, and prints one JSON {@link LoadResult}.
- * Usage: node dist/bench/load-client.js '<LoadOptions as JSON>'
+ * Usage: node build/bench/load-client.js '<LoadOptions as JSON>'
  */
 import { Pool } from 'undici';
 import { nearestRank, type LoadOptions, type LoadResult } from './load.js';

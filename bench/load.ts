@@ -35,7 +35,7 @@ export interface LoadResult {
   maxMs: number;
 }
 
-/** The compiled load client, a sibling of this file in dist/bench. */
+/** The compiled load client, a sibling of this file in build/bench. */
 const CLIENT = fileURLToPath(new URL('./load-client.js', import.meta.url));
 
 /**

@@ -2,7 +2,7 @@
  * Runs the benchmarks and prints the command, the machine and a Markdown
  * table of results on stdout (progress goes to stderr).
  *
- * Usage: `node dist/bench/run.js [name ...]` (`npm run bench` runs them all).
+ * Usage: `node build/bench/run.js [name ...]` (`npm run bench` runs them all).
  * Exits 2 for an unknown name, 1 when a benchmark failed.
  */
 import { spawnSync } from 'node:child_process';

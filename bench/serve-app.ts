@@ -4,7 +4,7 @@
  * deployment runs), or answering each request after a 5 ms timer (`sleep5`:
  * an app that waits on I/O, so concurrency grows with load while its CPU
  * per request stays that of the plain app).
- * Usage: node dist/bench/serve-app.js <port> plain|tracked|sleep5
+ * Usage: node build/bench/serve-app.js <port> plain|tracked|sleep5
  */
 import { createServer, type RequestListener } from 'node:http';
 import { listen } from '../src/http/listen.js';

@@ -2,7 +2,7 @@
  * Bench server: the OTel PrometheusExporter's own default server (scope
  * labels and target_info on) reading a MeterProvider with the bench
  * StatsReporter, on 127.0.0.1:<port>/metrics.
- * Usage: node dist/bench/serve-exporter.js <port>
+ * Usage: node build/bench/serve-exporter.js <port>
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';

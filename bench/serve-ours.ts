@@ -1,7 +1,7 @@
 /**
  * Bench server: our startMetricsServer (defaults: target_info on, scope
  * labels off) with the bench StatsReporter, on 127.0.0.1:<port>/metrics.
- * Usage: node dist/bench/serve-ours.js <port>
+ * Usage: node build/bench/serve-ours.js <port>
  */
 import { startMetricsServer } from '../src/metrics-server/server.js';
 import { benchReporter, FIXED_REPORT } from './fixture.js';

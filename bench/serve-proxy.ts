@@ -2,7 +2,7 @@
  * Bench server: our reverse proxy with statistics off (startProxy without a
  * tracker, so no RequestTracker, reporter, metrics server or OTel SDK) on
  * 127.0.0.1:<port>, forwarding to the app at <upstream>.
- * Usage: node dist/bench/serve-proxy.js <port> <upstream URL>
+ * Usage: node build/bench/serve-proxy.js <port> <upstream URL>
  */
 import '../src/proxy/wasm-baseline.js';
 import { startProxy } from '../src/proxy/proxy.js';

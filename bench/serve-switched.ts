@@ -9,7 +9,7 @@
  * Every phase's CPU time (user + system, all threads, from
  * `process.cpuUsage()`) and request count are written as JSON to
  * <results file> when the process is stopped.
- * Usage: node dist/bench/serve-switched.js <port> <upstream URL>|app <results file>
+ * Usage: node build/bench/serve-switched.js <port> <upstream URL>|app <results file>
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

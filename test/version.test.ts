@@ -14,8 +14,8 @@ describe('VERSION', () => {
   });
 
   describe('from a compiled file in another folder of the package', () => {
-    const nested = new URL('dist/version-test/a/b/', ROOT);
-    after(() => rm(new URL('dist/version-test/', ROOT), { recursive: true, force: true }));
+    const nested = new URL('build/version-test/a/b/', ROOT);
+    after(() => rm(new URL('build/version-test/', ROOT), { recursive: true, force: true }));
 
     it('reads the same package.json', async () => {
       await mkdir(nested, { recursive: true });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled CLI entry (tests run from dist/test/). */
+/** The compiled CLI entry (tests run from build/test/). */
 export const CLI = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
 
 /** A running `queue-stats` child process. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-/** The repository root; compiled tests run from dist/test/, two levels below it. */
+/** The repository root; compiled tests run from build/test/, two levels below it. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The absolute path of a file under otel-config/. */
