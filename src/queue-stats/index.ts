@@ -1,0 +1,6 @@
+/**
+ * Entry point `queue-stats-exporter/queue-stats`: startQueueStats, the one
+ * call that starts tracking, the reporting loop, the reporter and the
+ * MeterProvider with its readers. This file only re-exports.
+ */
+export { startQueueStats, type QueueStats, type QueueStatsOptions } from './queue-stats.js';

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { access, readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type * as MetricsServerEntry from '../src/metrics-server/index.js';
+import type * as ProxyEntry from '../src/proxy/index.js';
+import type * as QueueStatsEntry from '../src/queue-stats/index.js';
+import type * as RootEntry from '../src/index.js';
+
+/**
+ * The package as a user imports it: by its own name, through the `exports`
+ * of package.json, so from the compiled package in dist/ (`npm run build`),
+ * not from the copy of src/ the other tests run against. Node resolves a
+ * package's own name from inside it (self-reference) once package.json has
+ * `exports`.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HOOK = new URL('./helpers/log-resolved.js', import.meta.url).href;
+
+interface PackageJson {
+  name: string;
+  version: string;
+  main: string;
+  types: string;
+  bin: Record<string, string>;
+  exports: Record<string, { types: string; import: string } | string>;
+}
+
+const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as PackageJson;
+
+/**
+ * Every URL the ESM loader resolves in a fresh Node process that imports
+ * `specifier` and nothing else. The child registers the resolve hook of
+ * helpers/log-resolved.ts before its one dynamic import, so the list is
+ * exactly what that import loaded (plus `node:module` for the register call).
+ */
+function urlsLoadedBy(specifier: string): Promise<string[]> {
+  const script = `import { register } from 'node:module'; register(${JSON.stringify(HOOK)}); await import(${JSON.stringify(specifier)});`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(stdout.split('\n').filter((line) => line !== ''));
+    });
+  });
+}
+
+describe('package.json', () => {
+  it('maps each entry point to compiled JavaScript and its types in dist/', async () => {
+    assert.deepEqual(Object.keys(pkg.exports), ['.', './queue-stats', './metrics-server', './proxy', './package.json']);
+    for (const [name, target] of Object.entries(pkg.exports)) {
+      if (name === './package.json') continue;
+      assert.equal(typeof target, 'object', name);
+      const { types, import: js } = target as { types: string; import: string };
+      assert.match(js, /^\.\/dist\/(.+\/)?index\.js$/, name);
+      assert.equal(types, js.replace(/\.js$/, '.d.ts'), name);
+      await access(`${ROOT}${js}`);
+      await access(`${ROOT}${types}`);
+    }
+    assert.equal(pkg.main, (pkg.exports['.'] as { import: string }).import);
+    assert.equal(pkg.types, (pkg.exports['.'] as { types: string }).types);
+  });
+
+  it('points the bin at the compiled CLI', async () => {
+    assert.equal(pkg.bin['queue-stats'], 'dist/cli/cli.js');
+    assert.match(await readFile(`${ROOT}${pkg.bin['queue-stats']}`, 'utf8'), /^#!\/usr\/bin\/env -S node /);
+  });
+});
+
+describe('importing the package by its name', () => {
+  it('gives the reporter, tracking, the statistics, the identity check and the errors at the root', async () => {
+    const root = (await import(pkg.name)) as typeof RootEntry;
+    assert.equal(typeof root.StatsReporter, 'function');
+    assert.equal(typeof root.RequestTracker, 'function');
+    assert.equal(typeof root.RequestStats, 'function');
+    assert.equal(typeof root.ReportingLoop, 'function');
+    assert.equal(typeof root.ConfigError, 'function');
+    assert.equal(typeof root.PortInUseError, 'function');
+    assert.equal(typeof root.classifyRequest, 'function');
+    assert.equal(root.VERSION, pkg.version);
+  });
+
+  it('gives startQueueStats at /queue-stats', async () => {
+    const entry = (await import(`${pkg.name}/queue-stats`)) as typeof QueueStatsEntry;
+    assert.equal(typeof entry.startQueueStats, 'function');
+  });
+
+  it('gives the metrics server and the Stat encoding at /metrics-server', async () => {
+    const entry = (await import(`${pkg.name}/metrics-server`)) as typeof MetricsServerEntry;
+    assert.equal(typeof entry.startMetricsServer, 'function');
+    assert.equal(entry.PROTOBUF_MEDIA_TYPE, 'application/protobuf');
+    const stat = { podName: 'p', averageConcurrentRequests: 1.5, averageProxiedConcurrentRequests: 0.5, requestCount: 3, proxiedRequestCount: 1, processUptime: 7 };
+    assert.deepEqual(entry.decodeStat(entry.encodeStat(stat)), { ...stat, timestamp: 0 });
+  });
+
+  it('gives startProxy at /proxy', async () => {
+    const entry = (await import(`${pkg.name}/proxy`)) as typeof ProxyEntry;
+    assert.equal(typeof entry.startProxy, 'function');
+  });
+});
+
+describe('what importing the package root loads', () => {
+  it('is the reporter and its API, and none of the proxy, undici, protobufjs, the OTel SDK and exporters or the metrics server', async () => {
+    const urls = await urlsLoadedBy(pkg.name);
+    const dist = new URL('../../dist/', import.meta.url).href;
+    // The hook saw the import at all: the root and the reporter were resolved from dist/.
+    assert.ok(urls.includes(`${dist}index.js`), urls.join('\n'));
+    assert.ok(urls.includes(`${dist}otel/reporter.js`), urls.join('\n'));
+    const forbidden = [
+      /\/node_modules\/undici\//,
+      /\/node_modules\/protobufjs\//,
+      /\/node_modules\/@opentelemetry\/exporter-/,
+      /\/node_modules\/@opentelemetry\/sdk-metrics\//,
+      /\/node_modules\/@opentelemetry\/resources\//,
+    ];
+    const ours = [`${dist}proxy/`, `${dist}metrics-server/`, `${dist}queue-stats/`, `${dist}cli/`, `${dist}otel/otlp.js`];
+    const unwanted = urls.filter((url) => forbidden.some((pattern) => pattern.test(url)) || ours.some((prefix) => url.startsWith(prefix)));
+    assert.deepEqual(unwanted, []);
+  });
+
+  it('includes undici once /proxy is imported (so the check above can fail)', async () => {
+    const urls = await urlsLoadedBy(`${pkg.name}/proxy`);
+    assert.ok(
+      urls.some((url) => /\/node_modules\/undici\//.test(url)),
+      urls.join('\n'),
+    );
+  });
+});
