@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The layers of src/ as ARCHITECTURE.md draws them, bottom to top, and the
+ * folders each may import besides its own. Every entry points down only, so
+ * the folders cannot form a cycle; src/index.ts, the package root, only
+ * re-exports and is checked on its own.
+ */
+const LAYERS = ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy', 'cli'] as const;
+type Layer = (typeof LAYERS)[number];
+const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
+  core: [],
+  http: ['core'],
+  tracking: ['core', 'http'],
+  otel: ['core'],
+  'metrics-server': ['core', 'http'],
+  'queue-stats': ['core', 'http', 'tracking', 'otel', 'metrics-server'],
+  proxy: ['core', 'http', 'tracking'],
+  cli: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy'],
+};
+/** What the package root may re-export from: the reporter's path, which needs `@opentelemetry/api` alone. */
+const ROOT_EXPORTS_FROM: readonly Layer[] = ['core', 'tracking', 'otel'];
+
+/** src/ of the repository; compiled tests run from build/test/. */
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+interface SourceFile {
+  /** Path under src/, with forward slashes: `proxy/proxy.ts`. */
+  path: string;
+  /** The module specifiers the file imports or re-exports, type-only ones included. */
+  specifiers: string[];
+  /** The text without comments. */
+  code: string;
+}
+
+/** The specifiers of `import ... from '...'`, `export ... from '...'`, `import '...'` and `import('...')`, in order. */
+function specifiersOf(code: string): string[] {
+  return [...code.matchAll(/\bfrom\s+'([^']+)'|^\s*import\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/gm)].map((match) => (match[1] ?? match[2] ?? match[3])!);
+}
+
+/** Drops block comments and whole-line `//` comments, so that examples in TSDoc are not taken for imports. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+async function sourceFiles(): Promise<SourceFile[]> {
+  const paths = (await readdir(SRC, { recursive: true })).map((path) => path.split('\\').join('/')).filter((path) => path.endsWith('.ts'));
+  return Promise.all(
+    paths.sort().map(async (path) => {
+      const code = withoutComments(await readFile(SRC + path, 'utf8'));
+      return { path, specifiers: specifiersOf(code), code };
+    }),
+  );
+}
+
+/** The folder of src/ that a relative specifier of `from` points into (`''` for a file at the top of src/). */
+function targetFolder(from: string, specifier: string): string {
+  const target = posix.normalize(posix.join(posix.dirname(from), specifier));
+  assert.ok(!target.startsWith('../'), `${from} imports ${specifier}, outside src/`);
+  return target.includes('/') ? target.slice(0, target.indexOf('/')) : '';
+}
+
+function isLayer(folder: string): folder is Layer {
+  return (LAYERS as readonly string[]).includes(folder);
+}
+
+/** Lines `file -> specifier` for every relative import that `allowed` rejects. */
+function violations(files: SourceFile[], allowed: (folder: Layer, target: string) => boolean): string[] {
+  return files.flatMap(({ path, specifiers }) => {
+    const folder = path.slice(0, path.indexOf('/'));
+    if (!isLayer(folder)) return [];
+    return specifiers.filter((s) => s.startsWith('.') && !allowed(folder, targetFolder(path, s))).map((s) => `${path} -> ${s}`);
+  });
+}
+
+describe('the layers of src/', () => {
+  it('point down only, so the folders cannot form a cycle', () => {
+    for (const layer of LAYERS) {
+      for (const lower of MAY_IMPORT[layer]) {
+        assert.ok(LAYERS.indexOf(lower) < LAYERS.indexOf(layer), `${layer} may import ${lower}, which is not below it`);
+      }
+    }
+  });
+
+  it('are the only folders, with index.ts alone at the top', async () => {
+    const entries = await readdir(SRC, { withFileTypes: true });
+    const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const files = entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name);
+    assert.deepEqual(folders.sort(), [...LAYERS].sort());
+    assert.deepEqual(files, ['index.ts']);
+  });
+});
+
+describe('imports between folders', () => {
+  it('go from each folder to itself or a layer it may import', async () => {
+    const files = await sourceFiles();
+    assert.ok(files.length > 30, `only ${files.length} files found under ${SRC}`);
+    assert.deepEqual(
+      violations(files, (folder, target) => target === folder || (isLayer(target) && MAY_IMPORT[folder].includes(target))),
+      [],
+    );
+  });
+
+  it('are caught when they point up (the check itself)', () => {
+    const upward: SourceFile = { path: 'core/stats.ts', specifiers: ['./clock.js', '../proxy/proxy.js'], code: '' };
+    const files = [upward, { path: 'tracking/loop.ts', specifiers: ['../queue-stats/queue-stats.js'], code: '' }];
+    assert.deepEqual(
+      violations(files, (folder, target) => target === folder || (isLayer(target) && MAY_IMPORT[folder].includes(target))),
+      ['core/stats.ts -> ../proxy/proxy.js', 'tracking/loop.ts -> ../queue-stats/queue-stats.js'],
+    );
+  });
+
+  it('leave the core free of packages: Node built-ins only, no OpenTelemetry', async () => {
+    const core = (await sourceFiles()).filter(({ path }) => path.startsWith('core/'));
+    const packages = core.flatMap(({ path, specifiers }) => specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:')).map((s) => `${path} -> ${s}`));
+    assert.deepEqual(packages, []);
+  });
+});
+
+describe('entry points', () => {
+  it('only re-export: src/index.ts and each index.ts of a folder', async () => {
+    const entries = (await sourceFiles()).filter(({ path }) => posix.basename(path) === 'index.ts');
+    assert.deepEqual(entries.map(({ path }) => path).sort(), ['index.ts', 'metrics-server/index.ts', 'proxy/index.ts', 'queue-stats/index.ts']);
+    for (const { path, code } of entries) {
+      const statements = code
+        .split(';')
+        .map((statement) => statement.trim())
+        .filter((statement) => statement !== '');
+      for (const statement of statements) {
+        assert.match(statement, /^export\s+(type\s+)?\{[^}]*\}\s+from\s+'\.\/[^']+'$/, `${path}: ${statement}`);
+      }
+    }
+  });
+
+  it('the package root re-exports from the core, tracking and the reporter only', async () => {
+    const root = (await sourceFiles()).find(({ path }) => path === 'index.ts')!;
+    const outside = root.specifiers.filter((s) => !ROOT_EXPORTS_FROM.some((layer) => s.startsWith(`./${layer}/`)));
+    assert.deepEqual(outside, []);
+  });
+
+  it("the CLI's first import sets V8's WebAssembly tier before undici loads", async () => {
+    const cli = (await sourceFiles()).find(({ path }) => path === 'cli/cli.ts')!;
+    assert.equal(cli.specifiers[0], '../proxy/wasm-baseline.js');
+    assert.match(await readFile(SRC + 'cli/cli.ts', 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
+  });
+});
