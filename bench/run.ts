@@ -17,7 +17,6 @@ import { markdownTable, type NamedRow } from './table.js';
  * bench/<name>.ts exporting a {@link Benchmark} and add its line here.
  */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
-  report: async () => (await import('./report.js')).report,
   stats: async () => (await import('./stats.js')).stats,
   scrape: async () => (await import('./scrape.js')).scrape,
   tracker: async () => (await import('./tracker.js')).tracker,
