@@ -26,7 +26,7 @@ import { freePort, nodeEntry, startChildServer } from './child.js';
 import { InspectorSession, type HeapUsage } from './inspector.js';
 import { okCount, runLoad, type LoadResult } from './load.js';
 import { formatCount, formatSmall } from './table.js';
-import { sumWindows, type StatSample } from './windows.js';
+import { sumWindows, type StatSample } from '../test/helpers/windows.js';
 
 const CONNECTIONS = 64;
 const PERIOD_SECONDS = 1;
