@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 
 /** How to load one URL with wrk. */
 export interface WrkOptions {
-  /** Full URL; must point at 127.0.0.1. */
+  /** Full URL; 127.0.0.1 only. */
   url: string;
   /** Open connections (`-c`). */
   connections: number;
@@ -10,8 +10,6 @@ export interface WrkOptions {
   durationSeconds: number;
   /** wrk threads (`-t`). Default 1, so that wrk takes one core and the server another on a 2-core machine. */
   threads?: number;
-  /** wrk binary. Default `wrk` from PATH. */
-  wrkPath?: string;
 }
 
 /** What one wrk run measured. */
@@ -29,11 +27,8 @@ export interface WrkResult {
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
 /**
- * wrk's per-request timeout (`--timeout`), in seconds. wrk leaves a request
- * slower than this out of its latency histogram and reports it as a socket
- * error; its default, 2 s, is shorter than the tails a saturated proxy shows
- * at 1,024 connections, so the p99 would leave out the very requests it is
- * about. Ten seconds keeps them in.
+ * wrk's per-request timeout, in seconds. wrk leaves a slower request out of its latency histogram (as a socket
+ * error); its default of 2 s is shorter than a saturated proxy's tails at 1,024 connections, which the p99 is about.
  */
 const REQUEST_TIMEOUT_SECONDS = 10;
 
@@ -43,45 +38,34 @@ function latencyMs(output: string, percentile: '50' | '99'): number {
   return Number(match[1]) * (UNIT_MS[match[2]!] ?? Number.NaN);
 }
 
-/**
- * Parses the report of `wrk --latency`.
- *
- * @throws Error when a field is missing, or when wrk saw non-2xx/3xx answers
- *   or socket errors: such a run does not measure the server's normal path
- */
-export function parseWrkOutput(output: string): WrkResult {
+/** Parses `wrk --latency` output; throws on non-2xx/3xx answers or socket errors, which leave the normal path. */
+function parseWrkOutput(output: string): WrkResult {
   const rate = /^Requests\/sec:\s+([\d.]+)\s*$/m.exec(output);
   const requests = /^\s*(\d+) requests in /m.exec(output);
   if (rate === null || requests === null) throw new Error(`wrk output has no request rate:\n${output}`);
   const bad = /^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$/m.exec(output);
   if (bad !== null) throw new Error(`wrk reported ${bad[1]}:\n${output}`);
-  return {
-    requestsPerSecond: Number(rate[1]),
-    p50Ms: latencyMs(output, '50'),
-    p99Ms: latencyMs(output, '99'),
-    requests: Number(requests[1]),
-  };
+  return { requestsPerSecond: Number(rate[1]), p50Ms: latencyMs(output, '50'), p99Ms: latencyMs(output, '99'), requests: Number(requests[1]) };
 }
 
 /**
  * Runs wrk once with `--latency` and parses its report.
  *
- * @throws Error when wrk cannot be started, exits non-zero, or reports errors (see {@link parseWrkOutput})
+ * @throws Error when wrk cannot be started, exits non-zero, or reports errors
  */
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
-  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, `--timeout`, `${REQUEST_TIMEOUT_SECONDS}s`, '--latency', options.url];
+  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', `${REQUEST_TIMEOUT_SECONDS}s`, '--latency', options.url];
+  // The timeout only catches a hung wrk.
+  const timeout = (options.durationSeconds + REQUEST_TIMEOUT_SECONDS + 30) * 1000;
   return new Promise((resolve, reject) => {
-    // wrk runs for durationSeconds; the timeout only catches a hung process.
-    const timeout = (options.durationSeconds + REQUEST_TIMEOUT_SECONDS + 30) * 1000;
-    execFile(options.wrkPath ?? 'wrk', args, { timeout }, (error, stdout, stderr) => {
-      if (error !== null) {
-        reject(new Error(`wrk ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-        return;
-      }
-      try {
-        resolve(parseWrkOutput(stdout));
-      } catch (parseError) {
-        reject(parseError);
+    execFile('wrk', args, { timeout }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`wrk ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else {
+        try {
+          resolve(parseWrkOutput(stdout));
+        } catch (parseError) {
+          reject(parseError);
+        }
       }
     });
   });
