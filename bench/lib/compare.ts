@@ -7,17 +7,15 @@ export interface Target {
   url: string;
 }
 
-/** How {@link compareTargets} loads the targets. */
+/**
+ * How {@link compareTargets} loads the targets: one unmeasured warm-up run per target (so its code is optimised),
+ * then `rounds` measured runs each (odd counts give a true median), with wrk's `-c`, `-d` and `-t` (default 1).
+ */
 export interface CompareOptions {
-  /** Measured runs per target; odd counts give a true median. */
   rounds: number;
-  /** Length of one measured run in seconds. */
   durationSeconds: number;
-  /** wrk connections (`-c`). */
   connections: number;
-  /** One unmeasured run per target first, in seconds, so its code is optimised. */
   warmupSeconds: number;
-  /** wrk threads (`-t`); default 1. */
   threads?: number;
 }
 

@@ -3,25 +3,23 @@ import { fileURLToPath } from 'node:url';
 
 /** What {@link runLoad} sends: GETs of `/` to `url` over `connections` keep-alive connections, one request at a time on each. */
 export interface LoadOptions {
-  /** Base URL on 127.0.0.1, e.g. `http://127.0.0.1:8012`. */
   url: string;
   connections: number;
-  /** Send exactly this many requests, then stop. One of `requests` and `durationMs` is required. */
+  /** Send exactly this many, or keep sending for `durationMs` (requests started by then finish); one is required. */
   requests?: number;
-  /** Keep sending for this many milliseconds, then stop (requests already started finish). */
   durationMs?: number;
 }
 
-/** What one load run saw; latencies in milliseconds, of the answered requests. */
+/**
+ * What one load run saw: requests sent, answers by status code (`{ "200": 20000 }`), requests with no complete answer
+ * (refused, reset, truncated) and the first one's message, the time from the first request to the last answer, and
+ * the latencies of the answered requests, all in milliseconds.
+ */
 export interface LoadResult {
-  /** Requests started. */
   sent: number;
-  /** Answers by status code, e.g. `{ "200": 20000 }`. */
   statuses: Record<string, number>;
-  /** Requests that got no complete answer (connection refused, reset, truncated body), and the first one's message. */
   failed: number;
   firstError?: string;
-  /** From the first request to the last answer. */
   elapsedMs: number;
   p50Ms: number;
   p99Ms: number;

@@ -13,13 +13,13 @@ const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
 export const GO_QUEUE_PROXY_MISSING = `n/a (build ${GO_QUEUE_PROXY_PATH} as shared/anchors/go-queue-proxy/README.md says)`;
 export const GO_QUEUE_PROXY_SUBJECT = 'Go queue-proxy anchor: httputil.ReverseProxy + RequestStats + client_golang, GOMAXPROCS=1';
 
-/** How to start one reverse proxy in front of the app. */
+/**
+ * How to start one reverse proxy in front of the app: a short name for errors, the table's description, and the
+ * command serving on 127.0.0.1:`port` and forwarding to the app on `appPort` (`remove` cleans up after it stopped).
+ */
 export interface ProxyKind {
-  /** Short name, used in errors. */
   name: string;
-  /** The table's description of it. */
   subject: string;
-  /** The command serving on 127.0.0.1:`port` and forwarding to the app on `appPort`; `remove` cleans up after it stopped. */
   launch(port: number, appPort: number): { command: ChildCommand; remove?: () => void };
 }
 
@@ -65,11 +65,13 @@ export function goQueueProxyKind(metricsPort: number): ProxyKind | undefined {
   };
 }
 
-/** What {@link measureProxies} measured: the app loaded directly, one result per kind in the order given, and the CLI's peak count. */
+/**
+ * What {@link measureProxies} measured: the app loaded directly, one result per kind in the order given, and the
+ * highest `queue_requests_per_second` scraped from `metricsUrl` (0 without one).
+ */
 export interface ProxyMeasurements {
   direct: Measured;
   proxies: Measured[];
-  /** The highest `queue_requests_per_second` scraped from `metricsUrl` during the run; 0 without one. */
   peakCounted: number;
 }
 

@@ -1,26 +1,21 @@
 import { execFile } from 'node:child_process';
 
-/** How to load one URL with wrk. */
+/**
+ * How to load one 127.0.0.1 URL with wrk: `-c` connections for `-d` seconds, on `-t` threads (default 1, so that wrk
+ * takes one core and the server another on a 2-core machine).
+ */
 export interface WrkOptions {
-  /** Full URL; 127.0.0.1 only. */
   url: string;
-  /** Open connections (`-c`). */
   connections: number;
-  /** Test length in seconds (`-d`). */
   durationSeconds: number;
-  /** wrk threads (`-t`). Default 1, so that wrk takes one core and the server another on a 2-core machine. */
   threads?: number;
 }
 
-/** What one wrk run measured. */
+/** What one wrk run measured: completed requests, their rate over the run, median and 99th-percentile latency. */
 export interface WrkResult {
-  /** Completed requests per second over the run. */
   requestsPerSecond: number;
-  /** Median latency in milliseconds. */
   p50Ms: number;
-  /** 99th-percentile latency in milliseconds. */
   p99Ms: number;
-  /** Requests completed. */
   requests: number;
 }
 

@@ -15,13 +15,10 @@ import { RequestStats } from '../../src/stats.js';
 import { RequestTracker } from '../../src/tracker.js';
 import { exitWithParent, portArgument } from '../lib/serve-process.js';
 
-/** One phase of the run, as written to the results file. */
+/** One phase of the run, as written to the results file: tracking on or off, the process's CPU time and the requests that arrived. */
 export interface Phase {
-  /** Tracking was on. */
   tracked: boolean;
-  /** CPU time of the process during the phase, in microseconds. */
   cpuUs: number;
-  /** Requests that arrived during the phase. */
   requests: number;
 }
 
