@@ -1,30 +1,23 @@
 /**
- * Runs the benchmarks and prints the command, the machine and a Markdown
- * table of results on stdout (progress goes to stderr).
- *
- * Usage: `node build/bench/run.js [name ...]` (`npm run bench` runs them all).
- * Exits 2 for an unknown name, 1 when a benchmark failed.
+ * Runs the benchmarks and prints the command, the machine and a Markdown table of results on stdout (progress goes
+ * to stderr). Exits 2 for an unknown name, 1 when a benchmark failed.
+ * Usage: `node dist/bench/run.js [name ...]` (`npm run bench [-- name ...]`; no name runs them all).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { relative } from 'node:path';
-import type { Benchmark, Row } from './benchmark.js';
-import { markdownTable, type NamedRow } from './table.js';
+import { markdownTable, type Benchmark, type NamedRow, type Row } from './lib/table.js';
 
 /**
- * Every benchmark, by the name that selects it, in the order `npm run bench`
- * runs them. Modules load only when selected. To add one, write
- * bench/<name>.ts exporting a {@link Benchmark} and add its line here.
+ * Every benchmark, by the name that selects it, in the order `npm run bench` runs them; modules load only when
+ * selected. To add one, write bench/suites/<name>.ts exporting a {@link Benchmark} and add its line here.
  */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
-  report: async () => (await import('./report.js')).report,
-  stats: async () => (await import('./stats.js')).stats,
-  scrape: async () => (await import('./scrape.js')).scrape,
-  tracker: async () => (await import('./tracker.js')).tracker,
-  proxy: async () => (await import('./proxy.js')).proxy,
-  'proxy-load': async () => (await import('./proxy-load.js')).proxyLoad,
-  'stats-cost': async () => (await import('./stats-cost.js')).statsCost,
-  'young-gen': async () => (await import('./young-gen.js')).youngGen,
+  stats: async () => (await import('./suites/stats.js')).stats,
+  scrape: async () => (await import('./suites/scrape.js')).scrape,
+  'stats-cost': async () => (await import('./suites/stats-cost.js')).statsCost,
+  proxy: async () => (await import('./suites/proxy.js')).proxy,
+  'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
 };
 
 function wrkVersion(): string {

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeEntry, startChildServer, type ChildServer } from '../bench/child.js';
-import { nearestRank, okCount, runLoad } from '../bench/load.js';
 import { METRIC } from '../src/core/metric-names.js';
 import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/metrics-server/stat-proto.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
@@ -39,60 +37,64 @@ function timedGet(port: number, path: string, agent: Agent | false, headers: Rec
 }
 
 describe('the metrics endpoint of the CLI while its proxy is saturated', () => {
-  let app: ChildServer;
+  let app: Awaited<ReturnType<typeof serve>>;
   let cli: CliProcess;
   let proxyPort: number;
   let metricsPort: number;
   before(async () => {
-    const appPort = await freePort();
-    app = await startChildServer('hello app', nodeEntry('./serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
+    app = await serve((_req, res) => res.end('Hello World!\n'));
     proxyPort = await freePort();
     metricsPort = await freePort();
-    cli = await startCli(cliArgs(`http://127.0.0.1:${appPort}`, proxyPort, metricsPort));
+    cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`, proxyPort, metricsPort));
     assert.equal(cli.child.exitCode, null, cli.output());
   });
   after(async () => {
     cli.child.kill('SIGTERM');
     assert.equal(await cli.exited, 0, cli.output());
-    await app.stop();
+    await app.close();
   });
 
-  it('answers a scrape every 50 ms within 100 ms at the 99th percentile while 64 keep-alive clients saturate the proxy', async (t) => {
-    // The load runs in its own process, the app in another: this process only scrapes. Over 100 scrapes, so that
-    // the 99th percentile is not simply the slowest one.
-    const LOAD_MS = 7000;
+  // How fast it answers under this load is measured by the `scrape` benchmark (BENCHMARKS.md), not here.
+  it('answers a scrape every 50 ms with 200 and the live concurrency while 64 keep-alive clients saturate the proxy', async () => {
+    const LOAD_MS = 4000;
     const SCRAPE_EVERY_MS = 50;
-    const load = runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: 64, durationMs: LOAD_MS });
-    let loadDone = false;
-    void load.finally(() => (loadDone = true));
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const latencies: number[] = [];
+    const CLIENTS = 64;
+    const loadAgent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    const scrapeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const deadline = performance.now() + LOAD_MS;
+    const statuses: Array<number | string> = [];
+    const client = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        statuses.push(await timedGet(proxyPort, '/', loadAgent).then((answer) => answer.status, String));
+      }
+    };
     let peakConcurrency = 0;
+    let scrapes = 0;
     const concurrencyLine = new RegExp(`^${METRIC.averageConcurrentRequests}\\{[^}]*\\} (\\S+)$`, 'm');
+    const load = Promise.all(Array.from({ length: CLIENTS }, client));
     try {
-      // Let the load client start and the first window fill before measuring.
+      // Let the first window fill before scraping.
       await sleep(1000);
-      while (!loadDone) {
-        const answer = await timedGet(metricsPort, '/metrics', agent);
+      while (performance.now() < deadline) {
+        const answer = await timedGet(metricsPort, '/metrics', scrapeAgent);
         assert.equal(answer.status, 200);
-        latencies.push(answer.elapsedMs);
+        scrapes++;
         peakConcurrency = Math.max(peakConcurrency, Number(concurrencyLine.exec(answer.body.toString())?.[1]));
         await sleep(Math.max(0, SCRAPE_EVERY_MS - answer.elapsedMs));
       }
+      await load;
     } finally {
-      agent.destroy();
+      loadAgent.destroy();
+      scrapeAgent.destroy();
     }
-    const result = await load;
-    assert.equal(result.failed, 0, result.firstError);
-    assert.equal(okCount(result), result.sent);
-    const sorted = latencies.sort((a, b) => a - b);
-    const p99 = nearestRank(sorted, 0.99);
-    const summary = `${sorted.length} scrapes: p50 ${nearestRank(sorted, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; proxy at ${Math.round(result.sent / (result.elapsedMs / 1000))} req/s, peak average concurrency ${peakConcurrency.toFixed(1)}`;
-    t.diagnostic(summary);
+    const summary = `${scrapes} scrapes, ${statuses.length} proxied requests, peak average concurrency ${peakConcurrency.toFixed(1)}`;
+    assert.deepEqual(
+      statuses.filter((status) => status !== 200),
+      [],
+    );
     // Saturated: dozens of requests in flight on average through whole windows.
     assert.ok(peakConcurrency > 16, summary);
-    assert.ok(sorted.length > 100, summary);
-    assert.ok(p99 < 100, summary);
+    assert.ok(scrapes > 20, summary);
   });
 
   it('serves 50 scrapes at once, each a complete 200 answer', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sumWindows, type StatSample } from '../bench/windows.js';
+import { sumWindows, type StatSample } from './helpers/windows.js';
 
 /** Samples every `stepSeconds` from 0, one per entry of [rate, concurrency]. */
 function samples(stepSeconds: number, values: ReadonlyArray<readonly [number, number]>): StatSample[] {

@@ -1,25 +1,15 @@
 import { WebSocket } from 'undici';
 
-/** The V8 heap as `Runtime.getHeapUsage` reports it. */
+/** The V8 heap as `Runtime.getHeapUsage` reports it, in bytes. */
 export interface HeapUsage {
-  /** Bytes in use by live objects. */
   usedSize: number;
-  /** Bytes the heap has reserved. */
   totalSize: number;
 }
 
-interface Reply {
-  id: number;
-  result?: unknown;
-  error?: { message: string };
-}
-
 /**
- * A Chrome DevTools Protocol session with a Node process started with
- * `--inspect=127.0.0.1:0`, used by the soak to force a full garbage
- * collection in the sidecar before reading its memory, without adding any
- * hook to the sidecar itself. Close it before the process should exit:
- * Node waits for a connected debugger to go away.
+ * A Chrome DevTools Protocol session with a Node process started with `--inspect=127.0.0.1:0`: the soak forces a
+ * full garbage collection in the sidecar through it before reading its memory, with no hook in the sidecar itself.
+ * Close it before the process should exit: Node waits for a connected debugger to go away.
  */
 export class InspectorSession {
   private nextId = 1;
@@ -27,18 +17,16 @@ export class InspectorSession {
 
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener('message', (event) => {
-      const reply = JSON.parse(String(event.data)) as Reply;
+      const reply = JSON.parse(String(event.data)) as { id: number; result?: unknown; error?: { message: string } };
       const waiter = this.pending.get(reply.id);
-      if (waiter === undefined) return;
       this.pending.delete(reply.id);
-      if (reply.error !== undefined) waiter.reject(new Error(reply.error.message));
-      else waiter.resolve(reply.result);
+      if (reply.error !== undefined) waiter?.reject(new Error(reply.error.message));
+      else waiter?.resolve(reply.result);
     });
   }
 
   /**
-   * Connects to the inspector URL a process printed on stderr
-   * (`Debugger listening on ws://127.0.0.1:PORT/ID`).
+   * Connects to the inspector URL a process printed (`Debugger listening on ws://127.0.0.1:PORT/ID`).
    *
    * @throws Error (as a rejection) when `output` holds no such URL or the connection fails
    */
@@ -52,8 +40,7 @@ export class InspectorSession {
     });
   }
 
-  /** Sends one protocol command and resolves with its result. */
-  call(method: string): Promise<unknown> {
+  private call(method: string): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -1,12 +1,12 @@
 /**
- * Bench server: our reverse proxy with statistics off (startProxy without a
+ * Benchmark server: our reverse proxy with statistics off (startProxy without a
  * tracker, so no RequestTracker, reporter, metrics server or OTel SDK) on
  * 127.0.0.1:<port>, forwarding to the app at <upstream>.
- * Usage: node build/bench/serve-proxy.js <port> <upstream URL>
+ * Usage: node dist/bench/servers/serve-proxy.js <port> <upstream URL>
  */
-import '../src/proxy/wasm-baseline.js';
-import { startProxy } from '../src/proxy/proxy.js';
-import { exitWithParent, portArgument } from './serve-process.js';
+import '../../src/proxy/wasm-baseline.js';
+import { startProxy } from '../../src/proxy/proxy.js';
+import { exitWithParent, portArgument } from '../lib/serve-process.js';
 
 const upstream = process.argv[3];
 if (upstream === undefined) {

@@ -1,32 +1,22 @@
 /**
- * Soak: an exact number of requests through the real CLI (proxy, tracker,
- * reporting loop and metrics server in one process, as deployed) from 64
- * keep-alive connections in a separate client process, then checks that
- * - every request got a 200, none failed;
- * - the requests the sidecar reported, summed over its 1 s windows, equal
- *   the requests sent, exactly (see bench/windows.ts for how windows are
- *   told apart from scrapes of the protobuf Stat every 50 ms);
- * - queue_average_concurrent_requests reads exactly 0 once a full window
- *   has passed after the last answer;
- * - the CLI's resident memory after the soak is within 10% of what it was
- *   after a warm-up, both read right after a full garbage collection forced
- *   through the inspector (so neither reading holds collectable garbage, and
- *   the warm-up has already paid for JIT code and pools);
- * - SIGTERM then stops it with exit code 0.
- * Prints a Markdown table and exits 1 when a check fails.
- *
+ * Soak: an exact number of requests through the real CLI, as deployed, from 64 keep-alive connections in a separate
+ * client process; checks that every request got a 200, that the requests the sidecar reported over its 1 s windows
+ * (its protobuf Stat scraped every 50 ms, test/helpers/windows.ts) equal the requests sent, that concurrency reads 0
+ * once a window has passed after the last answer, that RSS after the soak is within 10 % of RSS after a warm-up (both
+ * right after a full GC forced through the inspector) and that SIGTERM stops it with exit code 0. Prints a Markdown
+ * table and exits 1 when a check fails.
  * Usage: npm run soak [-- --requests N] (or SOAK_REQUESTS=N); default 200000.
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/metrics-server/stat-proto.js';
-import { startCli } from '../test/helpers/cli.js';
-import { freePort, nodeEntry, startChildServer } from './child.js';
-import { InspectorSession, type HeapUsage } from './inspector.js';
-import { okCount, runLoad, type LoadResult } from './load.js';
-import { formatCount, formatSmall } from './table.js';
-import { sumWindows, type StatSample } from './windows.js';
+import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../../src/metrics-server/stat-proto.js';
+import { startCli } from '../../test/helpers/cli.js';
+import { sumWindows, type StatSample } from '../../test/helpers/windows.js';
+import { freePort, nodeEntry, startChildServer } from '../lib/child.js';
+import { InspectorSession } from '../lib/inspector.js';
+import { runLoad, type LoadResult } from '../lib/load.js';
+import { memoryBytes } from '../lib/proc.js';
+import { formatCount, formatSmall } from '../lib/table.js';
 
 const CONNECTIONS = 64;
 const PERIOD_SECONDS = 1;
@@ -42,13 +32,6 @@ function requestCount(): number {
     process.exit(2);
   }
   return count;
-}
-
-/** Resident set size of process `pid` in bytes, from /proc (Linux). */
-function rssBytes(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(kb) * 1024;
 }
 
 async function scrapeStat(url: string): Promise<StatSample> {
@@ -70,20 +53,15 @@ async function sampleUntil(url: string, done: (sample: StatSample) => boolean, t
   }
 }
 
+const okCount = (result: LoadResult): number => result.statuses['200'] ?? 0;
 const idle = (sample: StatSample): boolean => sample.requestsPerSecond === 0 && sample.averageConcurrency === 0;
 
-interface Memory {
-  rss: number;
-  heap: HeapUsage;
-}
-
-const MB = 1e6;
-const mb = (bytes: number): string => (bytes / MB).toFixed(1);
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
 const requests = requestCount();
 const warmup = Math.min(20_000, Math.max(2_000, Math.round(requests / 10)));
 const appPort = await freePort();
-const app = await startChildServer('hello app', nodeEntry('./serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
+const app = await startChildServer('hello app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
 const proxyPort = await freePort();
 const metricsPort = await freePort();
 const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -99,10 +77,7 @@ let inspector: InspectorSession | undefined;
 try {
   if (cli.child.exitCode !== null) throw new Error(`the CLI exited: ${cli.output()}`);
   inspector = await InspectorSession.connect(cli.output());
-  const measure = async (): Promise<Memory> => {
-    const heap = await inspector!.collectGarbage();
-    return { rss: rssBytes(pid), heap };
-  };
+  const measure = async (): Promise<{ heapUsed: number; rss: number }> => ({ heapUsed: (await inspector!.collectGarbage()).usedSize, rss: memoryBytes(pid, 'VmRSS') });
   const load = (count: number): Promise<LoadResult> => runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: CONNECTIONS, requests: count });
 
   const warm = await load(warmup);
@@ -147,7 +122,7 @@ try {
     ['Longest gap between scrapes', `${Math.round(windows.maxGapSeconds * 1000)} ms`],
     ['queue_average_concurrent_requests = 0 after the last answer', `after ${Math.round(idleAfterMs)} ms`],
     ['CLI RSS after forced GC: warm-up → soak', `${mb(before.rss)} → ${mb(after.rss)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%)`],
-    ['CLI V8 heap used after forced GC: warm-up → soak', `${mb(before.heap.usedSize)} → ${mb(after.heap.usedSize)} MB`],
+    ['CLI V8 heap used after forced GC: warm-up → soak', `${mb(before.heapUsed)} → ${mb(after.heapUsed)} MB`],
     ['Exit code after SIGTERM', String(exitCode)],
   ];
   const lines = ['| Soak | Result |', '|---|---|', ...rows.map(([what, value]) => `| ${what} | ${value} |`), '', ...checks.map(([what, ok]) => `${ok ? 'ok  ' : 'FAIL'} ${what}`)];

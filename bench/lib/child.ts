@@ -11,17 +11,13 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** How to start one child server. */
+/** How to start one child server: an executable (`process.execPath`, `/tmp/go-reporter`) and its arguments. */
 export interface ChildCommand {
-  /** Executable, e.g. `process.execPath` or `/tmp/go-reporter`. */
   command: string;
-  /** Its arguments. */
   args: string[];
 }
 
 const READY_TIMEOUT_MS = 10_000;
-const READY_POLL_MS = 50;
-
 const running = new Set<ChildProcess>();
 // Safety net: a benchmark that throws must not leave servers behind.
 process.on('exit', () => {
@@ -29,7 +25,7 @@ process.on('exit', () => {
 });
 
 /** A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot report the port they bound. */
-export { freePort } from '../test/helpers/http.js';
+export { freePort } from '../../test/helpers/http.js';
 
 /** True when `path` exists and this process may execute it (a hand-built anchor binary in /tmp, say). */
 export function isExecutable(path: string): boolean {
@@ -41,12 +37,14 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/**
- * The command that runs a compiled bench entry (e.g. `serve-ours.js`, a
- * sibling of this file in build/bench) with the current Node binary.
- */
-export function nodeEntry(file: string, args: string[]): ChildCommand {
-  return { command: process.execPath, args: [fileURLToPath(new URL(file, import.meta.url)), ...args] };
+/** The command that runs a compiled server entry of bench/servers/ (e.g. `serve-app.js`) with this Node binary, after `nodeFlags`. */
+export function nodeEntry(file: string, args: readonly string[], nodeFlags: readonly string[] = []): ChildCommand {
+  return { command: process.execPath, args: [...nodeFlags, fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), ...args] };
+}
+
+/** `command` under bench/servers/guard.ts, for servers that would outlive the runner: not Node, or not watching stdin. */
+export function guarded(command: string, args: readonly string[]): ChildCommand {
+  return nodeEntry('guard.js', [command, ...args]);
 }
 
 async function answers200(url: string): Promise<boolean> {
@@ -60,8 +58,8 @@ async function answers200(url: string): Promise<boolean> {
 }
 
 /**
- * Starts a server process and polls `url` until it answers 200. Node
- * children get a stdin pipe, so they can exit when this process goes away.
+ * Starts a server process and polls `url` until it answers 200. The child gets a stdin pipe, so it can exit when
+ * this process goes away (bench/lib/serve-process.ts, bench/servers/guard.ts).
  *
  * @throws Error naming `name` when the process exits first or is not ready within 10 seconds
  */
@@ -69,34 +67,23 @@ export async function startChildServer(name: string, command: ChildCommand, url:
   const child = spawn(command.command, command.args, { stdio: ['pipe', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      running.delete(child);
-      resolve();
-    });
-  });
-  let stopping: Promise<void> | undefined;
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve(void running.delete(child))));
+  let stopped = false;
   const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    })();
-    return stopping;
+    // Once only: a second SIGTERM would kill guard.js before it has stopped its server.
+    if (!stopped && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    stopped = true;
+    return exited;
   };
-
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await answers200(url))) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${name} exited before answering ${url}:\n${stderr}`);
-    }
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before answering ${url}:\n${stderr}`);
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`${name} did not answer 200 at ${url} within ${READY_TIMEOUT_MS} ms:\n${stderr}`);
     }
-    await sleep(READY_POLL_MS);
+    await sleep(50);
   }
   return { url, stop };
 }

@@ -2,17 +2,16 @@
  * Load generator process: sends GET requests over a fixed number of
  * keep-alive connections (undici Pool, one request at a time on each), for
  * an exact count or a duration, and prints one JSON {@link LoadResult}.
- * Usage: node build/bench/load-client.js '<LoadOptions as JSON>'
+ * Usage: node dist/bench/servers/load-client.js '<LoadOptions as JSON>'
  */
 import { Pool } from 'undici';
-import { nearestRank, type LoadOptions, type LoadResult } from './load.js';
+import { nearestRank, type LoadOptions, type LoadResult } from '../lib/load.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
 if (options.requests === undefined && options.durationMs === undefined) {
   console.error('load-client: give requests or durationMs');
   process.exit(2);
 }
-const path = options.path ?? '/';
 const pool = new Pool(options.url, { connections: options.connections, pipelining: 1 });
 const statuses: Record<string, number> = {};
 const latencies: number[] = [];
@@ -28,7 +27,7 @@ async function worker(): Promise<void> {
     sent++;
     const requestStarted = performance.now();
     try {
-      const { statusCode, body } = await pool.request({ path, method: 'GET' });
+      const { statusCode, body } = await pool.request({ path: '/', method: 'GET' });
       await body.arrayBuffer();
       latencies.push(performance.now() - requestStarted);
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;

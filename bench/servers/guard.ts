@@ -1,9 +1,8 @@
 /**
- * Runs a non-Node bench server (the Go reporter, later nginx) so that it
- * cannot outlive the bench: it is killed when this process's stdin (a pipe
- * from the runner) closes, which happens even when the runner is killed, and
- * when this process gets SIGTERM. Exits with the server's exit code.
- * Usage: node build/bench/guard.js <command> [args...]
+ * Runs a benchmark server that would outlive the runner (nginx, the Go anchor, the CLI, which does not watch stdin)
+ * and kills it when this process's stdin, a pipe from the runner, closes (even when the runner is killed) or when
+ * this process gets SIGTERM. Exits with the server's exit code.
+ * Usage: node dist/bench/servers/guard.js <command> [args...]
  */
 import { spawn } from 'node:child_process';
 

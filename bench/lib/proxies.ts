@@ -1,0 +1,118 @@
+import { fileURLToPath } from 'node:url';
+import { freePort, guarded, isExecutable, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from './child.js';
+import type { CompareOptions } from './compare.js';
+import { measureTargets, type Measured } from './measure.js';
+import { nginxProxy } from './nginx.js';
+
+/** The V8 flag `npm start`, the bin's shebang and the Dockerfile give the CLI: a 4 MB cap on each young-generation semi-space. */
+export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
+const CLI_PATH = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
+/** The Go queue-proxy anchor, built by hand outside this repository as shared/anchors/go-queue-proxy/README.md says. */
+const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
+/** The result cell of the anchor's rows when it is not built. */
+export const GO_QUEUE_PROXY_MISSING = `n/a (build ${GO_QUEUE_PROXY_PATH} as shared/anchors/go-queue-proxy/README.md says)`;
+export const GO_QUEUE_PROXY_SUBJECT = 'Go queue-proxy anchor: httputil.ReverseProxy + RequestStats + client_golang, GOMAXPROCS=1';
+
+/**
+ * How to start one reverse proxy in front of the app: a short name for errors, the table's description, and the
+ * command serving on 127.0.0.1:`port` and forwarding to the app on `appPort` (`remove` cleans up after it stopped).
+ */
+export interface ProxyKind {
+  name: string;
+  subject: string;
+  launch(port: number, appPort: number): { command: ChildCommand; remove?: () => void };
+}
+
+/** Our CLI, stats on: proxy, tracker, reporter, metrics server on `metricsPort`, OTel SDK, with the shipped V8 flag. */
+export function cliKind(metricsPort: number): ProxyKind {
+  const args = (port: number, appPort: number): string[] => [
+    ...[SIDECAR_NODE_FLAG, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
+    ...['--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
+  ];
+  return {
+    name: 'ours, stats on',
+    subject: `ours, stats on: the CLI (proxy + tracker + metrics server + OTel SDK), ${SIDECAR_NODE_FLAG}`,
+    // Guarded: the CLI does not exit when the runner's pipe closes.
+    launch: (port, appPort) => ({ command: guarded(process.execPath, args(port, appPort)) }),
+  };
+}
+
+/** Our proxy, stats off (startProxy without tracker), with the CLI's V8 flag. */
+export const STATS_OFF: ProxyKind = {
+  name: 'ours, stats off',
+  subject: `ours, stats off: startProxy without tracker, ${SIDECAR_NODE_FLAG}`,
+  launch: (port, appPort) => ({ command: nodeEntry('serve-proxy.js', [String(port), `http://127.0.0.1:${appPort}`], [SIDECAR_NODE_FLAG]) }),
+};
+
+/** nginx `version` as a reverse proxy with one worker and upstream keep-alive (bench/lib/nginx.ts). */
+export function nginxKind(version: string): ProxyKind {
+  return { name: 'nginx', subject: `nginx ${version}, worker_processes 1, upstream keepalive`, launch: nginxProxy };
+}
+
+/**
+ * The Go queue-proxy anchor with its metrics on 127.0.0.1:`metricsPort`, or `undefined` when it is not built.
+ * GOMAXPROCS=1, as its README says: Knative gives the queue-proxy a small CPU request, and two Go threads on a
+ * 2-core machine fight the load client for the cores.
+ */
+export function goQueueProxyKind(metricsPort: number): ProxyKind | undefined {
+  if (!isExecutable(GO_QUEUE_PROXY_PATH)) return undefined;
+  const listen = (port: number, appPort: number): string[] => ['-listen', `127.0.0.1:${port}`, '-metrics', `127.0.0.1:${metricsPort}`, '-upstream', `http://127.0.0.1:${appPort}`];
+  // env(1) execs the binary, which therefore holds the port itself.
+  return {
+    name: 'go queue-proxy',
+    subject: GO_QUEUE_PROXY_SUBJECT,
+    launch: (port, appPort) => ({ command: guarded('/usr/bin/env', ['GOMAXPROCS=1', GO_QUEUE_PROXY_PATH, ...listen(port, appPort)]) }),
+  };
+}
+
+/**
+ * What {@link measureProxies} measured: the app loaded directly, one result per kind in the order given, and the
+ * highest `queue_requests_per_second` scraped from `metricsUrl` (0 without one).
+ */
+export interface ProxyMeasurements {
+  direct: Measured;
+  proxies: Measured[];
+  peakCounted: number;
+}
+
+/**
+ * Starts the app (bench/servers/serve-app.ts in `appMode`) and each proxy kind in front of it, each in its own
+ * process, loads them all with rotated wrk rounds, and stops them. With `metricsUrl` (the CLI's), scrapes it once a
+ * second meanwhile, as Knative's autoscaler does: its peak `queue_requests_per_second` proves the requests were counted.
+ *
+ * @throws Error when a server does not start, a wrk run fails, or `metricsUrl` never reported a request
+ */
+export async function measureProxies(kinds: readonly ProxyKind[], load: CompareOptions, appMode: 'plain' | 'sleep5', metricsUrl?: string): Promise<ProxyMeasurements> {
+  const servers: ChildServer[] = [];
+  const removals: (() => void)[] = [];
+  let scraper: NodeJS.Timeout | undefined;
+  try {
+    const appPort = await freePort();
+    servers.push(await startChildServer('app', nodeEntry('serve-app.js', [String(appPort), appMode]), `http://127.0.0.1:${appPort}/`));
+    for (const kind of kinds) {
+      const port = await freePort();
+      const { command, remove } = kind.launch(port, appPort);
+      if (remove !== undefined) removals.push(remove);
+      servers.push(await startChildServer(kind.name, command, `http://127.0.0.1:${port}/`));
+    }
+    let peakCounted = 0;
+    let scrapeError: unknown;
+    if (metricsUrl !== undefined) {
+      scraper = setInterval(() => {
+        fetch(metricsUrl)
+          .then((response) => response.text())
+          .then((body) => (peakCounted = Math.max(peakCounted, Number(/^queue_requests_per_second\{[^}]*\} (\S+)$/m.exec(body)?.[1] ?? 0))))
+          .catch((error: unknown) => (scrapeError ??= error));
+      }, 1000);
+    }
+    const [direct, ...proxies] = await measureTargets(servers, ['direct', ...kinds.map((kind) => kind.name)], load);
+    clearInterval(scraper);
+    if (scrapeError !== undefined) throw new Error(`scraping ${metricsUrl} failed`, { cause: scrapeError });
+    if (metricsUrl !== undefined && peakCounted === 0) throw new Error('the CLI never reported a request on /metrics: stats were not counted');
+    return { direct: direct!, proxies, peakCounted };
+  } finally {
+    clearInterval(scraper);
+    await Promise.all(servers.map((server) => server.stop()));
+    for (const remove of removals) remove();
+  }
+}

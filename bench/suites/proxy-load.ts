@@ -1,0 +1,64 @@
+import { freePort } from '../lib/child.js';
+import { p99RatioRow } from '../lib/compare.js';
+import { cpuRatioRow, describeMeasured } from '../lib/measure.js';
+import { nginxVersion, NGINX_PATH } from '../lib/nginx.js';
+import { openFilesLimit } from '../lib/proc.js';
+import { cliKind, GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, goQueueProxyKind, measureProxies, nginxKind, type ProxyKind } from '../lib/proxies.js';
+import { formatCount, type Benchmark, type Row } from '../lib/table.js';
+
+/** wrk connections (`-c`) of the three sizes. */
+const SIZES = [32, 256, 1024];
+/** Per size: wrk -t2, seven rotated 2 s rounds per target after a 1 s warm-up; about 3 minutes of load in all. */
+const LOAD = { rounds: 7, durationSeconds: 2, warmupSeconds: 1, threads: 2 };
+/** Goal: our p99 at most the Go anchor's, at every size. */
+const GOAL_GO_P99_RATIO = 1;
+
+/** One size: the targets in fresh processes (so peak RSS is this size's), their rows and the Go comparison. */
+async function measureSize(connections: number, nginx: string | undefined): Promise<Row[]> {
+  const size = `c=${formatCount(connections)}`;
+  const metricsPort = await freePort();
+  const go = goQueueProxyKind(await freePort());
+  const kinds = [cliKind(metricsPort), nginx === undefined ? undefined : nginxKind(nginx), go].filter((kind): kind is ProxyKind => kind !== undefined);
+  const { direct, proxies } = await measureProxies(kinds, { ...LOAD, connections }, 'sleep5', `http://127.0.0.1:${metricsPort}/metrics`);
+  const rows: Row[] = [
+    { subject: `${size}: direct: app answering after a 5 ms timer, plain node:http`, result: describeMeasured(direct) },
+    ...kinds.map((kind, index) => ({ subject: `${size}: ${kind.subject}`, result: describeMeasured(proxies[index]!) })),
+  ];
+  if (nginx === undefined) rows.push({ subject: `${size}: nginx, worker_processes 1`, result: `n/a (${NGINX_PATH} not installed)` });
+  const [ours, anchor] = [proxies[0]!, proxies.at(-1)!];
+  if (go === undefined) {
+    rows.push(
+      { subject: `${size}: ${GO_QUEUE_PROXY_SUBJECT}`, result: GO_QUEUE_PROXY_MISSING },
+      { subject: `${size}: stats on ÷ Go queue-proxy anchor (p99)`, result: GO_QUEUE_PROXY_MISSING, goal: '<= 1.00' },
+    );
+  } else {
+    rows.push(p99RatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours.load, anchor.load, GOAL_GO_P99_RATIO), cpuRatioRow(`${size}: stats on ÷ Go queue-proxy anchor`, ours, anchor));
+  }
+  return rows;
+}
+
+/**
+ * `proxy-load`: growth with load. An app that answers after a 5 ms timer, loaded directly and through our CLI
+ * (stats on), nginx with one worker and the Go queue-proxy anchor at 32, 256 and 1,024 wrk connections, each size
+ * with fresh processes. A proxy holds every client connection and one upstream connection each: a size that the
+ * open-files limit (inherited from this process) cannot serve gets an `n/a` row.
+ */
+export const proxyLoad: Benchmark = {
+  description: 'growth with load: 5 ms app direct vs our CLI vs nginx vs the Go queue-proxy anchor at 32, 256 and 1,024 connections',
+  async run(): Promise<Row[]> {
+    const nginx = nginxVersion();
+    const limit = openFilesLimit();
+    const rows: Row[] = [];
+    for (const connections of SIZES) {
+      const needed = 2 * connections + 100;
+      if (limit < needed) {
+        const reason = `open files limit (ulimit -n) ${formatCount(limit)} < ${formatCount(needed)} needed; Node already raised its soft limit to the hard one`;
+        rows.push({ subject: `c=${formatCount(connections)}: every target`, result: `n/a (${reason})` });
+        continue;
+      }
+      console.error(`proxy-load: ${connections} connections ...`);
+      rows.push(...(await measureSize(connections, nginx)));
+    }
+    return rows;
+  },
+};
