@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, request, type RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../src/core/errors.js';
-import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
-import { RequestStats } from '../src/core/stats.js';
+import { startProxy, type ProxyOptions } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
-import { RequestTracker } from '../src/tracking/tracker.js';
 import { get, serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
 import { freePort } from './helpers/http.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf } from './helpers/raw.js';
 
@@ -85,18 +84,11 @@ function emptyLog(): UpstreamLog {
   return { requests: [], uploadBytes: 0, uploads: [], bigBytes: 0, closed: [] };
 }
 
-/** A proxy on a free 127.0.0.1 port counting into fresh stats. */
-async function trackedProxy(upstream: string, options: Partial<ProxyOptions> = {}): Promise<{ stats: RequestStats; proxy: ProxyServer }> {
-  const stats = new RequestStats(monotonicNow());
-  const proxy = await startProxy({ upstream, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats), ...options });
-  return { stats, proxy };
-}
-
 /** The scripted upstream with a proxy in front of it. */
 async function scriptedPair(options: Partial<ProxyOptions> = {}) {
   const log = emptyLog();
   const app = await serve(scriptedUpstream(log));
-  const { stats, proxy } = await trackedProxy(`http://127.0.0.1:${app.port}`, options);
+  const { stats, proxy } = await trackedProxy(app.port, options);
   return {
     log,
     stats,
@@ -132,7 +124,7 @@ describe('upstream faults', () => {
   it('refused connections answer 502 until the upstream comes up, then requests go through', async () => {
     // Free a moment ago: nothing listens there yet.
     const port = await freePort();
-    const { stats, proxy } = await trackedProxy(`http://127.0.0.1:${port}`);
+    const { stats, proxy } = await trackedProxy(port);
     const late = createServer((_req, res) => res.end('up'));
     try {
       for (let i = 0; i < 3; i++) {

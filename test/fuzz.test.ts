@@ -3,13 +3,13 @@ import { METHODS, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { startProxy, type ProxyServer } from '../src/proxy/proxy.js';
+import type { ProxyServer } from '../src/proxy/proxy.js';
 import { startQueueStats, type QueueStats } from '../src/queue-stats/queue-stats.js';
 import { decodeStat } from '../src/metrics-server/stat-proto.js';
-import { RequestStats } from '../src/core/stats.js';
+import type { RequestStats } from '../src/core/stats.js';
 import { monotonicNow } from '../src/core/clock.js';
-import { RequestTracker } from '../src/tracking/tracker.js';
 import { get, serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
 
 /** Runs per property; FUZZ_RUNS raises it for a deeper local search. */
@@ -210,8 +210,7 @@ describe('fuzzed requests through the proxy', () => {
   let proxy: ProxyServer;
   before(async () => {
     app = await echoApp();
-    stats = new RequestStats(monotonicNow());
-    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
+    ({ stats, proxy } = await trackedProxy(app.port));
   });
   after(async () => {
     await proxy.close(0);
@@ -296,8 +295,7 @@ describe('fuzzed framing headers through the proxy, against Node itself', () => 
   before(async () => {
     app = await echoApp();
     reference = await echoApp();
-    stats = new RequestStats(monotonicNow());
-    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
+    ({ stats, proxy } = await trackedProxy(app.port));
   });
   after(async () => {
     await proxy.close(0);

@@ -5,10 +5,9 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, PortInUseError } from '../src/core/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
-import { RequestStats } from '../src/core/stats.js';
 import { monotonicNow } from '../src/core/clock.js';
-import { RequestTracker } from '../src/tracking/tracker.js';
 import { freePort, serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
 
 interface Reply {
   status: number;
@@ -41,17 +40,10 @@ function send(port: number, { method = 'GET', path = '/', headers = {}, chunks =
   });
 }
 
-/** A proxy on a free 127.0.0.1 port with a fresh tracker. */
-async function proxyTo(upstream: string, options: Partial<ProxyOptions> = {}) {
-  const stats = new RequestStats(monotonicNow());
-  const proxy = await startProxy({ upstream, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats), ...options });
-  return { stats, proxy };
-}
-
 /** An upstream app and a proxy in front of it, both on 127.0.0.1. */
 async function pair(listener: RequestListener, options: Partial<ProxyOptions> = {}) {
   const app = await serve(listener);
-  const { stats, proxy } = await proxyTo(`http://127.0.0.1:${app.port}`, options);
+  const { stats, proxy } = await trackedProxy(app.port, options);
   return {
     app,
     stats,
@@ -263,7 +255,7 @@ describe('network probe', () => {
   });
 
   it('answers 503 when the upstream refuses connections', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
+    const { stats, proxy } = await trackedProxy(await freePort());
     try {
       assert.equal((await send(proxy.port, { headers: { 'k-network-probe': 'queue' } })).status, 503);
       assert.equal(stats.report(monotonicNow()).requestCount, 0);
@@ -275,7 +267,7 @@ describe('network probe', () => {
 
 describe('upstream failures', () => {
   it('answers 502 with a short plain body when the upstream is down, counted once', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
+    const { stats, proxy } = await trackedProxy(await freePort());
     try {
       const reply = await send(proxy.port, { method: 'POST', headers: { 'content-length': '3' }, chunks: [Buffer.from('abc')] });
       assert.equal(reply.status, 502);
@@ -444,7 +436,7 @@ describe('upgrade', () => {
   });
 
   it('answers 502 on the raw socket when the upstream is down, counted once', async () => {
-    const { stats, proxy } = await proxyTo(`http://127.0.0.1:${await freePort()}`);
+    const { stats, proxy } = await trackedProxy(await freePort());
     try {
       const client = connect(proxy.port, '127.0.0.1');
       client.on('error', () => {});

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { monotonicNow } from '../src/core/clock.js';
 import { startProxy, type ProxyServer } from '../src/proxy/proxy.js';
-import { RequestStats } from '../src/core/stats.js';
-import { RequestTracker } from '../src/tracking/tracker.js';
+import type { RequestStats } from '../src/core/stats.js';
 import { serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
 import { ID_HEADER, recordingServer, sendStreams, SWITCH_PATH, type Parsed, type RecordingServer } from './helpers/integrity.js';
 import { parseResponses, RawClient } from './helpers/raw.js';
 
@@ -134,8 +134,7 @@ describe('request integrity through the sidecar', () => {
   before(async () => {
     app = await recordingServer('parse');
     reference = await recordingServer('close');
-    stats = new RequestStats(monotonicNow());
-    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats) });
+    ({ stats, proxy } = await trackedProxy(app.port));
   });
   after(async () => {
     await proxy.close(0);
@@ -196,9 +195,8 @@ describe('regressions', () => {
   let proxy: ProxyServer;
   before(async () => {
     app = await recordingServer('parse');
-    stats = new RequestStats(monotonicNow());
     // One upstream connection, so that bytes left on it would meet the next client's request.
-    proxy = await startProxy({ upstream: `http://127.0.0.1:${app.port}`, port: 0, host: '127.0.0.1', tracker: new RequestTracker(stats), connections: 1 });
+    ({ stats, proxy } = await trackedProxy(app.port, { connections: 1 }));
   });
   after(async () => {
     await proxy.close(0);

@@ -3,10 +3,9 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { monotonicNow } from '../src/core/clock.js';
-import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
-import { RequestStats } from '../src/core/stats.js';
-import { RequestTracker } from '../src/tracking/tracker.js';
+import type { RequestStats } from '../src/core/stats.js';
 import { serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
 import { exchange, parseResponses, RawClient, requestHead } from './helpers/raw.js';
 
 /*
@@ -111,19 +110,6 @@ function okResponse(body: string, extraHeaders = ''): string {
   return `HTTP/1.1 200 OK\r\n${extraHeaders}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
-/** A proxy to 127.0.0.1:`upstreamPort` on a free 127.0.0.1 port, counting into fresh stats (as trackedProxy in faults.test.ts). */
-async function proxyTo(upstreamPort: number, options: Partial<ProxyOptions> = {}): Promise<{ stats: RequestStats; proxy: ProxyServer }> {
-  const stats = new RequestStats(monotonicNow());
-  const proxy = await startProxy({
-    upstream: `http://127.0.0.1:${upstreamPort}`,
-    port: 0,
-    host: '127.0.0.1',
-    tracker: new RequestTracker(stats),
-    ...options,
-  });
-  return { stats, proxy };
-}
-
 /** Every request's out-event has run. */
 async function nothingInFlight(stats: RequestStats): Promise<void> {
   await until(() => stats.inFlight === 0, 'in-flight requests to return to 0');
@@ -157,7 +143,7 @@ function send(port: number, path: string, options: { method?: string; body?: str
 describe('keep-alive reuse', () => {
   it('carries 20 sequential requests over one upstream connection', { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await httpUpstream((req, res, connection) => res.end(`${req.url} on ${connection}`));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       for (let i = 0; i < 20; i++) {
         assert.deepEqual(await send(proxy.port, `/r${i}`), { status: 200, body: `/r${i} on 1` });
@@ -189,7 +175,7 @@ describe('connection limit', () => {
         res.end(`done ${req.url}`);
       }, HOLD_MS);
     });
-    const { stats, proxy } = await proxyTo(app.port, { connections: 2 });
+    const { stats, proxy } = await trackedProxy(app.port, { connections: 2 });
     try {
       const started = monotonicNow();
       const answers = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => send(proxy.port, `/c${i}`)));
@@ -226,7 +212,7 @@ describe('stale keep-alive connection', () => {
 
   it('retries a GET that fails on a reused connection before any answer, on a new connection', { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await rawUpstream((seen, index) => closesOnReuse(seen, index, app.connections));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: 'conn 1' });
       assert.deepEqual(await send(proxy.port, '/second'), { status: 200, body: 'conn 2' });
@@ -243,7 +229,7 @@ describe('stale keep-alive connection', () => {
 
   it('does not retry a POST with a body: 502, and the upstream saw it once', { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await rawUpstream((seen, index) => closesOnReuse(seen, index, app.connections));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: 'conn 1' });
       // The app may have acted on it before the connection died: sending it again could do it twice.
@@ -267,7 +253,7 @@ describe('upstream Connection: close', () => {
       if (req.url === '/bye') res.setHeader('connection', 'close');
       res.end(`${req.url} on ${connection}`);
     });
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/bye'), { status: 200, body: '/bye on 1' });
       assert.deepEqual(await send(proxy.port, '/next'), { status: 200, body: '/next on 2' });
@@ -286,7 +272,7 @@ describe('upstream Connection: close', () => {
       const number = app.connections.indexOf(seen) + 1;
       seen.socket.write(okResponse(`${index} on ${number}`, number === 1 ? 'Connection: close\r\n' : ''));
     });
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/bye'), { status: 200, body: '0 on 1' });
       assert.deepEqual(await send(proxy.port, '/next'), { status: 200, body: '0 on 2' });
@@ -315,7 +301,7 @@ describe('an answer that comes before the whole request body', () => {
       if (req.url === '/upload') res.writeHead(413, { 'content-type': 'text/plain' }).end('too large\n');
       else res.end(`${req.url} on ${connection}`);
     });
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     const client = await RawClient.connect(proxy.port);
     try {
       client.write(
@@ -379,7 +365,7 @@ describe('an answer that comes before the whole request body', () => {
         seen.socket.write(okResponse(`${index} on ${number}`));
       }
     });
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     const client = await RawClient.connect(proxy.port);
     // Bytes of the body the client's kernel has taken: one chunk at a time, so progress shows.
     let bodySent = 0;
@@ -449,7 +435,7 @@ describe('HTTP/1.0 requests', () => {
       const hosts = req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i]!.toLowerCase() === 'host').length;
       res.end(JSON.stringify({ version: req.httpVersion, host: req.headers.host, hosts }));
     });
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       // HTTP/1.0 allows leaving out Host; the proxy speaks HTTP/1.1 upstream, where it is required.
       const [answer] = parseResponses(await exchange(proxy.port, 'GET /old HTTP/1.0\r\n\r\n'));
@@ -470,7 +456,7 @@ describe('idle upstream connections', () => {
   it(`are closed by the pool after ${IDLE_TIMEOUT_MS} ms idle when the app gives no Keep-Alive hint, and the next request opens a new one`, { timeout: TEST_TIMEOUT_MS }, async () => {
     // A raw app that never closes an idle connection and says nothing of how long it keeps one.
     const app = await rawUpstream((seen, index) => seen.socket.write(okResponse(`${index} on ${app.connections.indexOf(seen) + 1}`)));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: '0 on 1' });
       const idleFrom = monotonicNow();
@@ -488,7 +474,7 @@ describe('idle upstream connections', () => {
 
   it("follow the app's Keep-Alive hint less 2 s: `timeout=3` keeps a connection about 1 s", { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await rawUpstream((seen, index) => seen.socket.write(okResponse(`${index} on ${app.connections.indexOf(seen) + 1}`, 'Keep-Alive: timeout=3\r\n')));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: '0 on 1' });
       const idleFrom = monotonicNow();
@@ -511,7 +497,7 @@ describe('idle upstream connections', () => {
     });
     app.server.keepAliveTimeout = 0;
     app.server.on('connection', (socket: Socket) => socket.setTimeout(APP_IDLE_MS, () => socket.end()));
-    const { stats, proxy } = await proxyTo(app.port);
+    const { stats, proxy } = await trackedProxy(app.port);
     try {
       assert.deepEqual(await send(proxy.port, '/first'), { status: 200, body: 'GET /first on 1' });
       await until(() => app.connections[0]!.closed, 'the app to close the idle connection', 3000);
@@ -527,7 +513,7 @@ describe('idle upstream connections', () => {
 describe('close() with requests queued for a connection', () => {
   it('lets queued requests through while draining', { timeout: TEST_TIMEOUT_MS }, async () => {
     const app = await httpUpstream((req, res, connection) => setTimeout(() => res.end(`${req.url} on ${connection}`), 150));
-    const { stats, proxy } = await proxyTo(app.port, { connections: 1 });
+    const { stats, proxy } = await trackedProxy(app.port, { connections: 1 });
     try {
       const answers = Promise.all([send(proxy.port, '/a'), send(proxy.port, '/b')]);
       // One at the upstream, the other waiting for the only connection.
@@ -550,7 +536,7 @@ describe('close() with requests queued for a connection', () => {
     let upstreamClosed = 0;
     // Never answers.
     const app = await httpUpstream((_req, res) => res.on('close', () => upstreamClosed++));
-    const { stats, proxy } = await proxyTo(app.port, { connections: 1 });
+    const { stats, proxy } = await trackedProxy(app.port, { connections: 1 });
     try {
       const cut = Promise.all([assert.rejects(send(proxy.port, '/a'), { code: 'ECONNRESET' }), assert.rejects(send(proxy.port, '/b'), { code: 'ECONNRESET' })]);
       await until(() => stats.inFlight === 2 && app.connections[0]?.requests.length === 1, 'one request upstream and one queued');
