@@ -31,12 +31,13 @@ const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as Package
 
 /**
  * Every URL the ESM loader resolves in a fresh Node process that imports
- * `specifier` and nothing else. The child registers the resolve hook of
- * helpers/log-resolved.ts before its one dynamic import, so the list is
- * exactly what that import loaded (plus `node:module` for the register call).
+ * `specifier` and nothing else, then runs `then` with the module as `entry`.
+ * The child registers the resolve hook of helpers/log-resolved.ts before its
+ * one dynamic import, so the list is exactly what that import and `then`
+ * loaded (plus `node:module` for the register call).
  */
-function urlsLoadedBy(specifier: string): Promise<string[]> {
-  const script = `import { register } from 'node:module'; register(${JSON.stringify(HOOK)}); await import(${JSON.stringify(specifier)});`;
+function urlsLoadedBy(specifier: string, then = ''): Promise<string[]> {
+  const script = `import { register } from 'node:module'; register(${JSON.stringify(HOOK)}); const entry = await import(${JSON.stringify(specifier)}); ${then}`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
@@ -123,6 +124,21 @@ describe('what importing the package root loads', () => {
     assert.ok(
       urls.some((url) => /\/node_modules\/undici\//.test(url)),
       urls.join('\n'),
+    );
+  });
+});
+
+describe('what a running startQueueStats loads', () => {
+  it('without an OTLP endpoint: no OTLP exporter', async () => {
+    const urls = await urlsLoadedBy(
+      `${pkg.name}/queue-stats`,
+      "const stats = await entry.startQueueStats({ port: 0, host: '127.0.0.1', namespace: 'a', config: 'b', revision: 'c', pod: 'd', env: {} }); await stats.close();",
+    );
+    const dist = new URL('../../dist/', import.meta.url).href;
+    assert.ok(urls.includes(`${dist}metrics-server/server.js`), urls.join('\n'));
+    assert.deepEqual(
+      urls.filter((url) => /\/node_modules\/@opentelemetry\/exporter-metrics-otlp-/.test(url) || url === `${dist}otel/otlp.js`),
+      [],
     );
   });
 });
