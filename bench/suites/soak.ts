@@ -13,7 +13,7 @@ import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../../src/metrics-server/stat-p
 import { startCli } from '../../test/helpers/cli.js';
 import { sumWindows, type StatSample } from '../../test/helpers/windows.js';
 import { freePort, nodeEntry, startChildServer } from '../lib/child.js';
-import { InspectorSession } from '../lib/inspector.js';
+import { collectGarbage } from '../lib/inspector.js';
 import { runLoad, type LoadResult } from '../lib/load.js';
 import { memoryBytes } from '../lib/proc.js';
 import { formatCount, formatSmall } from '../lib/table.js';
@@ -73,35 +73,26 @@ const cli = await startCli(
   { NODE_OPTIONS: '--inspect=127.0.0.1:0' },
 );
 const pid = cli.child.pid!;
-let inspector: InspectorSession | undefined;
 try {
   if (cli.child.exitCode !== null) throw new Error(`the CLI exited: ${cli.output()}`);
-  inspector = await InspectorSession.connect(cli.output());
-  const measure = async (): Promise<{ heapUsed: number; rss: number }> => ({ heapUsed: (await inspector!.collectGarbage()).usedSize, rss: memoryBytes(pid, 'VmRSS') });
+  const measure = async (): Promise<{ heapUsed: number; rss: number }> => ({ heapUsed: await collectGarbage(cli.output()), rss: memoryBytes(pid, 'VmRSS') });
   const load = (count: number): Promise<LoadResult> => runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: CONNECTIONS, requests: count });
 
   const warm = await load(warmup);
   await sampleUntil(metricsUrl, idle, 5000);
   const before = await measure();
 
-  const sampling = { samples: [] as StatSample[], stop: false };
-  const sampler = (async () => {
-    while (!sampling.stop) {
-      sampling.samples.push(await scrapeStat(metricsUrl));
-      await sleep(SCRAPE_EVERY_MS);
-    }
-  })();
+  let loading = true;
+  const sampler = sampleUntil(metricsUrl, () => !loading, Infinity);
   const main = await load(requests);
   const lastAnswerAt = performance.now();
-  sampling.stop = true;
-  await sampler;
+  loading = false;
+  const samples = await sampler;
   // The first idle window after the last answer: every busy window has been reported by then.
   const tail = await sampleUntil(metricsUrl, idle, 5000);
   const idleAfterMs = performance.now() - lastAnswerAt;
-  const windows = sumWindows([...sampling.samples, ...tail], PERIOD_SECONDS);
+  const windows = sumWindows([...samples, ...tail], PERIOD_SECONDS);
   const after = await measure();
-  await inspector.close();
-  inspector = undefined;
   cli.child.kill('SIGTERM');
   const exitCode = await cli.exited;
 
@@ -129,7 +120,6 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
 } finally {
-  await inspector?.close();
   cli.kill();
   await app.stop();
 }
