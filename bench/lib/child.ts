@@ -47,16 +47,6 @@ export function guarded(command: string, args: readonly string[]): ChildCommand 
   return nodeEntry('guard.js', [command, ...args]);
 }
 
-async function answers200(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts a server process and polls `url` until it answers 200. The child gets a stdin pipe, so it can exit when
  * this process goes away (bench/lib/serve-process.ts, bench/servers/guard.ts).
@@ -77,7 +67,12 @@ export async function startChildServer(name: string, command: ChildCommand, url:
     return exited;
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers200(url))) {
+  const answers200 = (response: Response): Promise<boolean> => response.arrayBuffer().then(() => response.status === 200);
+  while (
+    !(await fetch(url)
+      .then(answers200)
+      .catch(() => false))
+  ) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before answering ${url}:\n${stderr}`);
     if (Date.now() > deadline) {
       await stop();
