@@ -23,29 +23,14 @@ const PERIOD_SECONDS = 1;
 const SCRAPE_EVERY_MS = 50;
 const RSS_GROWTH_LIMIT = 0.1;
 
-function requestCount(): number {
-  const { values } = parseArgs({ options: { requests: { type: 'string' } } });
-  const text = values.requests ?? process.env['SOAK_REQUESTS'] ?? '200000';
-  const count = Number(text);
-  if (!Number.isSafeInteger(count) || count < 1) {
-    console.error(`soak: --requests (or SOAK_REQUESTS) must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return count;
-}
-
-async function scrapeStat(url: string): Promise<StatSample> {
-  const response = await fetch(url, { headers: { accept: PROTOBUF_MEDIA_TYPE } });
-  const stat = decodeStat(new Uint8Array(await response.arrayBuffer()));
-  return { uptimeSeconds: stat.processUptime, requestsPerSecond: stat.requestCount, averageConcurrency: stat.averageConcurrentRequests };
-}
-
 /** Scrapes every {@link SCRAPE_EVERY_MS} until `done` holds for a sample; resolves with all samples. */
 async function sampleUntil(url: string, done: (sample: StatSample) => boolean, timeoutMs: number): Promise<StatSample[]> {
   const samples: StatSample[] = [];
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const sample = await scrapeStat(url);
+    const response = await fetch(url, { headers: { accept: PROTOBUF_MEDIA_TYPE } });
+    const stat = decodeStat(new Uint8Array(await response.arrayBuffer()));
+    const sample = { uptimeSeconds: stat.processUptime, requestsPerSecond: stat.requestCount, averageConcurrency: stat.averageConcurrentRequests };
     samples.push(sample);
     if (done(sample)) return samples;
     if (performance.now() > deadline) throw new Error(`no sample met the condition within ${timeoutMs} ms; last ${JSON.stringify(sample)}`);
@@ -58,7 +43,12 @@ const idle = (sample: StatSample): boolean => sample.requestsPerSecond === 0 && 
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
-const requests = requestCount();
+const requestsText = parseArgs({ options: { requests: { type: 'string' } } }).values.requests ?? process.env['SOAK_REQUESTS'] ?? '200000';
+const requests = Number(requestsText);
+if (!Number.isSafeInteger(requests) || requests < 1) {
+  console.error(`soak: --requests (or SOAK_REQUESTS) must be a positive integer, got ${requestsText}`);
+  process.exit(2);
+}
 const warmup = Math.min(20_000, Math.max(2_000, Math.round(requests / 10)));
 const appPort = await freePort();
 const app = await startChildServer('hello app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
