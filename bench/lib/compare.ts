@@ -1,4 +1,4 @@
-import { formatCount, formatSmall, medianBy, type Row } from './table.js';
+import { formatCount, formatSmall, medianBy, megabytes, type Row } from './table.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 /** One server to load: a short name for errors and the 127.0.0.1 URL wrk loads. */
@@ -78,4 +78,30 @@ export function p99RatioRow(name: string, numerator: TargetResult, denominator: 
   const ratio = medianBy(ratios, (value) => value);
   const result = `${ratios.length} rounds ${formatSmall(Math.min(...ratios))}–${formatSmall(Math.max(...ratios))}`;
   return { subject: `${name} (p99, median of per-round ratios)`, result, ratio, goal: `<= ${goal.toFixed(2)}`, met: ratio <= goal };
+}
+
+/** What was measured of one target. */
+export interface Measured {
+  /** Its rotated wrk rounds. */
+  load: TargetResult;
+  /**
+   * CPU time (user + system) of its server processes per request, in microseconds, over the whole comparison. That
+   * includes the warm-up, whose requests wrk does not report, so every figure is a few per cent high. For the app:
+   * its time over every request of every target.
+   */
+  cpuUsPerRequest: number;
+  /** Peak RSS of its server processes, in bytes. */
+  peakRssBytes: number;
+}
+
+/** One table cell: req/s with its spread and latency, CPU per request and peak RSS. */
+export function describeMeasured(measured: Measured): string {
+  return `${describeResult(measured.load, 'req/s')}, CPU ${formatSmall(measured.cpuUsPerRequest)} µs/req, peak RSS ${megabytes(measured.peakRssBytes)}`;
+}
+
+/** A ratio row of CPU µs per request over the whole comparison (read once for all rounds, so no spread); `goal` is an upper bound. */
+export function cpuRatioRow(name: string, numerator: Measured, denominator: Measured, goal?: number): Row {
+  const ratio = numerator.cpuUsPerRequest / denominator.cpuUsPerRequest;
+  const subject = `${name} (CPU µs/req over all rounds)`;
+  return goal === undefined ? { subject, ratio } : { subject, ratio, goal: `<= ${goal.toFixed(2)}`, met: ratio <= goal };
 }

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { freePort, guarded, isExecutable, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from './child.js';
-import { compareTargets, type CompareOptions } from './compare.js';
-import { describeMeasured, type Measured } from './measure.js';
+import { compareTargets, describeMeasured, type CompareOptions, type Measured } from './compare.js';
 import { nginxProxy, nginxVersion, NGINX_PATH } from './nginx.js';
 import { cpuTimeMs, listeningPids, peakRssBytes } from './proc.js';
 import type { Row } from './table.js';

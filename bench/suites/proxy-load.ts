@@ -1,5 +1,4 @@
-import { p99RatioRow } from '../lib/compare.js';
-import { cpuRatioRow } from '../lib/measure.js';
+import { cpuRatioRow, p99RatioRow } from '../lib/compare.js';
 import { openFilesLimit } from '../lib/proc.js';
 import { GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, measureProxies } from '../lib/proxies.js';
 import { formatCount, type Benchmark, type Row } from '../lib/table.js';

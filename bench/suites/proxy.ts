@@ -1,5 +1,4 @@
-import { ratioRow, type CompareOptions } from '../lib/compare.js';
-import { cpuRatioRow } from '../lib/measure.js';
+import { cpuRatioRow, ratioRow, type CompareOptions } from '../lib/compare.js';
 import { GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, measureProxies } from '../lib/proxies.js';
 import { formatCount, megabytes, type Benchmark, type Row } from '../lib/table.js';
 
