@@ -12,10 +12,7 @@ export interface ChildServer {
 }
 
 /** How to start one child server: an executable (`process.execPath`, `/tmp/go-reporter`) and its arguments. */
-export interface ChildCommand {
-  command: string;
-  args: string[];
-}
+export type ChildCommand = readonly [executable: string, ...args: string[]];
 
 const READY_TIMEOUT_MS = 10_000;
 const running = new Set<ChildProcess>();
@@ -39,7 +36,7 @@ export function isExecutable(path: string): boolean {
 
 /** The command that runs a compiled server entry of bench/servers/ (e.g. `serve-app.js`) with this Node binary, after `nodeFlags`. */
 export function nodeEntry(file: string, args: readonly string[], nodeFlags: readonly string[] = []): ChildCommand {
-  return { command: process.execPath, args: [...nodeFlags, fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), ...args] };
+  return [process.execPath, ...nodeFlags, fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), ...args];
 }
 
 /** `command` under bench/servers/guard.ts, for servers that would outlive the runner: not Node, or not watching stdin. */
@@ -54,7 +51,7 @@ export function guarded(command: string, args: readonly string[]): ChildCommand 
  * @throws Error naming `name` when the process exits first or is not ready within 10 seconds
  */
 export async function startChildServer(name: string, command: ChildCommand, url: string): Promise<ChildServer> {
-  const child = spawn(command.command, command.args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
