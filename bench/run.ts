@@ -20,15 +20,6 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
 };
 
-function wrkVersion(): string {
-  const result = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
-  return /wrk (\S+)/.exec(`${result.stdout}${result.stderr}`)?.[1] ?? 'not found';
-}
-
-function commandLine(names: readonly string[]): string {
-  return ['node', ...process.execArgv, relative(process.cwd(), process.argv[1]!), ...names].join(' ');
-}
-
 const names = process.argv.slice(2);
 const unknown = names.filter((name) => !Object.hasOwn(BENCHMARKS, name));
 if (unknown.length > 0) {
@@ -54,8 +45,11 @@ for (const name of selected) {
   rows.push(...result.map((row) => ({ benchmark: name, ...row })));
 }
 
-console.log(`Command: \`${commandLine(names)}\``);
+const wrk = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+console.log(`Command: \`${['node', ...process.execArgv, relative(process.cwd(), process.argv[1]!), ...names].join(' ')}\``);
 console.log(`Date: ${new Date().toISOString()}`);
-console.log(`Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Linux ${release()}, Node ${process.version}, wrk ${wrkVersion()}`);
+console.log(
+  `Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Linux ${release()}, Node ${process.version}, wrk ${/wrk (\S+)/.exec(`${wrk.stdout}${wrk.stderr}`)?.[1] ?? 'not found'}`,
+);
 console.log('');
 console.log(markdownTable(rows));

@@ -12,10 +12,7 @@ export interface ChildServer {
 }
 
 /** How to start one child server: an executable (`process.execPath`, `/tmp/go-reporter`) and its arguments. */
-export interface ChildCommand {
-  command: string;
-  args: string[];
-}
+export type ChildCommand = readonly [executable: string, ...args: string[]];
 
 const READY_TIMEOUT_MS = 10_000;
 const running = new Set<ChildProcess>();
@@ -39,22 +36,12 @@ export function isExecutable(path: string): boolean {
 
 /** The command that runs a compiled server entry of bench/servers/ (e.g. `serve-app.js`) with this Node binary, after `nodeFlags`. */
 export function nodeEntry(file: string, args: readonly string[], nodeFlags: readonly string[] = []): ChildCommand {
-  return { command: process.execPath, args: [...nodeFlags, fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), ...args] };
+  return [process.execPath, ...nodeFlags, fileURLToPath(new URL(`../servers/${file}`, import.meta.url)), ...args];
 }
 
 /** `command` under bench/servers/guard.ts, for servers that would outlive the runner: not Node, or not watching stdin. */
 export function guarded(command: string, args: readonly string[]): ChildCommand {
   return nodeEntry('guard.js', [command, ...args]);
-}
-
-async function answers200(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -64,7 +51,7 @@ async function answers200(url: string): Promise<boolean> {
  * @throws Error naming `name` when the process exits first or is not ready within 10 seconds
  */
 export async function startChildServer(name: string, command: ChildCommand, url: string): Promise<ChildServer> {
-  const child = spawn(command.command, command.args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -77,7 +64,12 @@ export async function startChildServer(name: string, command: ChildCommand, url:
     return exited;
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers200(url))) {
+  const answers200 = (response: Response): Promise<boolean> => response.arrayBuffer().then(() => response.status === 200);
+  while (
+    !(await fetch(url)
+      .then(answers200)
+      .catch(() => false))
+  ) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before answering ${url}:\n${stderr}`);
     if (Date.now() > deadline) {
       await stop();

@@ -1,4 +1,4 @@
-import { formatCount, formatSmall, medianBy, type Row } from './table.js';
+import { formatCount, formatSmall, medianBy, megabytes, type Row } from './table.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 /** One server to load: a short name for errors and the 127.0.0.1 URL wrk loads. */
@@ -47,40 +47,61 @@ export async function compareTargets(targets: readonly Target[], options: Compar
   return runs.map((targetRuns) => ({ median: medianBy(targetRuns, (run) => run.requestsPerSecond), runs: targetRuns }));
 }
 
-const requestRate = (run: WrkResult): number => run.requestsPerSecond;
-
 /** The per-round ratios of two targets' request rates (or of `metric`), in round order. */
-function roundRatios(numerator: TargetResult, denominator: TargetResult, metric = requestRate): number[] {
+function roundRatios(numerator: TargetResult, denominator: TargetResult, metric = (run: WrkResult): number => run.requestsPerSecond): number[] {
   return numerator.runs.map((run, round) => metric(run) / metric(denominator.runs[round]!));
 }
 
 /**
- * The median over rounds of the per-round ratio of two targets' request rates (or of `metric`): runs of one round
- * are seconds apart, so a slow spell on a shared machine affects both sides of each ratio alike.
+ * The median over rounds of the per-round ratio of two targets' request rates: runs of one round are seconds apart,
+ * so a slow spell on a shared machine affects both sides of each ratio alike.
  */
-export function pairedRatio(numerator: TargetResult, denominator: TargetResult, metric = requestRate): number {
-  return medianBy(roundRatios(numerator, denominator, metric), (ratio) => ratio);
+export function pairedRatio(numerator: TargetResult, denominator: TargetResult): number {
+  return medianBy(roundRatios(numerator, denominator), (ratio) => ratio);
 }
 
 /** Formats a target's result, e.g. `12,345 req/s (7 runs 11,020–12,700), p50 1.2 ms, p99 3.4 ms`; `unit` names the rate. */
 export function describeResult({ median, runs }: TargetResult, unit: string): string {
-  const rates = runs.map(requestRate);
+  const rates = runs.map((run) => run.requestsPerSecond);
   const range = `${formatCount(Math.min(...rates))}–${formatCount(Math.max(...rates))}`;
   return `${formatCount(median.requestsPerSecond)} ${unit} (${runs.length} runs ${range}), p50 ${formatSmall(median.p50Ms)} ms, p99 ${formatSmall(median.p99Ms)} ms`;
 }
 
-/** A req/s ratio row; `name` says which over which, e.g. `stats on ÷ stats off`; `goal` is a lower bound. */
-export function ratioRow(name: string, numerator: TargetResult, denominator: TargetResult, goal?: number): Row {
-  const ratio = pairedRatio(numerator, denominator);
-  const subject = `${name} (req/s, median of per-round ratios)`;
-  return goal === undefined ? { subject, ratio } : { subject, ratio, goal: `>= ${goal.toFixed(2)}`, met: ratio >= goal };
+/** A req/s ratio row; `name` says which over which, e.g. `stats on ÷ stats off`. */
+export function ratioRow(name: string, numerator: TargetResult, denominator: TargetResult): Row {
+  return { subject: `${name} (req/s, median of per-round ratios)`, ratio: pairedRatio(numerator, denominator) };
 }
 
 /** A p99 latency ratio row, the median of per-round ratios with their range in the result cell; `goal` is an upper bound. */
 export function p99RatioRow(name: string, numerator: TargetResult, denominator: TargetResult, goal: number): Row {
-  const p99 = (run: WrkResult): number => run.p99Ms;
-  const ratios = roundRatios(numerator, denominator, p99);
-  const ratio = pairedRatio(numerator, denominator, p99);
+  const ratios = roundRatios(numerator, denominator, (run) => run.p99Ms);
+  const ratio = medianBy(ratios, (value) => value);
   const result = `${ratios.length} rounds ${formatSmall(Math.min(...ratios))}–${formatSmall(Math.max(...ratios))}`;
   return { subject: `${name} (p99, median of per-round ratios)`, result, ratio, goal: `<= ${goal.toFixed(2)}`, met: ratio <= goal };
+}
+
+/** What was measured of one target. */
+export interface Measured {
+  /** Its rotated wrk rounds. */
+  load: TargetResult;
+  /**
+   * CPU time (user + system) of its server processes per request, in microseconds, over the whole comparison. That
+   * includes the warm-up, whose requests wrk does not report, so every figure is a few per cent high. For the app:
+   * its time over every request of every target.
+   */
+  cpuUsPerRequest: number;
+  /** Peak RSS of its server processes, in bytes. */
+  peakRssBytes: number;
+}
+
+/** One table cell: req/s with its spread and latency, CPU per request and peak RSS. */
+export function describeMeasured(measured: Measured): string {
+  return `${describeResult(measured.load, 'req/s')}, CPU ${formatSmall(measured.cpuUsPerRequest)} µs/req, peak RSS ${megabytes(measured.peakRssBytes)}`;
+}
+
+/** A ratio row of CPU µs per request over the whole comparison (read once for all rounds, so no spread); `goal` is an upper bound. */
+export function cpuRatioRow(name: string, numerator: Measured, denominator: Measured, goal?: number): Row {
+  const ratio = numerator.cpuUsPerRequest / denominator.cpuUsPerRequest;
+  const subject = `${name} (CPU µs/req over all rounds)`;
+  return goal === undefined ? { subject, ratio } : { subject, ratio, goal: `<= ${goal.toFixed(2)}`, met: ratio <= goal };
 }

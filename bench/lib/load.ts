@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** What {@link runLoad} sends: GETs of `/` to `url` over `connections` keep-alive connections, one request at a time on each. */
 export interface LoadOptions {
@@ -30,22 +31,12 @@ export interface LoadResult {
  * Sends load from a separate Node process (bench/servers/load-client.ts, undici Pool), so that the client's work
  * shares no event loop with the server or the measuring code, and resolves with what it saw.
  *
- * @throws Error (as a rejection) when the client process fails or prints no result
+ * @throws Error (as a rejection) when the client process fails
  */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const client = fileURLToPath(new URL('../servers/load-client.js', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [client, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0 && stdout.trim() !== '') resolve(JSON.parse(stdout) as LoadResult);
-      else reject(new Error(`load client exited with ${String(code)}: ${stderr}`));
-    });
-  });
+  const { stdout } = await promisify(execFile)(process.execPath, [client, JSON.stringify(options)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as LoadResult;
 }
 
 /** The value at quantile `q` (0 to 1) of ascending `sorted` values by nearest rank, so it is always an actual measurement; NaN when empty. */

@@ -12,18 +12,12 @@ function listeningInode(port: number): string | undefined {
   return undefined;
 }
 
-function holdsSocket(pid: string, socket: string): boolean {
+/** `read()`, or `fallback` when it throws: a process may exit, close a descriptor or belong to another user (not ours). */
+function readOr<T>(read: () => T, fallback: T): T {
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === socket;
-      } catch {
-        return false;
-      }
-    });
+    return read();
   } catch {
-    // Gone, or another user's process: not ours.
-    return false;
+    return fallback;
   }
 }
 
@@ -37,7 +31,7 @@ export function listeningPids(port: number): number[] {
   const inode = listeningInode(port);
   if (inode === undefined) throw new Error(`nothing listens on 127.0.0.1:${port}`);
   const pids = readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry) && holdsSocket(entry, `socket:[${inode}]`))
+    .filter((pid) => /^\d+$/.test(pid) && readOr(() => readdirSync(`/proc/${pid}/fd`).some((fd) => readOr(() => readlinkSync(`/proc/${pid}/fd/${fd}`), '') === `socket:[${inode}]`), false))
     .map(Number);
   if (pids.length === 0) throw new Error(`no readable process holds the socket of 127.0.0.1:${port}`);
   return pids;

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { freePort, guarded, isExecutable, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from './child.js';
-import type { CompareOptions } from './compare.js';
-import { measureTargets, type Measured } from './measure.js';
-import { nginxProxy } from './nginx.js';
+import { compareTargets, describeMeasured, type CompareOptions, type Measured } from './compare.js';
+import { nginxProxy, nginxVersion, NGINX_PATH } from './nginx.js';
+import { cpuTimeMs, listeningPids, peakRssBytes } from './proc.js';
+import type { Row } from './table.js';
 
 /** The V8 flag `npm start`, the bin's shebang and the Dockerfile give the CLI: a 4 MB cap on each young-generation semi-space. */
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
@@ -17,7 +18,7 @@ export const GO_QUEUE_PROXY_SUBJECT = 'Go queue-proxy anchor: httputil.ReversePr
  * How to start one reverse proxy in front of the app: a short name for errors, the table's description, and the
  * command serving on 127.0.0.1:`port` and forwarding to the app on `appPort` (`remove` cleans up after it stopped).
  */
-export interface ProxyKind {
+interface ProxyKind {
   name: string;
   subject: string;
   launch(port: number, appPort: number): { command: ChildCommand; remove?: () => void };
@@ -38,14 +39,14 @@ export function cliKind(metricsPort: number): ProxyKind {
 }
 
 /** Our proxy, stats off (startProxy without tracker), with the CLI's V8 flag. */
-export const STATS_OFF: ProxyKind = {
+const STATS_OFF: ProxyKind = {
   name: 'ours, stats off',
   subject: `ours, stats off: startProxy without tracker, ${SIDECAR_NODE_FLAG}`,
   launch: (port, appPort) => ({ command: nodeEntry('serve-proxy.js', [String(port), `http://127.0.0.1:${appPort}`], [SIDECAR_NODE_FLAG]) }),
 };
 
 /** nginx `version` as a reverse proxy with one worker and upstream keep-alive (bench/lib/nginx.ts). */
-export function nginxKind(version: string): ProxyKind {
+function nginxKind(version: string): ProxyKind {
   return { name: 'nginx', subject: `nginx ${version}, worker_processes 1, upstream keepalive`, launch: nginxProxy };
 }
 
@@ -54,7 +55,7 @@ export function nginxKind(version: string): ProxyKind {
  * GOMAXPROCS=1, as its README says: Knative gives the queue-proxy a small CPU request, and two Go threads on a
  * 2-core machine fight the load client for the cores.
  */
-export function goQueueProxyKind(metricsPort: number): ProxyKind | undefined {
+function goQueueProxyKind(metricsPort: number): ProxyKind | undefined {
   if (!isExecutable(GO_QUEUE_PROXY_PATH)) return undefined;
   const listen = (port: number, appPort: number): string[] => ['-listen', `127.0.0.1:${port}`, '-metrics', `127.0.0.1:${metricsPort}`, '-upstream', `http://127.0.0.1:${appPort}`];
   // env(1) execs the binary, which therefore holds the port itself.
@@ -65,24 +66,31 @@ export function goQueueProxyKind(metricsPort: number): ProxyKind | undefined {
   };
 }
 
-/**
- * What {@link measureProxies} measured: the app loaded directly, one result per kind in the order given, and the
- * highest `queue_requests_per_second` scraped from `metricsUrl` (0 without one).
- */
+/** What {@link measureProxies} measured: the table's rows for the app and every proxy, and our CLI, our proxy with stats off, the Go anchor (when run). */
 export interface ProxyMeasurements {
-  direct: Measured;
-  proxies: Measured[];
+  rows: Row[];
+  ours: Measured;
+  statsOff?: Measured;
+  anchor?: Measured;
+  /** The highest `queue_requests_per_second` the CLI's /metrics reported. */
   peakCounted: number;
 }
 
 /**
- * Starts the app (bench/servers/serve-app.ts in `appMode`) and each proxy kind in front of it, each in its own
- * process, loads them all with rotated wrk rounds, and stops them. With `metricsUrl` (the CLI's), scrapes it once a
- * second meanwhile, as Knative's autoscaler does: its peak `queue_requests_per_second` proves the requests were counted.
+ * Starts the app (bench/servers/serve-app.ts in `appMode`) and, each in its own process in front of it, our CLI, our
+ * proxy with stats off (with `statsOff`), nginx and the Go anchor when installed; loads them all with rotated wrk
+ * rounds and reads, for the processes listening on each port (not wrappers such as guard.js), CPU time per request
+ * over the whole comparison and peak RSS. Meanwhile it scrapes the CLI's /metrics once a second, as Knative's
+ * autoscaler does: its peak `queue_requests_per_second` proves the requests were counted. Row subjects start with
+ * `prefix`; the app's row says `direct: ${appSubject}`.
  *
- * @throws Error when a server does not start, a wrk run fails, or `metricsUrl` never reported a request
+ * @throws Error when a server does not start, a wrk run fails, or the CLI never reported a request
  */
-export async function measureProxies(kinds: readonly ProxyKind[], load: CompareOptions, appMode: 'plain' | 'sleep5', metricsUrl?: string): Promise<ProxyMeasurements> {
+export async function measureProxies(prefix: string, appSubject: string, statsOff: boolean, load: CompareOptions, appMode: 'plain' | 'sleep5'): Promise<ProxyMeasurements> {
+  const nginx = nginxVersion();
+  const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
+  const go = goQueueProxyKind(await freePort());
+  const kinds = [cliKind(Number(new URL(metricsUrl).port)), ...(statsOff ? [STATS_OFF] : []), ...(nginx === undefined ? [] : [nginxKind(nginx)]), ...(go === undefined ? [] : [go])];
   const servers: ChildServer[] = [];
   const removals: (() => void)[] = [];
   let scraper: NodeJS.Timeout | undefined;
@@ -97,19 +105,35 @@ export async function measureProxies(kinds: readonly ProxyKind[], load: CompareO
     }
     let peakCounted = 0;
     let scrapeError: unknown;
-    if (metricsUrl !== undefined) {
-      scraper = setInterval(() => {
-        fetch(metricsUrl)
-          .then((response) => response.text())
-          .then((body) => (peakCounted = Math.max(peakCounted, Number(/^queue_requests_per_second\{[^}]*\} (\S+)$/m.exec(body)?.[1] ?? 0))))
-          .catch((error: unknown) => (scrapeError ??= error));
-      }, 1000);
-    }
-    const [direct, ...proxies] = await measureTargets(servers, ['direct', ...kinds.map((kind) => kind.name)], load);
+    scraper = setInterval(() => {
+      fetch(metricsUrl)
+        .then((response) => response.text())
+        .then((body) => (peakCounted = Math.max(peakCounted, Number(/^queue_requests_per_second\{[^}]*\} (\S+)$/m.exec(body)?.[1] ?? 0))))
+        .catch((error: unknown) => (scrapeError ??= error));
+    }, 1000);
+    const pids = servers.map((server) => listeningPids(Number(new URL(server.url).port)));
+    const cpuBefore = pids.map(cpuTimeMs);
+    const loads = await compareTargets(
+      servers.map((server, index) => ({ name: ['direct', ...kinds.map((kind) => kind.name)][index]!, url: server.url })),
+      load,
+    );
     clearInterval(scraper);
     if (scrapeError !== undefined) throw new Error(`scraping ${metricsUrl} failed`, { cause: scrapeError });
-    if (metricsUrl !== undefined && peakCounted === 0) throw new Error('the CLI never reported a request on /metrics: stats were not counted');
-    return { direct: direct!, proxies, peakCounted };
+    if (peakCounted === 0) throw new Error('the CLI never reported a request on /metrics: stats were not counted');
+    const requests = loads.map((result) => result.runs.reduce((sum, run) => sum + run.requests, 0));
+    // Every request, direct or proxied, reaches the app.
+    requests[0] = requests.reduce((sum, count) => sum + count, 0);
+    const measured: Measured[] = loads.map((result, index) => ({
+      load: result,
+      cpuUsPerRequest: ((cpuTimeMs(pids[index]!) - cpuBefore[index]!) * 1000) / requests[index]!,
+      peakRssBytes: peakRssBytes(pids[index]!),
+    }));
+    const rows: Row[] = [
+      { subject: `${prefix}direct: ${appSubject}`, result: describeMeasured(measured[0]!) },
+      ...kinds.map((kind, index) => ({ subject: `${prefix}${kind.subject}`, result: describeMeasured(measured[index + 1]!) })),
+    ];
+    if (nginx === undefined) rows.push({ subject: `${prefix}nginx, worker_processes 1`, result: `n/a (${NGINX_PATH} not installed)` });
+    return { rows, ours: measured[1]!, statsOff: statsOff ? measured[2] : undefined, anchor: go === undefined ? undefined : measured.at(-1), peakCounted };
   } finally {
     clearInterval(scraper);
     await Promise.all(servers.map((server) => server.stop()));

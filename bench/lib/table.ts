@@ -21,9 +21,7 @@ export interface Benchmark {
 }
 
 /** A {@link Row} with the name of the benchmark that produced it. */
-export interface NamedRow extends Row {
-  benchmark: string;
-}
+export type NamedRow = Row & { benchmark: string };
 
 const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 

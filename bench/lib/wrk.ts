@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 /**
  * How to load one 127.0.0.1 URL with wrk: `-c` connections for `-d` seconds, on `-t` threads (default 1, so that wrk
@@ -27,41 +28,24 @@ const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
  */
 const REQUEST_TIMEOUT_SECONDS = 10;
 
-function latencyMs(output: string, percentile: '50' | '99'): number {
-  const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
-  if (match === null) throw new Error(`wrk output has no ${percentile}% latency line:\n${output}`);
-  return Number(match[1]) * (UNIT_MS[match[2]!] ?? Number.NaN);
-}
-
-/** Parses `wrk --latency` output; throws on non-2xx/3xx answers or socket errors, which leave the normal path. */
-function parseWrkOutput(output: string): WrkResult {
+/**
+ * Runs wrk once with `--latency` and parses its report.
+ *
+ * @throws Error when wrk cannot be started, exits non-zero, or reports non-2xx/3xx answers or socket errors, which leave the normal path
+ */
+export async function runWrk(options: WrkOptions): Promise<WrkResult> {
+  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', `${REQUEST_TIMEOUT_SECONDS}s`, '--latency', options.url];
+  // The timeout only catches a hung wrk.
+  const { stdout: output } = await promisify(execFile)('wrk', args, { timeout: (options.durationSeconds + REQUEST_TIMEOUT_SECONDS + 30) * 1000 });
+  const latencyMs = (percentile: '50' | '99'): number => {
+    const match = new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);
+    if (match === null) throw new Error(`wrk output has no ${percentile}% latency line:\n${output}`);
+    return Number(match[1]) * (UNIT_MS[match[2]!] ?? Number.NaN);
+  };
   const rate = /^Requests\/sec:\s+([\d.]+)\s*$/m.exec(output);
   const requests = /^\s*(\d+) requests in /m.exec(output);
   if (rate === null || requests === null) throw new Error(`wrk output has no request rate:\n${output}`);
   const bad = /^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$/m.exec(output);
   if (bad !== null) throw new Error(`wrk reported ${bad[1]}:\n${output}`);
-  return { requestsPerSecond: Number(rate[1]), p50Ms: latencyMs(output, '50'), p99Ms: latencyMs(output, '99'), requests: Number(requests[1]) };
-}
-
-/**
- * Runs wrk once with `--latency` and parses its report.
- *
- * @throws Error when wrk cannot be started, exits non-zero, or reports errors
- */
-export function runWrk(options: WrkOptions): Promise<WrkResult> {
-  const args = [`-t${options.threads ?? 1}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', `${REQUEST_TIMEOUT_SECONDS}s`, '--latency', options.url];
-  // The timeout only catches a hung wrk.
-  const timeout = (options.durationSeconds + REQUEST_TIMEOUT_SECONDS + 30) * 1000;
-  return new Promise((resolve, reject) => {
-    execFile('wrk', args, { timeout }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`wrk ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else {
-        try {
-          resolve(parseWrkOutput(stdout));
-        } catch (parseError) {
-          reject(parseError);
-        }
-      }
-    });
-  });
+  return { requestsPerSecond: Number(rate[1]), p50Ms: latencyMs('50'), p99Ms: latencyMs('99'), requests: Number(requests[1]) };
 }

@@ -46,7 +46,7 @@ const result: LoadResult = {
   sent,
   statuses,
   failed,
-  ...(firstError === undefined ? {} : { firstError }),
+  firstError,
   elapsedMs,
   p50Ms: nearestRank(sorted, 0.5),
   p99Ms: nearestRank(sorted, 0.99),

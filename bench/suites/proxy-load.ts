@@ -1,9 +1,6 @@
-import { freePort } from '../lib/child.js';
-import { p99RatioRow } from '../lib/compare.js';
-import { cpuRatioRow, describeMeasured } from '../lib/measure.js';
-import { nginxVersion, NGINX_PATH } from '../lib/nginx.js';
+import { cpuRatioRow, p99RatioRow } from '../lib/compare.js';
 import { openFilesLimit } from '../lib/proc.js';
-import { cliKind, GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, goQueueProxyKind, measureProxies, nginxKind, type ProxyKind } from '../lib/proxies.js';
+import { GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, measureProxies } from '../lib/proxies.js';
 import { formatCount, type Benchmark, type Row } from '../lib/table.js';
 
 /** wrk connections (`-c`) of the three sizes. */
@@ -14,19 +11,10 @@ const LOAD = { rounds: 7, durationSeconds: 2, warmupSeconds: 1, threads: 2 };
 const GOAL_GO_P99_RATIO = 1;
 
 /** One size: the targets in fresh processes (so peak RSS is this size's), their rows and the Go comparison. */
-async function measureSize(connections: number, nginx: string | undefined): Promise<Row[]> {
+async function measureSize(connections: number): Promise<Row[]> {
   const size = `c=${formatCount(connections)}`;
-  const metricsPort = await freePort();
-  const go = goQueueProxyKind(await freePort());
-  const kinds = [cliKind(metricsPort), nginx === undefined ? undefined : nginxKind(nginx), go].filter((kind): kind is ProxyKind => kind !== undefined);
-  const { direct, proxies } = await measureProxies(kinds, { ...LOAD, connections }, 'sleep5', `http://127.0.0.1:${metricsPort}/metrics`);
-  const rows: Row[] = [
-    { subject: `${size}: direct: app answering after a 5 ms timer, plain node:http`, result: describeMeasured(direct) },
-    ...kinds.map((kind, index) => ({ subject: `${size}: ${kind.subject}`, result: describeMeasured(proxies[index]!) })),
-  ];
-  if (nginx === undefined) rows.push({ subject: `${size}: nginx, worker_processes 1`, result: `n/a (${NGINX_PATH} not installed)` });
-  const [ours, anchor] = [proxies[0]!, proxies.at(-1)!];
-  if (go === undefined) {
+  const { rows, ours, anchor } = await measureProxies(`${size}: `, 'app answering after a 5 ms timer, plain node:http', false, { ...LOAD, connections }, 'sleep5');
+  if (anchor === undefined) {
     rows.push(
       { subject: `${size}: ${GO_QUEUE_PROXY_SUBJECT}`, result: GO_QUEUE_PROXY_MISSING },
       { subject: `${size}: stats on ÷ Go queue-proxy anchor (p99)`, result: GO_QUEUE_PROXY_MISSING, goal: '<= 1.00' },
@@ -46,7 +34,6 @@ async function measureSize(connections: number, nginx: string | undefined): Prom
 export const proxyLoad: Benchmark = {
   description: 'growth with load: 5 ms app direct vs our CLI vs nginx vs the Go queue-proxy anchor at 32, 256 and 1,024 connections',
   async run(): Promise<Row[]> {
-    const nginx = nginxVersion();
     const limit = openFilesLimit();
     const rows: Row[] = [];
     for (const connections of SIZES) {
@@ -57,7 +44,7 @@ export const proxyLoad: Benchmark = {
         continue;
       }
       console.error(`proxy-load: ${connections} connections ...`);
-      rows.push(...(await measureSize(connections, nginx)));
+      rows.push(...(await measureSize(connections)));
     }
     return rows;
   },

@@ -1,8 +1,5 @@
-import { freePort } from '../lib/child.js';
-import { ratioRow, type CompareOptions } from '../lib/compare.js';
-import { cpuRatioRow, describeMeasured } from '../lib/measure.js';
-import { nginxVersion, NGINX_PATH } from '../lib/nginx.js';
-import { cliKind, GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, goQueueProxyKind, measureProxies, nginxKind, STATS_OFF } from '../lib/proxies.js';
+import { cpuRatioRow, ratioRow, type CompareOptions } from '../lib/compare.js';
+import { GO_QUEUE_PROXY_MISSING, GO_QUEUE_PROXY_SUBJECT, measureProxies } from '../lib/proxies.js';
 import { formatCount, megabytes, type Benchmark, type Row } from '../lib/table.js';
 
 /** wrk -t1 -c32, eleven rotated 2 s runs per target after a 1 s warm-up. */
@@ -20,32 +17,20 @@ const GOAL_RSS_MB = 80;
 export const proxy: Benchmark = {
   description: 'hello-world app direct vs through our proxy (stats on/off), nginx and the Go queue-proxy anchor: CPU per request, req/s, CLI peak RSS',
   async run(): Promise<Row[]> {
-    const version = nginxVersion();
-    const metricsPort = await freePort();
-    const on = cliKind(metricsPort);
-    const go = goQueueProxyKind(await freePort());
-    const kinds = [on, STATS_OFF, ...(version === undefined ? [] : [nginxKind(version)]), ...(go === undefined ? [] : [go])];
-    const { direct, proxies, peakCounted } = await measureProxies(kinds, LOAD, 'plain', `http://127.0.0.1:${metricsPort}/metrics`);
-    const [statsOn, statsOff] = [proxies[0]!, proxies[1]!];
-    const rows: Row[] = [
-      { subject: 'direct: hello world, plain node:http', result: describeMeasured(direct) },
-      ...kinds.map((kind, index) => ({ subject: kind.subject, result: describeMeasured(proxies[index]!) })),
-    ];
+    const { rows, ours, statsOff, anchor, peakCounted } = await measureProxies('', 'hello world, plain node:http', true, LOAD, 'plain');
     rows[1]!.result += `, its own peak queue_requests_per_second ${formatCount(peakCounted)}`;
-    if (version === undefined) rows.push({ subject: 'nginx, worker_processes 1', result: `n/a (${NGINX_PATH} not installed)` });
     // Separate processes measured in turn: this moves by ±10 % between runs; `stats-cost` measures the stats finely.
-    rows.push(ratioRow('stats on ÷ stats off', statsOn.load, statsOff.load));
+    rows.push(ratioRow('stats on ÷ stats off', ours.load, statsOff!.load));
     const cpuName = `stats on ÷ Go queue-proxy anchor, moonshot ${MOONSHOT_GO_CPU_RATIO.toFixed(2)}`;
-    if (go === undefined) {
+    if (anchor === undefined) {
       rows.push(
         { subject: GO_QUEUE_PROXY_SUBJECT, result: GO_QUEUE_PROXY_MISSING },
         { subject: `${cpuName} (CPU µs/req over all rounds)`, result: GO_QUEUE_PROXY_MISSING, goal: `<= ${GOAL_GO_CPU_RATIO.toFixed(2)}` },
       );
     } else {
-      const anchor = proxies.at(-1)!;
-      rows.push(cpuRatioRow(cpuName, statsOn, anchor, GOAL_GO_CPU_RATIO), ratioRow('stats on ÷ Go queue-proxy anchor', statsOn.load, anchor.load));
+      rows.push(cpuRatioRow(cpuName, ours, anchor, GOAL_GO_CPU_RATIO), ratioRow('stats on ÷ Go queue-proxy anchor', ours.load, anchor.load));
     }
-    const peak = statsOn.peakRssBytes;
+    const peak = ours.peakRssBytes;
     rows.push({ subject: 'stats on: peak RSS of the CLI process (VmHWM)', result: megabytes(peak), goal: `<= ${GOAL_RSS_MB} MB`, met: peak <= GOAL_RSS_MB * 1e6 });
     return rows;
   },

@@ -60,10 +60,8 @@ async function underLoad(): Promise<Row> {
     servers.push(await startChildServer(cli.name, cli.launch(port, appPort).command, `http://127.0.0.1:${port}/`));
     const load = runLoad({ url: `http://127.0.0.1:${port}`, connections: SATURATING_CLIENTS, durationMs: SATURATING_MS });
     let loadDone = false;
-    const done = (): void => {
-      loadDone = true;
-    };
-    load.then(done, done);
+    const finished = (): boolean => (loadDone = true);
+    load.then(finished, finished);
     const latencies: number[] = [];
     let peakConcurrency = 0;
     // Let the load client start and the first window fill before measuring.

@@ -13,7 +13,7 @@ import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../../src/metrics-server/stat-p
 import { startCli } from '../../test/helpers/cli.js';
 import { sumWindows, type StatSample } from '../../test/helpers/windows.js';
 import { freePort, nodeEntry, startChildServer } from '../lib/child.js';
-import { InspectorSession } from '../lib/inspector.js';
+import { collectGarbage } from '../lib/inspector.js';
 import { runLoad, type LoadResult } from '../lib/load.js';
 import { memoryBytes } from '../lib/proc.js';
 import { formatCount, formatSmall } from '../lib/table.js';
@@ -23,29 +23,14 @@ const PERIOD_SECONDS = 1;
 const SCRAPE_EVERY_MS = 50;
 const RSS_GROWTH_LIMIT = 0.1;
 
-function requestCount(): number {
-  const { values } = parseArgs({ options: { requests: { type: 'string' } } });
-  const text = values.requests ?? process.env['SOAK_REQUESTS'] ?? '200000';
-  const count = Number(text);
-  if (!Number.isSafeInteger(count) || count < 1) {
-    console.error(`soak: --requests (or SOAK_REQUESTS) must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return count;
-}
-
-async function scrapeStat(url: string): Promise<StatSample> {
-  const response = await fetch(url, { headers: { accept: PROTOBUF_MEDIA_TYPE } });
-  const stat = decodeStat(new Uint8Array(await response.arrayBuffer()));
-  return { uptimeSeconds: stat.processUptime, requestsPerSecond: stat.requestCount, averageConcurrency: stat.averageConcurrentRequests };
-}
-
 /** Scrapes every {@link SCRAPE_EVERY_MS} until `done` holds for a sample; resolves with all samples. */
 async function sampleUntil(url: string, done: (sample: StatSample) => boolean, timeoutMs: number): Promise<StatSample[]> {
   const samples: StatSample[] = [];
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const sample = await scrapeStat(url);
+    const response = await fetch(url, { headers: { accept: PROTOBUF_MEDIA_TYPE } });
+    const stat = decodeStat(new Uint8Array(await response.arrayBuffer()));
+    const sample = { uptimeSeconds: stat.processUptime, requestsPerSecond: stat.requestCount, averageConcurrency: stat.averageConcurrentRequests };
     samples.push(sample);
     if (done(sample)) return samples;
     if (performance.now() > deadline) throw new Error(`no sample met the condition within ${timeoutMs} ms; last ${JSON.stringify(sample)}`);
@@ -58,7 +43,12 @@ const idle = (sample: StatSample): boolean => sample.requestsPerSecond === 0 && 
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
-const requests = requestCount();
+const requestsText = parseArgs({ options: { requests: { type: 'string' } } }).values.requests ?? process.env['SOAK_REQUESTS'] ?? '200000';
+const requests = Number(requestsText);
+if (!Number.isSafeInteger(requests) || requests < 1) {
+  console.error(`soak: --requests (or SOAK_REQUESTS) must be a positive integer, got ${requestsText}`);
+  process.exit(2);
+}
 const warmup = Math.min(20_000, Math.max(2_000, Math.round(requests / 10)));
 const appPort = await freePort();
 const app = await startChildServer('hello app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
@@ -73,35 +63,26 @@ const cli = await startCli(
   { NODE_OPTIONS: '--inspect=127.0.0.1:0' },
 );
 const pid = cli.child.pid!;
-let inspector: InspectorSession | undefined;
 try {
   if (cli.child.exitCode !== null) throw new Error(`the CLI exited: ${cli.output()}`);
-  inspector = await InspectorSession.connect(cli.output());
-  const measure = async (): Promise<{ heapUsed: number; rss: number }> => ({ heapUsed: (await inspector!.collectGarbage()).usedSize, rss: memoryBytes(pid, 'VmRSS') });
+  const measure = async (): Promise<{ heapUsed: number; rss: number }> => ({ heapUsed: await collectGarbage(cli.output()), rss: memoryBytes(pid, 'VmRSS') });
   const load = (count: number): Promise<LoadResult> => runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: CONNECTIONS, requests: count });
 
   const warm = await load(warmup);
   await sampleUntil(metricsUrl, idle, 5000);
   const before = await measure();
 
-  const sampling = { samples: [] as StatSample[], stop: false };
-  const sampler = (async () => {
-    while (!sampling.stop) {
-      sampling.samples.push(await scrapeStat(metricsUrl));
-      await sleep(SCRAPE_EVERY_MS);
-    }
-  })();
+  let loading = true;
+  const sampler = sampleUntil(metricsUrl, () => !loading, Infinity);
   const main = await load(requests);
   const lastAnswerAt = performance.now();
-  sampling.stop = true;
-  await sampler;
+  loading = false;
+  const samples = await sampler;
   // The first idle window after the last answer: every busy window has been reported by then.
   const tail = await sampleUntil(metricsUrl, idle, 5000);
   const idleAfterMs = performance.now() - lastAnswerAt;
-  const windows = sumWindows([...sampling.samples, ...tail], PERIOD_SECONDS);
+  const windows = sumWindows([...samples, ...tail], PERIOD_SECONDS);
   const after = await measure();
-  await inspector.close();
-  inspector = undefined;
   cli.child.kill('SIGTERM');
   const exitCode = await cli.exited;
 
@@ -129,7 +110,6 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
 } finally {
-  await inspector?.close();
   cli.kill();
   await app.stop();
 }
