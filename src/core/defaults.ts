@@ -34,6 +34,14 @@ export const DEFAULTS = {
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
+ * Longest time between a Node HTTP server's checks for requests past their
+ * header or request timeout, in milliseconds (`connectionsCheckingInterval`;
+ * Node's default, 30000, would let a 10 s timeout run to 40 s). The proxy and
+ * the metrics server use the smaller of this and their timeout.
+ */
+export const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
  * Names of the environment variables Knative's revision reconciler sets on
  * the queue-proxy container (knative/serving `pkg/reconciler/revision/resources/queue.go`).
  */

@@ -5,7 +5,7 @@ import { defaultResource, resourceFromAttributes, type Resource } from '@opentel
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../core/errors.js';
 import { requirePort, requirePositiveInteger } from '../core/checks.js';
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { firstRawHeaderValue } from '../core/raw-headers.js';
 import { Scrape } from './scrape.js';
@@ -50,9 +50,6 @@ export interface MetricsServer {
   /** Stops accepting scrapes, then shuts the MeterProvider (and its readers) down. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Longest time between Node's checks for requests past their timeout, in milliseconds. */
-const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /** Content-Type of the text answer: Prometheus text format 0.0.4, as client_golang sends it. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

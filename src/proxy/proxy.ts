@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requireHttpUrl, requirePort, requirePositiveInteger, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
 import { Pool } from 'undici';
@@ -68,8 +68,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * close cannot race a reuse (Node apps say `timeout=5`: 3 s).
  */
 const KEEP_ALIVE_TIMEOUT_MS = 4000;
-/** Longest time between Node's checks for heads past `headersTimeoutMs`, in milliseconds (Node's default, 30000, would let one live 40 s). */
-const HEADERS_CHECK_INTERVAL_MS = 1000;
 
 /**
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
@@ -115,7 +113,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const server = createServer({
     requestTimeout: 0,
     headersTimeout: headersTimeoutMs,
-    connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs),
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, headersTimeoutMs),
   });
   const context: ExchangeContext = {
     pool,
