@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
+import { requireHttpUrl, requireNonEmpty, requireNonNegativeInteger, requirePeriodMs, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
 import { DEFAULTS, KNATIVE_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
@@ -24,6 +24,14 @@ export interface CliConfig {
   reportingPeriodMs: number;
   /** Revision timeout in milliseconds: an app slower than this to answer gets a 504. Default 300000. */
   timeoutMs: number;
+  /** Milliseconds from arrival to the app's response head before a 504; 0 (the default): off. */
+  responseStartTimeoutMs: number;
+  /** Longest silence of the app's response, in milliseconds; 0 (the default): off. */
+  idleTimeoutMs: number;
+  /** Most requests at the app at once; 0 (the default): no limit. */
+  containerConcurrency: number;
+  /** Most requests waiting for a slot; undefined: 10 x `containerConcurrency`. */
+  maxQueueDepth: number | undefined;
   /** How long SIGTERM waits for in-flight requests, in milliseconds. Default 30000. */
   drainTimeoutMs: number;
   /** OTLP metrics endpoint given by flag. */
@@ -82,6 +90,17 @@ function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: st
   };
 }
 
+/** A duration as {@link duration} reads it, or zero (`0`, `0s`, `0.0ms`...): the option is off. */
+function durationOrOff(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number): Parse {
+  const positive = duration(unit, check);
+  return (value, name) => (/^0+(?:\.0+)?(?:ms|s)?$/.test(value) ? 0 : positive(value, name));
+}
+
+/** A whole number in decimal digits, which must also pass `check`, the library's check of the option it is given to. */
+function integer(check: (field: string, n: number, given: string) => number): Parse {
+  return (value, name) => check(name, /^\d+$/.test(value) ? Number(value) : NaN, `"${value}"`);
+}
+
 const OPTIONS = {
   upstream: {
     flag: 'upstream',
@@ -112,6 +131,37 @@ const OPTIONS = {
     defaultText: `${DEFAULTS.timeoutMs / 1000}s`,
     help: 'app response timeout (504); a bare number is seconds',
     parse: duration('s', requireTimeoutMs),
+  },
+  responseStartTimeout: {
+    flag: 'response-start-timeout',
+    env: KNATIVE_ENV.responseStartTimeoutSeconds,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "time to the app's response head (504); 0 is off; a bare number is seconds",
+    parse: durationOrOff('s', requireTimeoutMsOrOff),
+  },
+  idleTimeout: {
+    flag: 'idle-timeout',
+    env: KNATIVE_ENV.idleTimeoutSeconds,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "longest pause in the app's response; 0 is off; a bare number is seconds",
+    parse: durationOrOff('s', requireTimeoutMsOrOff),
+  },
+  containerConcurrency: {
+    flag: 'container-concurrency',
+    env: KNATIVE_ENV.containerConcurrency,
+    value: 'N',
+    defaultText: `${DEFAULTS.containerConcurrency} (no limit)`,
+    help: 'most requests at the app at once; more wait in a queue',
+    parse: integer(requireNonNegativeInteger),
+  },
+  queueDepth: {
+    flag: 'queue-depth',
+    value: 'N',
+    defaultText: `${DEFAULTS.queueDepthPerSlot} x N`,
+    help: 'most requests waiting for the app; one more gets 503',
+    parse: integer(requirePositiveInteger),
   },
   drainTimeout: {
     flag: 'drain-timeout',
@@ -191,6 +241,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     },
     reportingPeriodMs: (read('reportingPeriod') as number | undefined) ?? DEFAULTS.reportingPeriodMs,
     timeoutMs: (read('timeout') as number | undefined) ?? DEFAULTS.timeoutMs,
+    responseStartTimeoutMs: (read('responseStartTimeout') as number | undefined) ?? DEFAULTS.responseStartTimeoutMs,
+    idleTimeoutMs: (read('idleTimeout') as number | undefined) ?? DEFAULTS.idleTimeoutMs,
+    containerConcurrency: (read('containerConcurrency') as number | undefined) ?? DEFAULTS.containerConcurrency,
+    maxQueueDepth: read('queueDepth') as number | undefined,
     drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? DEFAULTS.drainTimeoutMs,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
   };
