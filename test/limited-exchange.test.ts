@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { request, type RequestListener, type ServerResponse } from 'node:http';
+import { describe, it } from 'node:test';
+import type { ProxyOptions } from '../src/proxy/proxy.js';
+import { monotonicNow } from '../src/core/clock.js';
+import { get, serve, until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
+
+/** An app and a proxy in front of it, both on 127.0.0.1. */
+async function pair(listener: RequestListener, options: Partial<ProxyOptions>) {
+  const app = await serve(listener);
+  const { stats, proxy } = await trackedProxy(app.port, options);
+  return {
+    app,
+    stats,
+    proxy,
+    async close() {
+      await proxy.close(0);
+      await app.close();
+    },
+  };
+}
+
+/**
+ * An app that holds every request until `open()`, then answers each (held or
+ * new) with `ok <path>`; it records the paths it saw, and how many requests
+ * it had at once.
+ */
+function gatedApp() {
+  const held: ServerResponse[] = [];
+  const state = { open: false, now: 0, max: 0, seen: [] as string[] };
+  const answer = (res: ServerResponse): void => void res.end(`ok ${res.req.url}`);
+  const listener: RequestListener = (req, res) => {
+    state.seen.push(req.url ?? '');
+    state.now++;
+    state.max = Math.max(state.max, state.now);
+    res.once('close', () => state.now--);
+    if (req.url === '/fail') req.socket.destroy();
+    else if (state.open) answer(res);
+    else held.push(res);
+  };
+  return {
+    state,
+    listener,
+    open(): void {
+      state.open = true;
+      for (const res of held.splice(0)) answer(res);
+    },
+  };
+}
+
+/** A GET that the client abandons once `leave` resolves; resolves when the client gave up or got an answer. */
+function abandonedGet(port: number, path: string, leave: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const client = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+      res.on('error', () => resolve());
+    });
+    client.on('error', () => resolve());
+    client.end();
+    void leave.then(() => client.destroy());
+  });
+}
+
+describe('breaker', () => {
+  it('with 1 slot and 20 requests at once: the app sees 1 at a time, 20 - 1 - 10 get 503, the rest 200, and the gauge counts the queue', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 1 });
+    try {
+      let answered = 0;
+      const replies = Array.from({ length: 20 }, (_, i) =>
+        get(env.proxy.port, `/${i}`).then((reply) => {
+          answered++;
+          return reply;
+        }),
+      );
+      await until(() => answered === 9 && env.proxy.queueDepth === 10 && env.stats.inFlight === 11, 'one at the app, ten queued, nine refused');
+      // The stats count from arrival, before the queue, as Knative's handler does: 11 in flight, 1 at the app.
+      assert.deepEqual([env.stats.inFlight, app.state.now, env.proxy.queueDepth], [11, 1, 10]);
+      env.stats.report(monotonicNow());
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(env.stats.report(monotonicNow()).averageConcurrency, 11);
+      app.open();
+      const results = await Promise.all(replies);
+      const refused = results.filter((r) => r.status === 503);
+      assert.equal(refused.length, 20 - 1 - 10);
+      assert.ok(refused.every((r) => r.body === 'pending request queue full\n'));
+      assert.equal(results.filter((r) => r.status === 200).length, 11);
+      assert.deepEqual([app.state.max, app.state.seen.length, env.proxy.queueDepth, env.proxy.queuedRequests], [1, 11, 0, 10]);
+      assert.ok(env.proxy.queuedMs > 0);
+      await until(() => env.stats.inFlight === 0, 'the out-events');
+      assert.equal(env.stats.report(monotonicNow()).requestCount, 20);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('serves queued requests in arrival order', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 1 });
+    try {
+      const first = get(env.proxy.port, '/first');
+      await until(() => app.state.seen.length === 1, 'the first at the app');
+      const queued: Promise<unknown>[] = [];
+      for (const path of ['/a', '/b', '/c']) {
+        queued.push(get(env.proxy.port, path));
+        await until(() => env.proxy.queueDepth === queued.length, `${path} queued`);
+      }
+      app.open();
+      await Promise.all([first, ...queued]);
+      assert.deepEqual(app.state.seen, ['/first', '/a', '/b', '/c']);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('honours maxQueueDepth: with 1 slot and a depth of 2, the fourth request gets 503', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 1, maxQueueDepth: 2 });
+    try {
+      const replies = [1, 2, 3].map((i) => get(env.proxy.port, `/${i}`));
+      await until(() => env.proxy.queueDepth === 2, 'two queued');
+      assert.deepEqual(await get(env.proxy.port, '/4'), { status: 503, body: 'pending request queue full\n' });
+      app.open();
+      assert.deepEqual(
+        (await Promise.all(replies)).map((r) => r.status),
+        [200, 200, 200],
+      );
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('drops a queued request whose client leaves, before it reaches the app', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 1 });
+    try {
+      const first = get(env.proxy.port, '/first');
+      await until(() => app.state.seen.length === 1, 'the first at the app');
+      let leave!: () => void;
+      const left = abandonedGet(env.proxy.port, '/gone', new Promise<void>((resolve) => (leave = resolve)));
+      await until(() => env.proxy.queueDepth === 1, 'the second queued');
+      leave();
+      await left;
+      await until(() => env.proxy.queueDepth === 0 && env.stats.inFlight === 1, 'the queue to empty');
+      app.open();
+      await first;
+      assert.deepEqual(await get(env.proxy.port, '/next'), { status: 200, body: 'ok /next' });
+      assert.deepEqual(app.state.seen, ['/first', '/next']);
+      assert.equal(env.proxy.queuedRequests, 0);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('answers 504 to a queued request whose response-start timeout passes in the queue; it never reaches the app', async () => {
+    const held: ServerResponse[] = [];
+    const seen: string[] = [];
+    const env = await pair(
+      (req, res) => {
+        seen.push(req.url ?? '');
+        // The head at once, so that only the queued request's response start is late.
+        res.writeHead(200).write('started ');
+        held.push(res);
+      },
+      { containerConcurrency: 1, responseStartTimeoutMs: 200 },
+    );
+    try {
+      const first = get(env.proxy.port, '/first');
+      await until(() => held.length === 1, 'the first at the app');
+      const started = monotonicNow();
+      assert.deepEqual(await get(env.proxy.port, '/queued'), { status: 504, body: 'upstream timed out\n' });
+      const waited = monotonicNow() - started;
+      assert.ok(waited >= 150 && waited < 1500, `504 after ${waited} ms`);
+      assert.deepEqual([env.proxy.queueDepth, env.proxy.queuedRequests], [0, 0]);
+      held[0]!.end('done');
+      assert.deepEqual(await first, { status: 200, body: 'started done' });
+      assert.deepEqual(seen, ['/first']);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('lets kubelet probes past the limit: a probe reaches the app while the only slot is taken', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 1, maxQueueDepth: 1 });
+    try {
+      const first = get(env.proxy.port, '/first');
+      await until(() => app.state.seen.length === 1, 'the first at the app');
+      const probe = get(env.proxy.port, '/probe', { 'user-agent': 'kube-probe/1.30' });
+      await until(() => app.state.seen.length === 2, 'the probe at the app');
+      assert.deepEqual([app.state.now, env.proxy.queueDepth], [2, 0]);
+      app.open();
+      assert.deepEqual(await probe, { status: 200, body: 'ok /probe' });
+      await first;
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('leaks no slot: after a client gone, an upstream reset, timeouts in and out of the queue and a refusal, 2 new requests run at once', async () => {
+    const app = gatedApp();
+    const env = await pair(app.listener, { containerConcurrency: 2, maxQueueDepth: 2, responseStartTimeoutMs: 300 });
+    try {
+      let leave!: () => void;
+      const running = [abandonedGet(env.proxy.port, '/gone', new Promise<void>((resolve) => (leave = resolve))), get(env.proxy.port, '/slow')];
+      await until(() => app.state.seen.length === 2, 'two at the app');
+      const queued = [get(env.proxy.port, '/queued-timeout'), abandonedGet(env.proxy.port, '/queued-gone', new Promise((r) => setTimeout(r, 100)))];
+      await until(() => env.proxy.queueDepth === 2, 'two queued');
+      assert.equal((await get(env.proxy.port, '/refused')).status, 503);
+      leave();
+      await running[0];
+      // The slot of /gone went to /queued-timeout or /queued-gone, whichever is still waiting.
+      await until(() => app.state.seen.length === 3, 'a queued one admitted');
+      const results = await Promise.all([running[1], queued[0]]);
+      await queued[1];
+      assert.deepEqual((results as { status: number }[]).map((r) => r.status).sort(), [504, 504]);
+      assert.equal((await get(env.proxy.port, '/fail')).status, 502);
+      await until(() => env.stats.inFlight === 0 && app.state.now === 0, 'everything to end');
+      const pairOfNew = [get(env.proxy.port, '/new-1'), get(env.proxy.port, '/new-2')];
+      await until(() => app.state.now === 2, 'two new requests at the app at once', 2000);
+      assert.equal(env.proxy.queueDepth, 0);
+      app.open();
+      assert.deepEqual(
+        (await Promise.all(pairOfNew)).map((r) => r.status),
+        [200, 200],
+      );
+    } finally {
+      await env.close();
+    }
+  });
+});
