@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { request, type RequestListener, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ProxyOptions } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
 import { get, serve, until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
+import { exchange, RawClient, requestHead } from './helpers/raw.js';
 
 /** An app and a proxy in front of it, both on 127.0.0.1. */
 async function pair(listener: RequestListener, options: Partial<ProxyOptions>) {
@@ -226,6 +228,162 @@ describe('breaker', () => {
         (await Promise.all(pairOfNew)).map((r) => r.status),
         [200, 200],
       );
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+/** Waits `ms` milliseconds. */
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Milliseconds `promise` takes, with its value. */
+async function timed<T>(promise: Promise<T>): Promise<[T, number]> {
+  const started = monotonicNow();
+  const value = await promise;
+  return [value, monotonicNow() - started];
+}
+
+describe('revision timeouts', () => {
+  it('total, after the head of a chunked response: ends it with the timeout text, as Knative does (status kept)', async () => {
+    const env = await pair((_req, res) => void res.writeHead(200).write('partial '), { timeoutMs: 300 });
+    try {
+      const [reply, ms] = await timed(get(env.proxy.port));
+      assert.deepEqual(reply, { status: 200, body: 'partial upstream timed out\n' });
+      assert.ok(ms >= 250 && ms < 2000, `ended after ${ms} ms`);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('total, after the head of a response of known length: cuts the connection after the bytes sent', async () => {
+    const env = await pair((_req, res) => void res.writeHead(200, { 'content-length': '100' }).write('partial '), { timeoutMs: 300 });
+    try {
+      const received = await exchange(env.proxy.port, requestHead('GET', '/', [['Host', 'x']]));
+      assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(received.endsWith('\r\n\r\npartial '), JSON.stringify(received));
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('response start: 504 when no head arrives in time, counted from arrival', async () => {
+    const env = await pair(() => {}, { responseStartTimeoutMs: 200 });
+    try {
+      const [reply, ms] = await timed(get(env.proxy.port));
+      assert.deepEqual(reply, { status: 504, body: 'upstream timed out\n' });
+      assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('response start: does not apply once the head is out', async () => {
+    const env = await pair(
+      (_req, res) => {
+        res.writeHead(200).write('head ');
+        setTimeout(() => res.end('then body'), 400);
+      },
+      { responseStartTimeoutMs: 200 },
+    );
+    try {
+      assert.deepEqual(await get(env.proxy.port), { status: 200, body: 'head then body' });
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('idle: a response that writes more often than the idle timeout runs past it', async () => {
+    const env = await pair(
+      (_req, res) => {
+        let n = 0;
+        const tick = setInterval(() => {
+          res.write(String(n++));
+          if (n === 6) {
+            clearInterval(tick);
+            res.end();
+          }
+        }, 80);
+      },
+      { idleTimeoutMs: 200 },
+    );
+    try {
+      assert.deepEqual(await get(env.proxy.port), { status: 200, body: '012345' });
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('idle: 504 with nothing written since arrival; after a write, the response ends with the timeout text', async () => {
+    const env = await pair((req, res) => void (req.url === '/silent' ? undefined : res.writeHead(200).write('a')), { idleTimeoutMs: 200 });
+    try {
+      const [silent, ms] = await timed(get(env.proxy.port, '/silent'));
+      assert.deepEqual(silent, { status: 504, body: 'upstream timed out\n' });
+      assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
+      assert.deepEqual(await get(env.proxy.port, '/stalls'), { status: 200, body: 'aupstream timed out\n' });
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+/** An app that answers upgrades with 101 and echoes the tunnel's bytes, behind a proxy; plain requests get `ok`. */
+async function tunnelPair(options: Partial<ProxyOptions>) {
+  const app = gatedApp();
+  const env = await pair(app.listener, options);
+  env.app.server.on('upgrade', (_req, socket: Socket) => {
+    socket.on('error', () => {});
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    socket.pipe(socket);
+  });
+  const openTunnel = async (): Promise<RawClient> => {
+    const client = await RawClient.connect(env.proxy.port);
+    client.write(
+      requestHead('GET', '/ws', [
+        ['Host', 'x'],
+        ['Connection', 'Upgrade'],
+        ['Upgrade', 'websocket'],
+      ]),
+    );
+    await until(() => client.received.includes('\r\n\r\n') || client.closed, 'the upgrade answer');
+    return client;
+  };
+  return { ...env, app, openTunnel };
+}
+
+describe('upgrades', () => {
+  it('an open tunnel is not cut by the response-start timeout (knative/serving#16169), but is by the total timeout', async () => {
+    const env = await tunnelPair({ responseStartTimeoutMs: 150, timeoutMs: 700 });
+    try {
+      const started = monotonicNow();
+      const client = await env.openTunnel();
+      assert.match(client.received, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      await sleep(400);
+      client.write('still-open');
+      await until(() => client.received.endsWith('still-open'), 'the echo after the response-start timeout');
+      await client.whenClosed(3000);
+      const ms = monotonicNow() - started;
+      assert.ok(ms >= 650 && ms < 3000, `closed after ${ms} ms`);
+      await until(() => env.stats.inFlight === 0, 'the out-event');
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('an upgrade takes a breaker slot and holds it while the tunnel is open; a full queue answers it 503', async () => {
+    const env = await tunnelPair({ containerConcurrency: 1, maxQueueDepth: 1 });
+    try {
+      env.app.open();
+      const tunnel = await env.openTunnel();
+      assert.match(tunnel.received, /^HTTP\/1\.1 101 /);
+      const queued = get(env.proxy.port, '/queued');
+      await until(() => env.proxy.queueDepth === 1, 'a request queued behind the tunnel');
+      const refused = await env.openTunnel();
+      assert.match(await refused.whenClosed(), /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*pending request queue full\n$/);
+      assert.deepEqual(env.app.state.seen, []);
+      tunnel.destroy();
+      assert.deepEqual(await queued, { status: 200, body: 'ok /queued' });
+      assert.deepEqual([env.proxy.queueDepth, env.proxy.queuedRequests], [0, 1]);
     } finally {
       await env.close();
     }
