@@ -77,23 +77,19 @@ function milliseconds(digits: string, unit: 'ms' | 's'): number {
 /**
  * A duration: a number with unit `ms` or `s`; `unit` applies to a bare
  * number. Returns milliseconds, which must also pass `check`, the library's
- * check of the option the duration is given to.
+ * check of the option the duration is given to. With `zeroIsOff`, a zero
+ * (`0`, `0s`, `0.0ms`...) is accepted and returned as 0: the option is off.
  */
-function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number): Parse {
+function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number, zeroIsOff = false): Parse {
   return (value, name) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
     const ms = match === null ? NaN : milliseconds(match[1]!, match[2] === 'ms' || match[2] === 's' ? match[2] : unit);
+    if (zeroIsOff && ms === 0) return 0;
     if (!(ms > 0 && Number.isFinite(ms))) {
-      throw new ConfigError(name, `${name} must be a positive duration such as 1s or 500ms, got "${value}"`);
+      throw new ConfigError(name, `${name} must be ${zeroIsOff ? '0 (off) or ' : ''}a positive duration such as 1s or 500ms, got "${value}"`);
     }
     return check(name, ms, `"${value}" (${ms} ms)`);
   };
-}
-
-/** A duration as {@link duration} reads it, or zero (`0`, `0s`, `0.0ms`...): the option is off. */
-function durationOrOff(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number): Parse {
-  const positive = duration(unit, check);
-  return (value, name) => (/^0+(?:\.0+)?(?:ms|s)?$/.test(value) ? 0 : positive(value, name));
 }
 
 /** A whole number in decimal digits, which must also pass `check`, the library's check of the option it is given to. */
@@ -138,7 +134,7 @@ const OPTIONS = {
     value: 'DURATION',
     defaultText: 'off',
     help: "time to the app's response head (504); 0 is off; a bare number is seconds",
-    parse: durationOrOff('s', requireTimeoutMsOrOff),
+    parse: duration('s', requireTimeoutMsOrOff, true),
   },
   idleTimeout: {
     flag: 'idle-timeout',
@@ -146,7 +142,7 @@ const OPTIONS = {
     value: 'DURATION',
     defaultText: 'off',
     help: "longest pause in the app's response; 0 is off; a bare number is seconds",
-    parse: durationOrOff('s', requireTimeoutMsOrOff),
+    parse: duration('s', requireTimeoutMsOrOff, true),
   },
   containerConcurrency: {
     flag: 'container-concurrency',
