@@ -4,24 +4,11 @@ import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ProxyOptions } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
-import { get, serve, until } from './helpers/http.js';
-import { trackedProxy } from './helpers/proxy.js';
+import { get, until } from './helpers/http.js';
+import { proxyPair } from './helpers/proxy.js';
 import { exchange, RawClient, requestHead } from './helpers/raw.js';
 
-/** An app and a proxy in front of it, both on 127.0.0.1. */
-async function pair(listener: RequestListener, options: Partial<ProxyOptions>) {
-  const app = await serve(listener);
-  const { stats, proxy } = await trackedProxy(app.port, options);
-  return {
-    app,
-    stats,
-    proxy,
-    async close() {
-      await proxy.close(0);
-      await app.close();
-    },
-  };
-}
+const pair = proxyPair;
 
 /**
  * An app that holds every request until `open()`, then answers each (held or
@@ -49,6 +36,15 @@ function gatedApp() {
       for (const res of held.splice(0)) answer(res);
     },
   };
+}
+
+/** A gated app behind a proxy with `options`, and a GET to `/first` that holds one slot at the app (not answered until `app.open()`). */
+async function slotTaken(options: Partial<ProxyOptions>) {
+  const app = gatedApp();
+  const env = await pair(app.listener, options);
+  const first = get(env.proxy.port, '/first');
+  await until(() => app.state.seen.length === 1, 'the first at the app');
+  return { app, env, first };
 }
 
 /** A GET that the client abandons once `leave` resolves; resolves when the client gave up or got an answer. */
@@ -99,11 +95,8 @@ describe('breaker', () => {
   });
 
   it('serves queued requests in arrival order', async () => {
-    const app = gatedApp();
-    const env = await pair(app.listener, { containerConcurrency: 1 });
+    const { app, env, first } = await slotTaken({ containerConcurrency: 1 });
     try {
-      const first = get(env.proxy.port, '/first');
-      await until(() => app.state.seen.length === 1, 'the first at the app');
       const queued: Promise<unknown>[] = [];
       for (const path of ['/a', '/b', '/c']) {
         queued.push(get(env.proxy.port, path));
@@ -135,11 +128,8 @@ describe('breaker', () => {
   });
 
   it('drops a queued request whose client leaves, before it reaches the app', async () => {
-    const app = gatedApp();
-    const env = await pair(app.listener, { containerConcurrency: 1 });
+    const { app, env, first } = await slotTaken({ containerConcurrency: 1 });
     try {
-      const first = get(env.proxy.port, '/first');
-      await until(() => app.state.seen.length === 1, 'the first at the app');
       let leave!: () => void;
       const left = abandonedGet(env.proxy.port, '/gone', new Promise<void>((resolve) => (leave = resolve)));
       await until(() => env.proxy.queueDepth === 1, 'the second queued');
@@ -185,11 +175,8 @@ describe('breaker', () => {
   });
 
   it('lets kubelet probes past the limit: a probe reaches the app while the only slot is taken', async () => {
-    const app = gatedApp();
-    const env = await pair(app.listener, { containerConcurrency: 1, maxQueueDepth: 1 });
+    const { app, env, first } = await slotTaken({ containerConcurrency: 1, maxQueueDepth: 1 });
     try {
-      const first = get(env.proxy.port, '/first');
-      await until(() => app.state.seen.length === 1, 'the first at the app');
       const probe = get(env.proxy.port, '/probe', { 'user-agent': 'kube-probe/1.30' });
       await until(() => app.state.seen.length === 2, 'the probe at the app');
       assert.deepEqual([app.state.now, env.proxy.queueDepth], [2, 0]);
@@ -237,23 +224,23 @@ describe('breaker', () => {
 /** Waits `ms` milliseconds. */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Milliseconds `promise` takes, with its value. */
-async function timed<T>(promise: Promise<T>): Promise<[T, number]> {
-  const started = monotonicNow();
-  const value = await promise;
-  return [value, monotonicNow() - started];
+/** A GET of `path` through a proxy with `options` to an app serving `listener`: the reply and the milliseconds it took. */
+async function timedReply(listener: RequestListener, options: Partial<ProxyOptions>, path = '/'): Promise<[{ status: number; body: string }, number]> {
+  const env = await pair(listener, options);
+  try {
+    const started = monotonicNow();
+    const reply = await get(env.proxy.port, path);
+    return [reply, monotonicNow() - started];
+  } finally {
+    await env.close();
+  }
 }
 
 describe('revision timeouts', () => {
   it('total, after the head of a chunked response: ends it with the timeout text, as Knative does (status kept)', async () => {
-    const env = await pair((_req, res) => void res.writeHead(200).write('partial '), { timeoutMs: 300 });
-    try {
-      const [reply, ms] = await timed(get(env.proxy.port));
-      assert.deepEqual(reply, { status: 200, body: 'partial upstream timed out\n' });
-      assert.ok(ms >= 250 && ms < 2000, `ended after ${ms} ms`);
-    } finally {
-      await env.close();
-    }
+    const [reply, ms] = await timedReply((_req, res) => void res.writeHead(200).write('partial '), { timeoutMs: 300 });
+    assert.deepEqual(reply, { status: 200, body: 'partial upstream timed out\n' });
+    assert.ok(ms >= 250 && ms < 2000, `ended after ${ms} ms`);
   });
 
   it('total, after the head of a response of known length: cuts the connection after the bytes sent', async () => {
@@ -268,33 +255,24 @@ describe('revision timeouts', () => {
   });
 
   it('response start: 504 when no head arrives in time, counted from arrival', async () => {
-    const env = await pair(() => {}, { responseStartTimeoutMs: 200 });
-    try {
-      const [reply, ms] = await timed(get(env.proxy.port));
-      assert.deepEqual(reply, { status: 504, body: 'upstream timed out\n' });
-      assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
-    } finally {
-      await env.close();
-    }
+    const [reply, ms] = await timedReply(() => {}, { responseStartTimeoutMs: 200 });
+    assert.deepEqual(reply, { status: 504, body: 'upstream timed out\n' });
+    assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
   });
 
   it('response start: does not apply once the head is out', async () => {
-    const env = await pair(
+    const [reply] = await timedReply(
       (_req, res) => {
         res.writeHead(200).write('head ');
         setTimeout(() => res.end('then body'), 400);
       },
       { responseStartTimeoutMs: 200 },
     );
-    try {
-      assert.deepEqual(await get(env.proxy.port), { status: 200, body: 'head then body' });
-    } finally {
-      await env.close();
-    }
+    assert.deepEqual(reply, { status: 200, body: 'head then body' });
   });
 
   it('idle: a response that writes more often than the idle timeout runs past it', async () => {
-    const env = await pair(
+    const [reply] = await timedReply(
       (_req, res) => {
         let n = 0;
         const tick = setInterval(() => {
@@ -307,23 +285,18 @@ describe('revision timeouts', () => {
       },
       { idleTimeoutMs: 200 },
     );
-    try {
-      assert.deepEqual(await get(env.proxy.port), { status: 200, body: '012345' });
-    } finally {
-      await env.close();
-    }
+    assert.deepEqual(reply, { status: 200, body: '012345' });
   });
 
-  it('idle: 504 with nothing written since arrival; after a write, the response ends with the timeout text', async () => {
-    const env = await pair((req, res) => void (req.url === '/silent' ? undefined : res.writeHead(200).write('a')), { idleTimeoutMs: 200 });
-    try {
-      const [silent, ms] = await timed(get(env.proxy.port, '/silent'));
-      assert.deepEqual(silent, { status: 504, body: 'upstream timed out\n' });
-      assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
-      assert.deepEqual(await get(env.proxy.port, '/stalls'), { status: 200, body: 'aupstream timed out\n' });
-    } finally {
-      await env.close();
-    }
+  it('idle: 504 with nothing written since arrival', async () => {
+    const [reply, ms] = await timedReply(() => {}, { idleTimeoutMs: 200 });
+    assert.deepEqual(reply, { status: 504, body: 'upstream timed out\n' });
+    assert.ok(ms >= 150 && ms < 1500, `504 after ${ms} ms`);
+  });
+
+  it('idle: after a write and a pause, the response ends with the timeout text', async () => {
+    const [reply] = await timedReply((_req, res) => void res.writeHead(200).write('a'), { idleTimeoutMs: 200 });
+    assert.deepEqual(reply, { status: 200, body: 'aupstream timed out\n' });
   });
 });
 

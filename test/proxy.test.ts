@@ -7,7 +7,7 @@ import { ConfigError, PortInUseError } from '../src/core/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
 import { freePort, serve, until } from './helpers/http.js';
-import { trackedProxy } from './helpers/proxy.js';
+import { proxyPair, trackedProxy } from './helpers/proxy.js';
 
 interface Reply {
   status: number;
@@ -40,20 +40,7 @@ function send(port: number, { method = 'GET', path = '/', headers = {}, chunks =
   });
 }
 
-/** An upstream app and a proxy in front of it, both on 127.0.0.1. */
-async function pair(listener: RequestListener, options: Partial<ProxyOptions> = {}) {
-  const app = await serve(listener);
-  const { stats, proxy } = await trackedProxy(app.port, options);
-  return {
-    app,
-    stats,
-    proxy,
-    async close() {
-      await proxy.close(0);
-      await app.close();
-    },
-  };
-}
+const pair = proxyPair;
 
 /** Echoes the request line and headers as JSON, followed by nothing else. */
 const echoRequest: RequestListener = (req, res) => {
