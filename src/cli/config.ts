@@ -22,7 +22,7 @@ export interface CliConfig {
   identity: Identity;
   /** Reporting period in milliseconds. Default 1000. */
   reportingPeriodMs: number;
-  /** Revision timeout in milliseconds: an app slower than this to answer gets a 504. Default 300000. */
+  /** Revision timeout in milliseconds: the longest a request may take from arrival (queue included) to the end of its response. Default 300000. */
   timeoutMs: number;
   /** Milliseconds from arrival to the app's response head before a 504; 0 (the default): off. */
   responseStartTimeoutMs: number;
@@ -125,7 +125,7 @@ const OPTIONS = {
     env: KNATIVE_ENV.revisionTimeoutSeconds,
     value: 'DURATION',
     defaultText: `${DEFAULTS.timeoutMs / 1000}s`,
-    help: 'app response timeout (504); a bare number is seconds',
+    help: 'total time per request, queue included (504 before the response head); a bare number is seconds',
     parse: duration('s', requireTimeoutMs),
   },
   responseStartTimeout: {
@@ -171,12 +171,15 @@ const OPTIONS = {
 
 type Key = keyof typeof OPTIONS;
 
+/** Where the help text of each option starts in `--help`, one past the longest flag and value. */
+const USAGE_COLUMN = 36;
+
 /** The `--help` text: every option with its environment variable and default. */
 export function usage(): string {
   const rows = Object.values(OPTIONS).map((o: OptionSpec) => {
     const left = `  --${o.flag} ${o.value}`;
     const env = o.env ? ` [env ${o.env}]` : '';
-    return `${left.padEnd(30)}${o.help}${env} (default: ${o.defaultText})`;
+    return `${left.padEnd(USAGE_COLUMN)}${o.help}${env} (default: ${o.defaultText})`;
   });
   return [
     'Usage: queue-stats [options]',
@@ -187,8 +190,8 @@ export function usage(): string {
     '',
     'Options:',
     ...rows,
-    '  --help                      print this help and exit',
-    '  --version                   print the version and exit',
+    `${'  --help'.padEnd(USAGE_COLUMN)}print this help and exit`,
+    `${'  --version'.padEnd(USAGE_COLUMN)}print the version and exit`,
     '',
     'OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_*, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME',
     'and OTEL_RESOURCE_ATTRIBUTES are honoured as the OpenTelemetry SDK specification defines them.',
