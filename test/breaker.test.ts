@@ -57,10 +57,10 @@ describe('Breaker cancel', () => {
     const admitted: string[] = [];
     const breaker = new Breaker(1, 2);
     const [a, b, c, d] = waiters(admitted, 'a', 'b', 'c', 'd');
-    breaker.acquire(a!, 0);
-    breaker.acquire(b!, 0);
-    breaker.acquire(c!, 0);
-    assert.equal(breaker.acquire(d!, 0), Admission.Full);
+    assert.deepEqual(
+      [a, b, c, d].map((w) => breaker.acquire(w!, 0)),
+      [Admission.Run, Admission.Queued, Admission.Queued, Admission.Full],
+    );
     assert.equal(breaker.cancel(b!), true);
     assert.equal(breaker.cancel(b!), false);
     assert.equal(breaker.acquire(d!, 0), Admission.Queued);
