@@ -508,6 +508,12 @@ describe('startProxy options', () => {
       [{ port: 70000 }, 'port'],
       [{ timeoutMs: 0 }, 'timeoutMs'],
       [{ connections: 1.5 }, 'connections'],
+      [{ containerConcurrency: -1 }, 'containerConcurrency'],
+      [{ containerConcurrency: 1.5 }, 'containerConcurrency'],
+      [{ containerConcurrency: 1, maxQueueDepth: 0 }, 'maxQueueDepth'],
+      [{ responseStartTimeoutMs: -1 }, 'responseStartTimeoutMs'],
+      [{ responseStartTimeoutMs: 2 ** 31 }, 'responseStartTimeoutMs'],
+      [{ idleTimeoutMs: 0.5 }, 'idleTimeoutMs'],
     ];
     for (const [options, field] of cases) {
       await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }), (error: unknown) => error instanceof ConfigError && error.field === field, field);
