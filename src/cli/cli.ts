@@ -38,7 +38,17 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
-  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(async (error: unknown) => {
+  const proxy = await startProxy({
+    upstream,
+    port: config.port,
+    host: config.host,
+    tracker: queueStats.tracker,
+    timeoutMs: config.timeoutMs,
+    responseStartTimeoutMs: config.responseStartTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    containerConcurrency: config.containerConcurrency,
+    maxQueueDepth: config.maxQueueDepth,
+  }).catch(async (error: unknown) => {
     await queueStats.close();
     await demo?.close();
     throw error;
