@@ -10,6 +10,8 @@ import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';
 import type { RequestTracker } from '../tracking/tracker.js';
+import type { RequestObserver } from '../core/request-observer.js';
+import { RequestTimer } from './request-timer.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
 
 /** Options of {@link startProxy}. */
@@ -40,6 +42,12 @@ export interface ProxyOptions {
    * Default 10000.
    */
   headersTimeoutMs?: number;
+  /**
+   * Told the status and duration (seconds from arrival) of every forwarded
+   * request when its response closes; probes and `OPTIONS *` are left out.
+   * Absent: nothing is timed.
+   */
+  observer?: RequestObserver;
 }
 
 /** A running proxy. */
@@ -94,6 +102,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
+  const timer = options.observer === undefined ? undefined : new RequestTimer(options.observer);
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
     port: upstream.port === '' ? 80 : Number(upstream.port),
@@ -138,8 +147,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (kind !== RequestKind.NetworkProbe) {
-      if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
-      else ProxyExchange.start(context, request, response);
+      if (request.url === '*' && request.method === 'OPTIONS') {
+        sendText(response, 200, '');
+        return;
+      }
+      if (timer !== undefined && kind !== RequestKind.KubeletProbe) timer.start(request, response);
+      ProxyExchange.start(context, request, response);
       return;
     }
     void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
