@@ -10,6 +10,7 @@ import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
 import { startProxy } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
+import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
 import { VERSION } from '../core/version.js';
 
 /** Exit code for invalid configuration. */
@@ -38,13 +39,37 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
-  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(async (error: unknown) => {
+  const requestTelemetry = await startRequestTelemetry({
+    identity: config.identity,
+    service: config.service,
+    env: process.env,
+    port: config.requestMetricsPort,
+    host: config.host,
+    otlpEndpoint: config.otlpEndpoint,
+    // MERGE (issue 12, part A): once the breaker exposes ProxyServer.queueDepth, pass
+    // `queueDepth: () => proxy?.queueDepth ?? 0` here (with `proxy` a `let` set below). Until then no
+    // kn.serving.queue.depth gauge is registered.
+  }).catch(async (error: unknown) => {
+    await queueStats.close();
+    await demo?.close();
+    throw error;
+  });
+  const proxy = await startProxy({
+    upstream,
+    port: config.port,
+    host: config.host,
+    tracker: queueStats.tracker,
+    timeoutMs: config.timeoutMs,
+    observer: requestTelemetry.metrics,
+  }).catch(async (error: unknown) => {
+    await requestTelemetry.close();
     await queueStats.close();
     await demo?.close();
     throw error;
   });
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
-  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}`];
+  const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
+  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}`];
   if (demo !== undefined) {
     lines.push(`No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`, `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`, `  curl ${metricsUrl}`);
   }
@@ -57,6 +82,7 @@ async function run(config: CliConfig): Promise<void> {
     process.stdout.write(`queue-stats: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)\n`);
     proxy
       .close(config.drainTimeoutMs)
+      .then(() => requestTelemetry.close())
       .then(() => queueStats.close())
       .then(() => demo?.close())
       .then(
