@@ -9,6 +9,16 @@ import { prometheusMissing, PrometheusServer } from './helpers/prometheus.js';
 const missing = prometheusMissing();
 if (missing) console.log(`# skipping the Prometheus integration test: ${missing}`);
 
+/** The parts of an OTLP/JSON export request the test reads. */
+interface OtlpJson {
+  resourceMetrics: Array<{
+    resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+    scopeMetrics: Array<{
+      metrics: Array<{ name: string; unit?: string; histogram?: { dataPoints: Array<{ count: string | number; attributes: Array<{ key: string; value: { intValue?: string | number } }> }> } }>;
+    }>;
+  }>;
+}
+
 /** GETs `url` with `headers`; resolves with the status and body text. */
 async function text(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; body: string }> {
   const response = await fetch(url, { headers });
@@ -57,6 +67,41 @@ describe('startRequestTelemetry', () => {
       'kn_revision_name="helloworld-go-00001"',
     ]) {
       assert.ok(info.includes(label), `${label} in ${info}`);
+    }
+  });
+
+  it('pushes over OTLP when configured, with its own Resource', async () => {
+    const bodies: string[] = [];
+    const collector = await serve((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    try {
+      const env = { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' };
+      const pushed = await startRequestTelemetry({ identity: HELLOWORLD, service: 'helloworld', env, otlpEndpoint: `http://127.0.0.1:${collector.port}/v1/metrics` });
+      assert.equal(pushed.metricsServer, undefined);
+      pushed.metrics.requestEnded(504, 0.5);
+      await pushed.close();
+      const request = JSON.parse(bodies.at(-1)!) as OtlpJson;
+      const [resourceMetrics] = request.resourceMetrics;
+      const attributes = new Map(resourceMetrics!.resource.attributes.map(({ key, value }) => [key, value.stringValue]));
+      assert.equal(attributes.get('kn.service.name'), 'helloworld');
+      assert.equal(attributes.get('k8s.container.name'), 'queue-proxy');
+      const metric = resourceMetrics!.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.name === 'kn.serving.invocation.duration');
+      assert.equal(metric?.unit, 's');
+      const [point] = metric.histogram!.dataPoints;
+      assert.equal(Number(point!.count), 1);
+      assert.deepEqual(
+        point!.attributes.map(({ key, value }) => [key, Number(value.intValue)]),
+        [['http.response.status_code', 504]],
+      );
+    } finally {
+      await collector.close();
     }
   });
 
