@@ -18,7 +18,7 @@ export interface CliConfig {
   metricsPort: number;
   /** The request metrics' port. Default 9091. */
   requestMetricsPort: number;
-  /** Interface both servers bind; undefined binds all. */
+  /** Interface every server binds; undefined binds all. */
   host: string | undefined;
   /** Knative's four names; filled with demo names when running the demo app. */
   identity: Identity;
