@@ -2,7 +2,7 @@
  * queue-stats-exporter: Knative's queue-proxy autoscaling stats, recorded
  * through the OpenTelemetry Meter API and served for Prometheus and Knative
  * autoscalers. This file only re-exports the public API of the package root:
- * request tracking, the statistics and the reporter, which need
+ * request tracking, the statistics, the reporter and the request metrics, which need
  * `@opentelemetry/api` alone. The parts with heavier dependencies have their
  * own entry points, so that importing the root loads none of them:
  * `queue-stats-exporter/queue-stats` (startQueueStats),
@@ -13,8 +13,10 @@ export { ConfigError, PortInUseError } from './core/errors.js';
 export type { Identity } from './core/identity.js';
 export { RequestStats, ReqEventType, type ReqEvent, type StatsReport } from './core/stats.js';
 export { classifyRequest, RequestKind } from './core/request-kind.js';
-export { LABEL, METRIC, METRIC_HELP } from './core/metric-names.js';
+export { LABEL, METRIC, METRIC_HELP, REQUEST_METRIC } from './core/metric-names.js';
+export type { RequestObserver } from './core/request-observer.js';
 export { VERSION } from './core/version.js';
 export { RequestTracker } from './tracking/tracker.js';
 export { ReportingLoop, type ReportingLoopOptions, type ReportSink } from './tracking/loop.js';
 export { StatsReporter, type StatsReporterOptions } from './otel/reporter.js';
+export { RequestMetrics, type RequestMetricsOptions } from './otel/request-metrics.js';

@@ -32,8 +32,10 @@ describe('parseConfig defaults', () => {
       upstream: undefined,
       port: 8012,
       metricsPort: 9090,
+      requestMetricsPort: 9091,
       host: undefined,
       identity: { namespace: 'default', config: 'demo', revision: 'demo-00001', pod: 'my-host' },
+      service: undefined,
       reportingPeriodMs: 1000,
       timeoutMs: 300_000,
       responseStartTimeoutMs: 0,
@@ -118,6 +120,13 @@ describe('parseConfig defaults', () => {
     assert.equal(parseConfig([], { REVISION_TIMEOUT_SECONDS: '600.125' }, 'h').timeoutMs, 600_125);
   });
 
+  it('the request metrics port and the Knative service: by flag, the service also from SERVING_SERVICE', () => {
+    const config = parseConfig(['--request-metrics-port', '19091', '--service', 'hello-svc'], { ...KNATIVE_ENV, SERVING_SERVICE: 'from-env' }, 'h');
+    assert.equal(config.requestMetricsPort, 19091);
+    assert.equal(config.service, 'hello-svc');
+    assert.equal(parseConfig([], { ...KNATIVE_ENV, SERVING_SERVICE: 'hello' }, 'h').service, 'hello');
+  });
+
   it('--help and --version', () => {
     assert.equal(parseConfig(['--help'], {}, 'h').help, true);
     assert.equal(parseConfig(['--version'], {}, 'h').version, true);
@@ -129,6 +138,8 @@ describe('parseConfig errors name the option', () => {
     [['--port', 'abc'], {}, '--port', '--port must be a port from 1 to 65535, got "abc"'],
     [['--port', '70000'], {}, '--port', '--port must be a port from 1 to 65535, got "70000"'],
     [['--metrics-port', '0'], {}, '--metrics-port', '--metrics-port must be a port from 1 to 65535, got "0"'],
+    [['--request-metrics-port', '65536'], {}, '--request-metrics-port', '--request-metrics-port must be a port from 1 to 65535, got "65536"'],
+    [[], { SERVING_SERVICE: '' }, 'SERVING_SERVICE (--service)', 'SERVING_SERVICE (--service) must not be empty'],
     [[], { QUEUE_SERVING_PORT: '-1' }, 'QUEUE_SERVING_PORT (--port)', 'QUEUE_SERVING_PORT (--port) must be a port from 1 to 65535, got "-1"'],
     [[], { USER_PORT: 'x' }, 'USER_PORT (--upstream)', 'USER_PORT (--upstream) must be a port from 1 to 65535, got "x"'],
     [['--upstream', 'not a url'], {}, '--upstream', '--upstream must be an http:// URL, got "not a url"'],
@@ -212,6 +223,10 @@ describe('usage', () => {
       '(default: 8012)',
       '--metrics-port PORT',
       '(default: 9090)',
+      '--request-metrics-port PORT',
+      '(default: 9091)',
+      '--service NAME',
+      'env SERVING_SERVICE',
       '--host HOST',
       'env SERVING_NAMESPACE',
       'env SERVING_CONFIGURATION',

@@ -28,8 +28,8 @@ const HEX = [...'0123456789abcdefABCDEF'];
 
 /**
  * Header names that change how a request is framed, routed, counted or
- * answered (covered one by one in proxy.test.ts, faults.test.ts and
- * metrics-server.test.ts); the fuzzed headers leave them out so that the
+ * answered, or that the proxy rewrites (covered one by one in proxy.test.ts,
+ * faults.test.ts, hop-headers.test.ts and metrics-server.test.ts); the fuzzed headers leave them out so that the
  * expected answer stays computable from the request alone. The framing
  * ones are drawn by the last property, whose oracle is Node's own parser.
  */
@@ -49,6 +49,11 @@ const RESERVED_HEADERS = new Set([
   'expect',
   'x-forwarded-for',
   'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  'k-original-host',
+  'knative-serving-revision',
+  'knative-serving-namespace',
   'k-network-probe',
   'k-kubelet-probe',
   'k-proxy-request',

@@ -73,9 +73,9 @@ describe('breaker', () => {
           return reply;
         }),
       );
-      await until(() => answered === 9 && env.proxy.queueDepth === 10 && env.stats.inFlight === 11, 'one at the app, ten queued, nine refused');
+      await until(() => answered === 9 && env.proxy.breaker!.queueDepth === 10 && env.stats.inFlight === 11, 'one at the app, ten queued, nine refused');
       // The stats count from arrival, before the queue, as Knative's handler does: 11 in flight, 1 at the app.
-      assert.deepEqual([env.stats.inFlight, app.state.now, env.proxy.queueDepth], [11, 1, 10]);
+      assert.deepEqual([env.stats.inFlight, app.state.now, env.proxy.breaker!.queueDepth], [11, 1, 10]);
       assert.equal(env.stats.report(monotonicNow()).requestCount, 20);
       await new Promise((r) => setTimeout(r, 100));
       const average = env.stats.report(monotonicNow()).averageConcurrency;
@@ -86,8 +86,8 @@ describe('breaker', () => {
       assert.equal(refused.length, 20 - 1 - 10);
       assert.ok(refused.every((r) => r.body === 'pending request queue full\n'));
       assert.equal(results.filter((r) => r.status === 200).length, 11);
-      assert.deepEqual([app.state.max, app.state.seen.length, env.proxy.queueDepth, env.proxy.queuedRequests], [1, 11, 0, 10]);
-      assert.ok(env.proxy.queuedMs > 0);
+      assert.deepEqual([app.state.max, app.state.seen.length, env.proxy.breaker!.queueDepth, env.proxy.breaker!.queuedRequests], [1, 11, 0, 10]);
+      assert.ok(env.proxy.breaker!.queuedMs > 0);
       await until(() => env.stats.inFlight === 0, 'the out-events');
     } finally {
       await env.close();
@@ -100,7 +100,7 @@ describe('breaker', () => {
       const queued: Promise<unknown>[] = [];
       for (const path of ['/a', '/b', '/c']) {
         queued.push(get(env.proxy.port, path));
-        await until(() => env.proxy.queueDepth === queued.length, `${path} queued`);
+        await until(() => env.proxy.breaker!.queueDepth === queued.length, `${path} queued`);
       }
       app.open();
       await Promise.all([first, ...queued]);
@@ -115,7 +115,7 @@ describe('breaker', () => {
     const env = await pair(app.listener, { containerConcurrency: 1, maxQueueDepth: 2 });
     try {
       const replies = [1, 2, 3].map((i) => get(env.proxy.port, `/${i}`));
-      await until(() => env.proxy.queueDepth === 2, 'two queued');
+      await until(() => env.proxy.breaker!.queueDepth === 2, 'two queued');
       assert.deepEqual(await get(env.proxy.port, '/4'), { status: 503, body: 'pending request queue full\n' });
       app.open();
       assert.deepEqual(
@@ -132,15 +132,15 @@ describe('breaker', () => {
     try {
       let leave!: () => void;
       const left = abandonedGet(env.proxy.port, '/gone', new Promise<void>((resolve) => (leave = resolve)));
-      await until(() => env.proxy.queueDepth === 1, 'the second queued');
+      await until(() => env.proxy.breaker!.queueDepth === 1, 'the second queued');
       leave();
       await left;
-      await until(() => env.proxy.queueDepth === 0 && env.stats.inFlight === 1, 'the queue to empty');
+      await until(() => env.proxy.breaker!.queueDepth === 0 && env.stats.inFlight === 1, 'the queue to empty');
       app.open();
       await first;
       assert.deepEqual(await get(env.proxy.port, '/next'), { status: 200, body: 'ok /next' });
       assert.deepEqual(app.state.seen, ['/first', '/next']);
-      assert.equal(env.proxy.queuedRequests, 0);
+      assert.equal(env.proxy.breaker!.queuedRequests, 0);
     } finally {
       await env.close();
     }
@@ -165,7 +165,7 @@ describe('breaker', () => {
       assert.deepEqual(await get(env.proxy.port, '/queued'), { status: 504, body: 'upstream timed out\n' });
       const waited = monotonicNow() - started;
       assert.ok(waited >= 150 && waited < 1500, `504 after ${waited} ms`);
-      assert.deepEqual([env.proxy.queueDepth, env.proxy.queuedRequests], [0, 0]);
+      assert.deepEqual([env.proxy.breaker!.queueDepth, env.proxy.breaker!.queuedRequests], [0, 0]);
       held[0]!.end('done');
       assert.deepEqual(await first, { status: 200, body: 'started done' });
       assert.deepEqual(seen, ['/first']);
@@ -179,7 +179,7 @@ describe('breaker', () => {
     try {
       const probe = get(env.proxy.port, '/probe', { 'user-agent': 'kube-probe/1.30' });
       await until(() => app.state.seen.length === 2, 'the probe at the app');
-      assert.deepEqual([app.state.now, env.proxy.queueDepth], [2, 0]);
+      assert.deepEqual([app.state.now, env.proxy.breaker!.queueDepth], [2, 0]);
       app.open();
       assert.deepEqual(await probe, { status: 200, body: 'ok /probe' });
       await first;
@@ -196,7 +196,7 @@ describe('breaker', () => {
       const running = [abandonedGet(env.proxy.port, '/gone', new Promise<void>((resolve) => (leave = resolve))), get(env.proxy.port, '/slow')];
       await until(() => app.state.seen.length === 2, 'two at the app');
       const queued = [get(env.proxy.port, '/queued-timeout'), abandonedGet(env.proxy.port, '/queued-gone', new Promise((r) => setTimeout(r, 100)))];
-      await until(() => env.proxy.queueDepth === 2, 'two queued');
+      await until(() => env.proxy.breaker!.queueDepth === 2, 'two queued');
       assert.equal((await get(env.proxy.port, '/refused')).status, 503);
       leave();
       await running[0];
@@ -209,7 +209,7 @@ describe('breaker', () => {
       await until(() => env.stats.inFlight === 0 && app.state.now === 0, 'everything to end');
       const pairOfNew = [get(env.proxy.port, '/new-1'), get(env.proxy.port, '/new-2')];
       await until(() => app.state.now === 2, 'two new requests at the app at once', 2000);
-      assert.equal(env.proxy.queueDepth, 0);
+      assert.equal(env.proxy.breaker!.queueDepth, 0);
       app.open();
       assert.deepEqual(
         (await Promise.all(pairOfNew)).map((r) => r.status),
@@ -350,13 +350,13 @@ describe('upgrades', () => {
       const tunnel = await env.openTunnel();
       assert.match(tunnel.received, /^HTTP\/1\.1 101 /);
       const queued = get(env.proxy.port, '/queued');
-      await until(() => env.proxy.queueDepth === 1, 'a request queued behind the tunnel');
+      await until(() => env.proxy.breaker!.queueDepth === 1, 'a request queued behind the tunnel');
       const refused = await env.openTunnel();
       assert.match(await refused.whenClosed(), /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*pending request queue full\n$/);
       assert.deepEqual(env.app.state.seen, []);
       tunnel.destroy();
       assert.deepEqual(await queued, { status: 200, body: 'ok /queued' });
-      assert.deepEqual([env.proxy.queueDepth, env.proxy.queuedRequests], [0, 1]);
+      assert.deepEqual([env.proxy.breaker!.queueDepth, env.proxy.breaker!.queuedRequests], [0, 1]);
     } finally {
       await env.close();
     }

@@ -44,6 +44,13 @@ describe('buildResource attributes', () => {
     });
   }
 
+  it('extra attributes go over the identity and under OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME', () => {
+    const extra = { 'service.name': 'svc', 'kn.service.name': 'svc', 'k8s.container.name': 'queue-proxy' };
+    assert.deepEqual(buildResource(IDENTITY, {}, extra).attributes, { ...SDK, ...COMPUTED, ...extra });
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'kn.service.name=from-attrs', OTEL_SERVICE_NAME: 'from-name' };
+    assert.deepEqual(buildResource(IDENTITY, env, extra).attributes, { ...SDK, ...COMPUTED, ...extra, 'kn.service.name': 'from-attrs', 'service.name': 'from-name' });
+  });
+
   it('reads process.env by default', () => {
     const saved = process.env.OTEL_SERVICE_NAME;
     process.env.OTEL_SERVICE_NAME = 'from-process-env';

@@ -8,8 +8,9 @@ import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
-import { startProxy } from '../proxy/proxy.js';
+import { startProxy, type ProxyServer } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
+import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
 import { VERSION } from '../core/version.js';
 
 /** Exit code for invalid configuration. */
@@ -38,6 +39,21 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
+  // Knative observes its queue only when there is a breaker; read at each scrape once the proxy runs.
+  const running: { proxy?: ProxyServer } = {};
+  const requestTelemetry = await startRequestTelemetry({
+    identity: config.identity,
+    service: config.service,
+    env: process.env,
+    port: config.requestMetricsPort,
+    host: config.host,
+    otlpEndpoint: config.otlpEndpoint,
+    breaker: config.containerConcurrency === 0 ? undefined : () => running.proxy?.breaker,
+  }).catch(async (error: unknown) => {
+    await queueStats.close();
+    await demo?.close();
+    throw error;
+  });
   const proxy = await startProxy({
     upstream,
     port: config.port,
@@ -48,13 +64,17 @@ async function run(config: CliConfig): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
     containerConcurrency: config.containerConcurrency,
     maxQueueDepth: config.maxQueueDepth,
+    observer: requestTelemetry.metrics,
   }).catch(async (error: unknown) => {
+    await requestTelemetry.close();
     await queueStats.close();
     await demo?.close();
     throw error;
   });
+  running.proxy = proxy;
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
-  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}`];
+  const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
+  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}`];
   if (demo !== undefined) {
     lines.push(`No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`, `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`, `  curl ${metricsUrl}`);
   }
@@ -67,6 +87,7 @@ async function run(config: CliConfig): Promise<void> {
     process.stdout.write(`queue-stats: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)\n`);
     proxy
       .close(config.drainTimeoutMs)
+      .then(() => requestTelemetry.close())
       .then(() => queueStats.close())
       .then(() => demo?.close())
       .then(

@@ -16,10 +16,14 @@ export interface CliConfig {
   port: number;
   /** The metrics port. Default 9090. */
   metricsPort: number;
-  /** Interface both servers bind; undefined binds all. */
+  /** The request metrics' port. Default 9091. */
+  requestMetricsPort: number;
+  /** Interface every server binds; undefined binds all. */
   host: string | undefined;
   /** Knative's four names; filled with demo names when running the demo app. */
   identity: Identity;
+  /** The Knative service of the revision, if any: the request metrics' `kn.service.name`. */
+  service: string | undefined;
   /** Reporting period in milliseconds. Default 1000. */
   reportingPeriodMs: number;
   /** Revision timeout in milliseconds: the longest a request may take from arrival (queue included) to the end of its response. Default 300000. */
@@ -108,10 +112,18 @@ const OPTIONS = {
   },
   port: { flag: 'port', env: KNATIVE_ENV.servingPort, value: 'PORT', defaultText: String(DEFAULTS.proxyPort), help: 'port the proxy listens on', parse: port },
   metricsPort: { flag: 'metrics-port', value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
-  host: { flag: 'host', value: 'HOST', defaultText: 'all interfaces', help: 'interface both servers bind', parse: text },
+  requestMetricsPort: {
+    flag: 'request-metrics-port',
+    value: 'PORT',
+    defaultText: String(DEFAULTS.requestMetricsPort),
+    help: `port serving the request metrics on ${DEFAULTS.metricsEndpoint}`,
+    parse: port,
+  },
+  host: { flag: 'host', value: 'HOST', defaultText: 'all interfaces', help: 'interface every server binds', parse: text },
   namespace: { flag: 'namespace', env: KNATIVE_ENV.namespace, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.namespace})`, help: 'destination_namespace label', parse: text },
   config: { flag: 'config', env: KNATIVE_ENV.config, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.config})`, help: 'destination_configuration label', parse: text },
   revision: { flag: 'revision', env: KNATIVE_ENV.revision, value: 'NAME', defaultText: `required (demo: ${DEMO_IDENTITY.revision})`, help: 'destination_revision label', parse: text },
+  service: { flag: 'service', env: KNATIVE_ENV.service, value: 'NAME', defaultText: 'none', help: 'Knative service, kn.service.name of the request metrics', parse: text },
   pod: { flag: 'pod', env: KNATIVE_ENV.pod, value: 'NAME', defaultText: 'required (demo: the hostname)', help: 'destination_pod label', parse: text },
   reportingPeriod: {
     flag: 'reporting-period',
@@ -166,7 +178,7 @@ const OPTIONS = {
     help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds',
     parse: duration('s', requireWaitMs),
   },
-  otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges over OTLP/HTTP', parse: text },
+  otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -231,6 +243,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     upstream,
     port: (read('port') as number | undefined) ?? DEFAULTS.proxyPort,
     metricsPort: (read('metricsPort') as number | undefined) ?? DEFAULTS.metricsPort,
+    requestMetricsPort: (read('requestMetricsPort') as number | undefined) ?? DEFAULTS.requestMetricsPort,
     host: read('host') as string | undefined,
     identity: {
       namespace: name('namespace', DEMO_IDENTITY.namespace),
@@ -238,6 +251,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       revision: name('revision', DEMO_IDENTITY.revision),
       pod: name('pod', hostname),
     },
+    service: read('service') as string | undefined,
     reportingPeriodMs: (read('reportingPeriod') as number | undefined) ?? DEFAULTS.reportingPeriodMs,
     timeoutMs: (read('timeout') as number | undefined) ?? DEFAULTS.timeoutMs,
     responseStartTimeoutMs: (read('responseStartTimeout') as number | undefined) ?? DEFAULTS.responseStartTimeoutMs,

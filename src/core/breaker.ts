@@ -21,12 +21,24 @@ export interface BreakerWaiter {
   admit(): void;
 }
 
+/** What a breaker tells about its load, for metrics: counts now, and totals since it was made. */
+export interface BreakerReadings {
+  /** Requests holding a slot now. */
+  readonly inFlight: number;
+  /** Requests waiting in the queue now. */
+  readonly queueDepth: number;
+  /** Requests that waited in the queue and then got a slot, since the breaker was made. */
+  readonly queuedRequests: number;
+  /** Total time those requests waited, in milliseconds. */
+  readonly queuedMs: number;
+}
+
 /**
  * Counts running requests against a capacity and keeps a FIFO queue of
  * waiting ones. A release hands the slot straight to the oldest waiter, so a
  * slot is free only while nobody waits.
  */
-export class Breaker {
+export class Breaker implements BreakerReadings {
   /** Most requests running at once. */
   readonly capacity: number;
   /** Most requests waiting at once. */

@@ -10,6 +10,8 @@ export const DEFAULTS = {
   proxyPort: 8012,
   /** Port of the metrics server: Knative's autoscaling metrics port. */
   metricsPort: 9090,
+  /** Port of the request metrics' Prometheus endpoint: Knative's user-metrics port. */
+  requestMetricsPort: 9091,
   /** Path that serves the metrics. */
   metricsEndpoint: '/metrics',
   /** Length of one stats window, in milliseconds: Knative's reporting period. */
@@ -58,6 +60,8 @@ export const KNATIVE_ENV = {
   namespace: 'SERVING_NAMESPACE',
   /** Knative configuration, `destination_configuration`. */
   config: 'SERVING_CONFIGURATION',
+  /** Knative service, when the revision belongs to one (the request metrics' `kn.service.name`). */
+  service: 'SERVING_SERVICE',
   /** Knative revision, `destination_revision`. */
   revision: 'SERVING_REVISION',
   /** Pod name, `destination_pod`. */

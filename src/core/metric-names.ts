@@ -29,3 +29,35 @@ export const LABEL = {
   revision: 'destination_revision',
   pod: 'destination_pod',
 } as const;
+
+/**
+ * The request metrics of Knative's queue-proxy on its user-metrics port
+ * (knative/serving `pkg/queue/request_metric.go`): OTel instrument names,
+ * units, descriptions, the histogram's bucket bounds and the attribute.
+ */
+export const REQUEST_METRIC = {
+  /** Histogram of each request's duration, in seconds. */
+  duration: 'kn.serving.invocation.duration',
+  /** Gauge of the requests in the breaker: at the app or waiting for a slot. */
+  queueDepth: 'kn.serving.queue.depth',
+  /** Counter of the requests that waited in the breaker's queue for a slot (ours; Knative has none). */
+  queueWaitRequests: 'queue.wait.requests',
+  /** Counter of the time those requests waited, in seconds (ours; Knative has none). */
+  queueWaitTime: 'queue.wait.time',
+  /** Unit of {@link REQUEST_METRIC.duration}. */
+  durationUnit: 's',
+  /** Unit of {@link REQUEST_METRIC.queueDepth}. */
+  queueDepthUnit: '{request}',
+  /** Description of {@link REQUEST_METRIC.duration}, as Knative words it. */
+  durationHelp: 'The duration of task execution',
+  /** Description of {@link REQUEST_METRIC.queueDepth}, as Knative words it. */
+  queueDepthHelp: 'Number of current requests in the queue',
+  /** Description of {@link REQUEST_METRIC.queueWaitRequests}. */
+  queueWaitRequestsHelp: 'Number of requests that waited in the queue for a slot at the app',
+  /** Description of {@link REQUEST_METRIC.queueWaitTime}. */
+  queueWaitTimeHelp: 'Total time requests waited in the queue for a slot at the app',
+  /** Upper bounds of the duration histogram's buckets, in seconds. */
+  durationBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+  /** The duration's attribute: the response's status code, an integer. */
+  statusCodeAttribute: 'http.response.status_code',
+} as const;

@@ -37,6 +37,12 @@ export interface MetricsServerOptions {
    * second, or every `requestTimeoutMs` if shorter. Default 10000.
    */
   requestTimeoutMs?: number;
+  /**
+   * Answer a scrape whose `Accept` asks for `application/protobuf` with
+   * Knative's protobuf `Stat`. Default true; false always answers text (an
+   * endpoint without the autoscaler's gauges).
+   */
+  protobufStat?: boolean;
 }
 
 /** A running metrics server. */
@@ -86,6 +92,7 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
   const port = requirePort('port', options.port ?? DEFAULTS.metricsPort);
   const requestTimeoutMs = requirePositiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs);
   const endpoint = options.endpoint ?? DEFAULTS.metricsEndpoint;
+  const protobufStat = options.protobufStat !== false;
   if (typeof endpoint !== 'string' || !endpoint.startsWith('/')) {
     throw new ConfigError('endpoint', `endpoint must be a path starting with "/", got ${String(endpoint)}`);
   }
@@ -123,7 +130,7 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
       return;
     }
-    const protobuf = wantsProtobuf(request);
+    const protobuf = protobufStat && wantsProtobuf(request);
     collect().then(
       (scrape) => {
         const body = protobuf ? scrape.toProtobuf() : scrape.toText();

@@ -2,6 +2,7 @@
  * The OpenTelemetry Resource that says which pod the metrics come from.
  * Pure: the environment is an argument.
  */
+import type { Attributes } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { Identity } from '../core/identity.js';
 import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
@@ -16,8 +17,10 @@ import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
  *    `service.name` = configuration, `service.instance.id` = pod,
  *    `k8s.namespace.name`, `k8s.pod.name`, `kn.configuration.name`,
  *    `kn.revision.name`;
- * 3. `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded);
- * 4. `OTEL_SERVICE_NAME` as `service.name` (the spec makes it win over a
+ * 3. `extra`, attributes the caller adds or changes (the request metrics'
+ *    `kn.service.name`, for instance);
+ * 4. `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded);
+ * 5. `OTEL_SERVICE_NAME` as `service.name` (the spec makes it win over a
  *    `service.name` in `OTEL_RESOURCE_ATTRIBUTES`).
  *
  * The spec ranks `OTEL_RESOURCE_ATTRIBUTES` below resource attributes "provided
@@ -26,10 +29,11 @@ import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
  * correct it, so they win over it.
  *
  * @param env - the environment to read; default `process.env`
+ * @param extra - attributes over the identity's; default none
  * @throws ConfigError naming `OTEL_RESOURCE_ATTRIBUTES` when it is malformed
  *   (the spec says to discard it then; this package refuses to start instead)
  */
-export function buildResource(identity: Identity, env: Env = process.env): Resource {
+export function buildResource(identity: Identity, env: Env = process.env, extra: Attributes = {}): Resource {
   const fromEnv = parseKeyValueList('OTEL_RESOURCE_ATTRIBUTES', readEnv(env, 'OTEL_RESOURCE_ATTRIBUTES'));
   const serviceName = readEnv(env, 'OTEL_SERVICE_NAME');
   return defaultResource().merge(
@@ -40,6 +44,7 @@ export function buildResource(identity: Identity, env: Env = process.env): Resou
       'k8s.pod.name': identity.pod,
       'kn.configuration.name': identity.config,
       'kn.revision.name': identity.revision,
+      ...extra,
       ...fromEnv,
       ...(serviceName === undefined ? {} : { 'service.name': serviceName }),
     }),

@@ -5,6 +5,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers
 import { sendText } from '../http/plain-text.js';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
 import type { Breaker } from '../core/breaker.js';
+import type { RequestTimer } from './request-timer.js';
 import type { RevisionTimeouts } from '../core/revision-timeouts.js';
 import { LimitedExchange } from './limited-exchange.js';
 import { upstreamBody } from './request-body.js';
@@ -17,6 +18,8 @@ export interface ExchangeContext {
   readonly timeouts: RevisionTimeouts;
   /** The concurrency limit; `undefined` when there is none (`containerConcurrency` 0). */
   readonly breaker: Breaker | undefined;
+  /** Times each request from the moment it gets to go to the app; `undefined` when no observer wants to know. */
+  readonly requestTimer: RequestTimer | undefined;
   /** True once the proxy drains: each finished response then closes idle client connections. */
   draining: boolean;
   /** Closes client connections that have no request in flight. */
@@ -84,6 +87,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /** The upstream response ended or failed, or was given up: nothing left to abort. */
   private settled = false;
   private listeningForDrain = false;
+  private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
     this.leaveBreaker();
@@ -109,6 +113,8 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
       body,
     };
     this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
+    // As Knative's request metrics handler, inside its breaker, times it: from the moment the request may go to the app.
+    this.requestTimer?.start(request, this.response);
     this.context.pool.dispatch(this.options, this);
   };
 
@@ -116,12 +122,13 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     private readonly context: ExchangeContext,
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
-    breaker: Breaker | undefined,
+    kubeletProbe: boolean,
   ) {
     super();
+    this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
     response.on('close', this.onClose);
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    if (!this.begin(context.timeouts, breaker)) {
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
       this.settled = true;
       sendQueueFull(response);
     }
@@ -130,10 +137,10 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /**
    * Forwards `request` to the context's upstream pool and streams the answer into `response`.
    *
-   * @param breaker - the concurrency limit the request goes through; `undefined` for none (a kubelet probe, or no limit)
+   * @param kubeletProbe - the request is a kubelet probe: it skips the breaker and is not timed
    */
-  static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse, breaker: Breaker | undefined): void {
-    new ProxyExchange(context, request, response, breaker);
+  static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse, kubeletProbe: boolean): void {
+    new ProxyExchange(context, request, response, kubeletProbe);
   }
 
   protected expire(): void {

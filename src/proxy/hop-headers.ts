@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { rawHeaderValue } from '../core/raw-headers.js';
+import { forwardedFromXForwarded } from './forwarded-header.js';
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1, plus the legacy `Keep-Alive`
@@ -14,9 +15,18 @@ const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-ali
  * `Transfer-Encoding`) is set from what Node's parser decided, never copied;
  * `Expect` was answered by Node's server already (and undici refuses it);
  * `Trailer` announces request trailers that undici cannot send;
- * `X-Forwarded-Proto` is the sidecar's own.
+ * `X-Forwarded-Proto` is the sidecar's own; `Knative-Serving-Revision` and
+ * `Knative-Serving-Namespace` are the activator's, which Knative's
+ * queue-proxy removes before the app (knative/serving `pkg/activator/activator.go`).
  */
-const REPLACED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect', 'trailer', 'x-forwarded-proto']);
+const REPLACED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect', 'trailer', 'x-forwarded-proto', 'knative-serving-revision', 'knative-serving-namespace']);
+
+/**
+ * Where Knative's activator keeps a request's `Host` so that Istio's host
+ * routing does not see it; the queue-proxy puts it back (knative/networking
+ * `pkg/http/header`, RewriteHostOut).
+ */
+const ORIGINAL_HOST_HEADER = 'k-original-host';
 
 /**
  * Lower-case header names listed in a `Connection` header, which RFC 9110
@@ -36,6 +46,13 @@ function forwardedAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** Removes every `name` (lower case) field from a flat name, value... list. Rare: only on the paths below. */
+function removeHeader(headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
+  }
+}
+
 /**
  * The headers a client's request carries to the upstream, built in one pass
  * over Node's `rawHeaders` (names keep their case, repeated headers stay
@@ -45,6 +62,13 @@ function forwardedAddress(address: string | undefined): string {
  * {@link REPLACED_REQUEST_HEADERS}. Appends the client to `X-Forwarded-For`
  * (merging repeated ones) and sets `X-Forwarded-Proto: http`.
  *
+ * Knative's queue-proxy header contract, with Go's `Header.Get` meaning "the
+ * first line": a non-empty first `K-Original-Host` becomes `Host` and every
+ * `K-Original-Host` line goes (an empty one leaves both as they are); when the
+ * first `Forwarded` line is absent or blank, a `Forwarded` built from the
+ * client's `X-Forwarded-For`, `-Host` and `-Proto` ({@link forwardedFromXForwarded},
+ * before this hop is appended) replaces the `Forwarded` lines, if it is not empty.
+ *
  * @param request - the client's request as Node parsed it
  * @param contentLength - the body's length in bytes when it has a known one, from {@link upstreamBody}; undici frames the rest
  */
@@ -53,17 +77,40 @@ export function upstreamRequestHeaders(request: IncomingMessage, contentLength: 
   const named = connectionOptions(rawHeaderValue(rawHeaders, 'connection'));
   const headers: string[] = [];
   let forwardedFor: string | undefined;
+  let firstForwardedFor: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedProto: string | undefined;
+  let forwarded: string | undefined;
+  let originalHost: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const lower = name.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    // Knative reads these before its reverse proxy drops any header, so they are noted before the checks below.
+    if (lower === 'x-forwarded-for') firstForwardedFor ??= value;
+    else if (lower === 'x-forwarded-host') forwardedHost ??= value;
+    else if (lower === 'x-forwarded-proto') forwardedProto ??= value;
+    else if (lower === 'forwarded') forwarded ??= value;
+    else if (lower === ORIGINAL_HOST_HEADER) originalHost ??= value;
     if (HOP_BY_HOP_HEADERS.has(lower) || REPLACED_REQUEST_HEADERS.has(lower)) continue;
     if (named !== undefined && lower !== 'host' && named.includes(lower)) continue;
-    const value = rawHeaders[i + 1]!;
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
     headers.push(name, value);
+  }
+  if (originalHost !== undefined && originalHost !== '') {
+    removeHeader(headers, ORIGINAL_HOST_HEADER);
+    removeHeader(headers, 'host');
+    headers.unshift('host', originalHost);
+  }
+  if (forwarded === undefined || forwarded.trim() === '') {
+    const shim = forwardedFromXForwarded(firstForwardedFor, forwardedHost, forwardedProto);
+    if (shim !== '') {
+      if (forwarded !== undefined) removeHeader(headers, 'forwarded');
+      headers.push('forwarded', shim);
+    }
   }
   if (contentLength !== undefined) headers.push('content-length', contentLength);
   const client = forwardedAddress(request.socket.remoteAddress);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
-import { Breaker } from '../core/breaker.js';
+import { Breaker, type BreakerReadings } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
@@ -11,6 +11,8 @@ import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';
 import type { RequestTracker } from '../tracking/tracker.js';
+import type { RequestObserver } from '../core/request-observer.js';
+import { RequestTimer } from './request-timer.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
 
 /** Options of {@link startProxy}. */
@@ -68,6 +70,14 @@ export interface ProxyOptions {
    * Default 10000.
    */
   headersTimeoutMs?: number;
+  /**
+   * Told the status and duration of every request sent to the app when its
+   * response closes, timed from the moment it left the breaker's queue (or
+   * arrived, without a limit), as Knative's request metrics are; requests
+   * refused by the breaker or timed out in its queue, upgrades, probes and
+   * `OPTIONS *` are left out. Absent: nothing is timed.
+   */
+  observer?: RequestObserver;
 }
 
 /** A running proxy. */
@@ -76,12 +86,8 @@ export interface ProxyServer {
   readonly port: number;
   /** Base URL of the proxy, e.g. `http://127.0.0.1:8012`. */
   readonly url: string;
-  /** Requests waiting now in the breaker's queue for a slot at the app; always 0 without a limit (`containerConcurrency` 0). */
-  readonly queueDepth: number;
-  /** Requests that waited in the breaker's queue and then reached the app, since the start. */
-  readonly queuedRequests: number;
-  /** Total time those requests spent in the queue, in milliseconds. */
-  readonly queuedMs: number;
+  /** The concurrency limit's load, read live: requests at the app, waiting, and the time they waited. `undefined` without a limit (`containerConcurrency` 0). */
+  readonly breaker: BreakerReadings | undefined;
   /**
    * Stops accepting connections and closes idle ones at once, lets requests
    * in flight (and upgraded connections) finish for up to `drainTimeoutMs`
@@ -164,6 +170,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     pool,
     timeouts,
     breaker,
+    requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
   };
@@ -185,7 +192,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (kind !== RequestKind.NetworkProbe) {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
-      else ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe ? undefined : breaker);
+      else ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe);
       return;
     }
     void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
@@ -197,7 +204,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
     if (kind !== RequestKind.NetworkProbe) {
-      tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe ? undefined : breaker);
+      tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe);
       return;
     }
     socket.on('error', () => socket.destroy());
@@ -218,15 +225,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   return {
     port: boundPort,
     url: urlFor(options.host, boundPort),
-    get queueDepth() {
-      return breaker === undefined ? 0 : breaker.queueDepth;
-    },
-    get queuedRequests() {
-      return breaker === undefined ? 0 : breaker.queuedRequests;
-    },
-    get queuedMs() {
-      return breaker === undefined ? 0 : breaker.queuedMs;
-    },
+    breaker,
     close(drainTimeoutMs = DEFAULTS.drainTimeoutMs) {
       if (closing !== undefined) return closing;
       try {

@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import type { Breaker } from '../core/breaker.js';
 import { sendQueueFull, sendUpstreamFailure, type ExchangeContext } from './exchange.js';
 import { LimitedExchange } from './limited-exchange.js';
 
@@ -61,7 +60,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     private readonly request: IncomingMessage,
     private readonly client: Duplex,
     private readonly early: Buffer[],
-    breaker: Breaker | undefined,
+    kubeletProbe: boolean,
   ) {
     super();
     client.on('error', () => client.destroy());
@@ -71,7 +70,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
       this.settle();
       this.controller?.abort(new Error('client closed the connection'));
     });
-    if (!this.begin(context.timeouts, breaker)) {
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
       this.settled = true;
       sendQueueFull(closingResponse(request, client));
     }
@@ -194,12 +193,12 @@ export function afterEarlierResponses(socket: Duplex, next: () => void): void {
  * close the tunnel.
  *
  * @param head - bytes the client sent after its request head: sent upstream, with what follows, only once the tunnel is open
- * @param breaker - the concurrency limit the request goes through; `undefined` for none
+ * @param kubeletProbe - the request is a kubelet probe: it skips the breaker
  */
-export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, breaker: Breaker | undefined): void {
+export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, kubeletProbe: boolean): void {
   const early = readUntilAnswered(client, head);
   afterEarlierResponses(client, () => {
-    if (!client.destroyed) new UpgradeExchange(context, request, client, early, breaker);
+    if (!client.destroyed) new UpgradeExchange(context, request, client, early, kubeletProbe);
   });
 }
 

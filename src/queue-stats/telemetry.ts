@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../core/identity.js';
 import { queueStatsMeter } from '../otel/meter.js';
@@ -14,6 +14,8 @@ export interface TelemetryOptions extends Omit<MetricsServerOptions, 'resource' 
   env: Env;
   /** OTLP metrics endpoint given on the command line or in code; wins over the environment. */
   otlpEndpoint?: string;
+  /** Resource attributes over the identity's (below `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`). Default none. */
+  identityAttributes?: Attributes;
 }
 
 /** The MeterProvider wiring: where the gauges' meter comes from and where its data goes. */
@@ -30,14 +32,15 @@ export interface Telemetry {
  * Builds the MeterProvider with our Resource and the exporters that
  * `OTEL_METRICS_EXPORTER` selects: the Prometheus endpoint (default) and an
  * OTLP push reader when an endpoint is configured. The only module besides
- * the metrics server that builds a MeterProvider.
+ * the metrics server that builds a MeterProvider; each call builds one (the
+ * sidecar has two: the autoscaler's gauges and the request metrics).
  *
  * @throws ConfigError naming the `OTEL_*` variable or option that is invalid
  * @throws PortInUseError when the metrics port is taken
  */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const settings = telemetryFromEnv(options.env, { otlpEndpoint: options.otlpEndpoint });
-  const resource = buildResource(options.identity, options.env);
+  const resource = buildResource(options.identity, options.env, options.identityAttributes);
   // Loaded only when configured: the two OTLP exporters add about 2.5 MB of RSS and 40 ms to start-up.
   const readers = settings.otlp !== undefined ? [(await import('../otel/otlp.js')).createOtlpReader(settings.otlp)] : [];
   if (settings.exporters.has('prometheus')) {

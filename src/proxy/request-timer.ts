@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monotonicNow } from '../core/clock.js';
+import type { RequestObserver } from '../core/request-observer.js';
+import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
+
+/** Arrival time in milliseconds, set on a timed response; -1 once its end was told. */
+const ARRIVED = Symbol('arrived');
+
+type TimedResponse = ServerResponse & { [ARRIVED]?: number };
+
+/**
+ * Tells a {@link RequestObserver} the status and duration of each request it
+ * is given, exactly once, when the response closes (finished, cut short or
+ * its client gone) or, for a pipelined response still queued, when its
+ * connection closes. Per request: one timestamp and one shared listener, no closure.
+ */
+export class RequestTimer {
+  private readonly onResponseClose: (this: TimedResponse) => void;
+
+  /**
+   * @param observer - told of each ended request
+   * @param now - clock in milliseconds. Default `performance.now`.
+   */
+  constructor(
+    private readonly observer: RequestObserver,
+    private readonly now: () => number = monotonicNow,
+  ) {
+    const ended = this.ended;
+    this.onResponseClose = function () {
+      ended(this);
+    };
+  }
+
+  private readonly ended = (response: TimedResponse): void => {
+    const arrived = response[ARRIVED]!;
+    if (arrived < 0) return;
+    response[ARRIVED] = -1;
+    this.observer.requestEnded(response.statusCode, (this.now() - arrived) / 1000);
+  };
+
+  /** Starts timing `request` now; its end is told once `response` closes. */
+  start(request: IncomingMessage, response: ServerResponse): void {
+    (response as TimedResponse)[ARRIVED] = this.now();
+    response.on('close', this.onResponseClose);
+    // Rare (pipelining): a closure of its own is fine.
+    if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(response));
+  }
+}
