@@ -8,6 +8,7 @@ import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
+import { startAdminServer } from '../proxy/admin-server.js';
 import { startProxy } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { VERSION } from '../core/version.js';
@@ -38,7 +39,23 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
-  const proxy = await startProxy({ upstream, port: config.port, host: config.host, tracker: queueStats.tracker, timeoutMs: config.timeoutMs }).catch(async (error: unknown) => {
+  const proxy = await startProxy({
+    upstream,
+    port: config.port,
+    host: config.host,
+    tracker: queueStats.tracker,
+    timeoutMs: config.timeoutMs,
+    readinessProbe: config.readinessProbe,
+    drainQuietPeriodMs: config.drainQuietPeriodMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+  }).catch(async (error: unknown) => {
+    await queueStats.close();
+    await demo?.close();
+    throw error;
+  });
+  let stopping = false;
+  const admin = await startAdminServer({ drainer: proxy.drainer, terminating: () => stopping, port: config.adminPort, host: config.host }).catch(async (error: unknown) => {
+    await proxy.close(0);
     await queueStats.close();
     await demo?.close();
     throw error;
@@ -50,13 +67,16 @@ async function run(config: CliConfig): Promise<void> {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let stopping = false;
+  // SIGTERM (the kubelet) drains as Knative's queue-proxy does: probes fail while traffic still flows, until a
+  // quiet period without requests; SIGINT (a terminal) skips the quiet period. The demo app and the metrics server
+  // close last, so that the final requests are answered and counted.
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)\n`);
-    proxy
-      .close(config.drainTimeoutMs)
+    const quiet = signal === 'SIGTERM' ? `probes answer 503 until ${config.drainQuietPeriodMs} ms pass without a request (at most ${config.drainTimeoutMs} ms), then ` : '';
+    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight\n`);
+    (signal === 'SIGTERM' ? proxy.drain() : proxy.close(config.drainTimeoutMs))
+      .then(() => admin.close())
       .then(() => queueStats.close())
       .then(() => demo?.close())
       .then(

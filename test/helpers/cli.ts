@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './http.js';
 
 /** The compiled CLI entry (tests run from build/test/). */
 export const CLI = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
@@ -17,10 +18,13 @@ export interface CliProcess {
 
 /**
  * Starts the CLI with `args` and an environment holding only PATH and `env`,
- * and waits until it prints its start-up line (or exits).
+ * and waits until it prints its start-up line (or exits). Without
+ * `--admin-port` in `args`, a free admin port is added, so that no two CLIs
+ * compete for the default 8022.
  */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const admin = args.includes('--admin-port') ? [] : ['--admin-port', String(await freePort())];
+  const child = spawn(process.execPath, [CLI, ...args, ...admin], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (text += c));
