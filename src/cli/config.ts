@@ -53,7 +53,7 @@ const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00
 
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
-const port: Parse = (value, name) => {
+const port = (value: string, name: string): number => {
   const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new ConfigError(name, `${name} must be a port from 1 to 65535, got "${value}"`);
   return n;

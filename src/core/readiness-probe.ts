@@ -110,7 +110,7 @@ function wholeNumber(probe: Json, key: string, fallback: 0 | 1, fail: (message: 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < fallback || value > MAX_SECONDS) {
     fail(`${key} must be a whole number from ${fallback} to ${MAX_SECONDS}, got ${JSON.stringify(value)}`);
   }
-  return value as number;
+  return value;
 }
 
 function hostAndPort(action: Json, path: string, fail: (message: string) => never): { host: string | undefined; port: number | undefined } {
@@ -121,7 +121,7 @@ function hostAndPort(action: Json, path: string, fail: (message: string) => neve
   if (port !== undefined && port !== null && !(Number.isInteger(number) && number >= 0 && number <= 65535)) {
     fail(`${path}.port must be a port number from 0 to 65535 (0: the app's port; named ports cannot be resolved here), got ${JSON.stringify(port)}`);
   }
-  return { host: host === '' || host === null ? undefined : (host as string | undefined), port: number > 0 ? number : undefined };
+  return { host: host === '' || host === null ? undefined : host, port: number > 0 ? number : undefined };
 }
 
 function httpGet(action: Json, fail: (message: string) => never): HttpGetAction {
@@ -139,10 +139,10 @@ function httpGet(action: Json, fail: (message: string) => never): HttpGetAction 
     if (typeof value !== 'string' || LINE_BREAK_OR_NUL.test(value)) {
       fail(`httpGet.httpHeaders[${i}].value must be a string without line breaks, got ${JSON.stringify(value)}`);
     }
-    return [name as string, value as string];
+    return [name, value];
   });
   // Knative joins "/" and the path less one leading slash, so "healthz" and "/healthz" are the same target.
-  return { kind: 'httpGet', ...hostAndPort(action, 'httpGet', fail), path: `/${(path as string).replace(/^\//, '')}`, headers };
+  return { kind: 'httpGet', ...hostAndPort(action, 'httpGet', fail), path: `/${path.replace(/^\//, '')}`, headers };
 }
 
 function tcpSocket(action: Json, fail: (message: string) => never): TcpSocketAction {
