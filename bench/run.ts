@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   stats: async () => (await import('./suites/stats.js')).stats,
   scrape: async () => (await import('./suites/scrape.js')).scrape,
   'stats-cost': async () => (await import('./suites/stats-cost.js')).statsCost,
+  'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
 };

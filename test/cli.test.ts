@@ -251,6 +251,26 @@ describe('queue-stats CLI demo default', () => {
   });
 });
 
+describe('queue-stats CLI: the concurrency limit and the timeouts from the environment and flags', () => {
+  it('CONTAINER_CONCURRENCY=1 with --queue-depth 1: of three at once, one gets 503; REVISION_RESPONSE_START_TIMEOUT_SECONDS gives 504', async () => {
+    const proxyPort = await freePort();
+    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(await freePort()), '--host', '127.0.0.1', '--queue-depth', '1'], {
+      CONTAINER_CONCURRENCY: '1',
+      REVISION_RESPONSE_START_TIMEOUT_SECONDS: '1',
+    });
+    try {
+      const statuses = await Promise.all([1, 2, 3].map(() => get(proxyPort, '/?sleep=300').then((reply) => reply.status)));
+      assert.deepEqual(statuses.sort(), [200, 200, 503]);
+      const started = Date.now();
+      assert.equal((await get(proxyPort, '/?sleep=3000')).status, 504);
+      assert.ok(Date.now() - started < 2500, 'answered at the response-start timeout, before the app');
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+});
+
 describe('queue-stats CLI drain on SIGTERM, as Knative sequences it', () => {
   it('blocks a preStop caller on /wait-for-drain until the quiet period passes without requests; probes fail meanwhile, traffic flows', async () => {
     const QUIET_MS = 800;

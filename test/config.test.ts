@@ -36,6 +36,10 @@ describe('parseConfig defaults', () => {
       identity: { namespace: 'default', config: 'demo', revision: 'demo-00001', pod: 'my-host' },
       reportingPeriodMs: 1000,
       timeoutMs: 300_000,
+      responseStartTimeoutMs: 0,
+      idleTimeoutMs: 0,
+      containerConcurrency: 0,
+      maxQueueDepth: undefined,
       drainTimeoutMs: 30_000,
       drainQuietPeriodMs: 30_000,
       adminPort: 8022,
@@ -52,6 +56,24 @@ describe('parseConfig defaults', () => {
     const flags = parseConfig(['--drain-quiet-period', '500ms', '--readiness-probe', '{"httpGet":{"path":"/ready"},"periodSeconds":3}'], env, 'h');
     assert.equal(flags.drainQuietPeriodMs, 500);
     assert.equal(flags.readinessProbe?.periodMs, 3000);
+  });
+
+  it("reads Knative's concurrency and timeout variables; 0 turns a timeout off", () => {
+    const config = parseConfig([], { ...KNATIVE_ENV, CONTAINER_CONCURRENCY: '4', REVISION_RESPONSE_START_TIMEOUT_SECONDS: '30', REVISION_IDLE_TIMEOUT_SECONDS: '0' }, 'h');
+    assert.deepEqual([config.containerConcurrency, config.maxQueueDepth, config.responseStartTimeoutMs, config.idleTimeoutMs], [4, undefined, 30_000, 0]);
+  });
+
+  it('concurrency and timeout flags override the environment', () => {
+    const config = parseConfig(
+      ['--container-concurrency', '2', '--queue-depth', '5', '--response-start-timeout', '1500ms', '--idle-timeout', '0.25'],
+      { CONTAINER_CONCURRENCY: '4', REVISION_RESPONSE_START_TIMEOUT_SECONDS: '30', REVISION_IDLE_TIMEOUT_SECONDS: '7' },
+      'h',
+    );
+    assert.deepEqual([config.containerConcurrency, config.maxQueueDepth, config.responseStartTimeoutMs, config.idleTimeoutMs], [2, 5, 1500, 250]);
+    assert.deepEqual(
+      ['0', '0s', '0.0', '0ms'].map((off) => parseConfig(['--idle-timeout', off], {}, 'h').idleTimeoutMs),
+      [0, 0, 0, 0],
+    );
   });
 
   it('reads Knative environment variables', () => {
@@ -139,6 +161,23 @@ describe('parseConfig errors name the option', () => {
     [['--reporting-period', '0'], {}, '--reporting-period', '--reporting-period must be a positive duration such as 1s or 500ms, got "0"'],
     [['--timeout', '5m'], {}, '--timeout', '--timeout must be a positive duration such as 1s or 500ms, got "5m"'],
     [[], { REVISION_TIMEOUT_SECONDS: 'soon' }, 'REVISION_TIMEOUT_SECONDS (--timeout)', 'REVISION_TIMEOUT_SECONDS (--timeout) must be a positive duration such as 1s or 500ms, got "soon"'],
+    [['--container-concurrency=-1'], {}, '--container-concurrency', '--container-concurrency must be an integer >= 0, got "-1"'],
+    [['--container-concurrency', '1.5'], {}, '--container-concurrency', '--container-concurrency must be an integer >= 0, got "1.5"'],
+    [[], { CONTAINER_CONCURRENCY: 'many' }, 'CONTAINER_CONCURRENCY (--container-concurrency)', 'CONTAINER_CONCURRENCY (--container-concurrency) must be an integer >= 0, got "many"'],
+    [['--queue-depth', '0'], {}, '--queue-depth', '--queue-depth must be a positive integer, got "0"'],
+    [['--idle-timeout=-1'], {}, '--idle-timeout', '--idle-timeout must be 0 (off) or a positive duration such as 1s or 500ms, got "-1"'],
+    [
+      [],
+      { REVISION_RESPONSE_START_TIMEOUT_SECONDS: 'never' },
+      'REVISION_RESPONSE_START_TIMEOUT_SECONDS (--response-start-timeout)',
+      'REVISION_RESPONSE_START_TIMEOUT_SECONDS (--response-start-timeout) must be 0 (off) or a positive duration such as 1s or 500ms, got "never"',
+    ],
+    [
+      ['--response-start-timeout', '3000000'],
+      {},
+      '--response-start-timeout',
+      `--response-start-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "3000000" (3000000000 ms)`,
+    ],
     [['--upstream', 'http://127.0.0.1:8080'], {}, '--namespace', '--namespace (or SERVING_NAMESPACE) is required when --upstream or USER_PORT is set'],
     [[], { USER_PORT: '8080', SERVING_NAMESPACE: 'a', SERVING_CONFIGURATION: 'b', SERVING_REVISION: 'c' }, '--pod', '--pod (or SERVING_POD) is required when --upstream or USER_PORT is set'],
     [['--bogus'], {}, '--bogus', "Unknown option '--bogus'"],
@@ -205,6 +244,15 @@ describe('usage', () => {
       '--reporting-period DURATION',
       'env REVISION_TIMEOUT_SECONDS',
       '(default: 300s)',
+      '--response-start-timeout DURATION',
+      'env REVISION_RESPONSE_START_TIMEOUT_SECONDS',
+      '--idle-timeout DURATION',
+      'env REVISION_IDLE_TIMEOUT_SECONDS',
+      '--container-concurrency N',
+      'env CONTAINER_CONCURRENCY',
+      '(default: 0 (no limit))',
+      '--queue-depth N',
+      '(default: 10 x N)',
       '--drain-timeout',
       '--otlp-endpoint URL',
       '--help',

@@ -7,7 +7,7 @@ import { ConfigError, PortInUseError } from '../src/core/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
 import { freePort, serve, until } from './helpers/http.js';
-import { trackedProxy } from './helpers/proxy.js';
+import { proxyPair, trackedProxy } from './helpers/proxy.js';
 
 interface Reply {
   status: number;
@@ -40,20 +40,7 @@ function send(port: number, { method = 'GET', path = '/', headers = {}, chunks =
   });
 }
 
-/** An upstream app and a proxy in front of it, both on 127.0.0.1. */
-async function pair(listener: RequestListener, options: Partial<ProxyOptions> = {}) {
-  const app = await serve(listener);
-  const { stats, proxy } = await trackedProxy(app.port, options);
-  return {
-    app,
-    stats,
-    proxy,
-    async close() {
-      await proxy.close(0);
-      await app.close();
-    },
-  };
-}
+const pair = proxyPair;
 
 /** Echoes the request line and headers as JSON, followed by nothing else. */
 const echoRequest: RequestListener = (req, res) => {
@@ -521,6 +508,12 @@ describe('startProxy options', () => {
       [{ port: 70000 }, 'port'],
       [{ timeoutMs: 0 }, 'timeoutMs'],
       [{ connections: 1.5 }, 'connections'],
+      [{ containerConcurrency: -1 }, 'containerConcurrency'],
+      [{ containerConcurrency: 1.5 }, 'containerConcurrency'],
+      [{ containerConcurrency: 1, maxQueueDepth: 0 }, 'maxQueueDepth'],
+      [{ responseStartTimeoutMs: -1 }, 'responseStartTimeoutMs'],
+      [{ responseStartTimeoutMs: 2 ** 31 }, 'responseStartTimeoutMs'],
+      [{ idleTimeoutMs: 0.5 }, 'idleTimeoutMs'],
     ];
     for (const [options, field] of cases) {
       await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:8080', port: 0, host: '127.0.0.1', ...options }), (error: unknown) => error instanceof ConfigError && error.field === field, field);

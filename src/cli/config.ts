@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requirePeriodMs, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
+import { requireHttpUrl, requireNonEmpty, requireNonNegativeInteger, requirePeriodMs, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
 import { DEFAULTS, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
@@ -23,8 +23,16 @@ export interface CliConfig {
   identity: Identity;
   /** Reporting period in milliseconds. Default 1000. */
   reportingPeriodMs: number;
-  /** Revision timeout in milliseconds: an app slower than this to answer gets a 504. Default 300000. */
+  /** Revision timeout in milliseconds: the longest a request may take from arrival (queue included) to the end of its response. Default 300000. */
   timeoutMs: number;
+  /** Milliseconds from arrival to the app's response head before a 504; 0 (the default): off. */
+  responseStartTimeoutMs: number;
+  /** Longest silence of the app's response, in milliseconds; 0 (the default): off. */
+  idleTimeoutMs: number;
+  /** Most requests at the app at once; 0 (the default): no limit. */
+  containerConcurrency: number;
+  /** Most requests waiting for a slot; undefined: 10 x `containerConcurrency`. */
+  maxQueueDepth: number | undefined;
   /** Bound of each drain phase after SIGTERM (the quiet period, then in-flight requests), in milliseconds. Default 30000. */
   drainTimeoutMs: number;
   /** Milliseconds without a new request that end the drain. Default 30000. */
@@ -76,17 +84,24 @@ function milliseconds(digits: string, unit: 'ms' | 's'): number {
 /**
  * A duration: a number with unit `ms` or `s`; `unit` applies to a bare
  * number. Returns milliseconds, which must also pass `check`, the library's
- * check of the option the duration is given to.
+ * check of the option the duration is given to. With `zeroIsOff`, a zero
+ * (`0`, `0s`, `0.0ms`...) is accepted and returned as 0: the option is off.
  */
-function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number): Parse {
+function duration(unit: 'ms' | 's', check: (field: string, ms: number, given: string) => number, zeroIsOff = false): Parse {
   return (value, name) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
     const ms = match === null ? NaN : milliseconds(match[1]!, match[2] === 'ms' || match[2] === 's' ? match[2] : unit);
+    if (zeroIsOff && ms === 0) return 0;
     if (!(ms > 0 && Number.isFinite(ms))) {
-      throw new ConfigError(name, `${name} must be a positive duration such as 1s or 500ms, got "${value}"`);
+      throw new ConfigError(name, `${name} must be ${zeroIsOff ? '0 (off) or ' : ''}a positive duration such as 1s or 500ms, got "${value}"`);
     }
     return check(name, ms, `"${value}" (${ms} ms)`);
   };
+}
+
+/** A whole number in decimal digits, which must also pass `check`, the library's check of the option it is given to. */
+function integer(check: (field: string, n: number, given: string) => number): Parse {
+  return (value, name) => check(name, /^\d+$/.test(value) ? Number(value) : NaN, `"${value}"`);
 }
 
 const OPTIONS = {
@@ -117,8 +132,39 @@ const OPTIONS = {
     env: KNATIVE_ENV.revisionTimeoutSeconds,
     value: 'DURATION',
     defaultText: `${DEFAULTS.timeoutMs / 1000}s`,
-    help: 'app response timeout (504); a bare number is seconds',
+    help: 'total time per request, queue included (504 before the response head); a bare number is seconds',
     parse: duration('s', requireTimeoutMs),
+  },
+  responseStartTimeout: {
+    flag: 'response-start-timeout',
+    env: KNATIVE_ENV.responseStartTimeoutSeconds,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "time to the app's response head (504); 0 is off; a bare number is seconds",
+    parse: duration('s', requireTimeoutMsOrOff, true),
+  },
+  idleTimeout: {
+    flag: 'idle-timeout',
+    env: KNATIVE_ENV.idleTimeoutSeconds,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "longest pause in the app's response; 0 is off; a bare number is seconds",
+    parse: duration('s', requireTimeoutMsOrOff, true),
+  },
+  containerConcurrency: {
+    flag: 'container-concurrency',
+    env: KNATIVE_ENV.containerConcurrency,
+    value: 'N',
+    defaultText: `${DEFAULTS.containerConcurrency} (no limit)`,
+    help: 'most requests at the app at once; more wait in a queue',
+    parse: integer(requireNonNegativeInteger),
+  },
+  queueDepth: {
+    flag: 'queue-depth',
+    value: 'N',
+    defaultText: `${DEFAULTS.queueDepthPerSlot} x N`,
+    help: 'most requests waiting for the app; one more gets 503',
+    parse: integer(requirePositiveInteger),
   },
   drainTimeout: {
     flag: 'drain-timeout',
@@ -150,12 +196,15 @@ const OPTIONS = {
 
 type Key = keyof typeof OPTIONS;
 
+/** Where the help text of each option starts in `--help`, one past the longest flag and value. */
+const USAGE_COLUMN = 36;
+
 /** The `--help` text: every option with its environment variable and default. */
 export function usage(): string {
   const rows = Object.values(OPTIONS).map((o: OptionSpec) => {
     const left = `  --${o.flag} ${o.value}`;
     const env = o.env ? ` [env ${o.env}]` : '';
-    return `${left.padEnd(30)}${o.help}${env} (default: ${o.defaultText})`;
+    return `${left.padEnd(USAGE_COLUMN)}${o.help}${env} (default: ${o.defaultText})`;
   });
   return [
     'Usage: queue-stats [options]',
@@ -166,8 +215,8 @@ export function usage(): string {
     '',
     'Options:',
     ...rows,
-    '  --help                      print this help and exit',
-    '  --version                   print the version and exit',
+    `${'  --help'.padEnd(USAGE_COLUMN)}print this help and exit`,
+    `${'  --version'.padEnd(USAGE_COLUMN)}print the version and exit`,
     '',
     'OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_*, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME',
     'and OTEL_RESOURCE_ATTRIBUTES are honoured as the OpenTelemetry SDK specification defines them.',
@@ -216,6 +265,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     },
     reportingPeriodMs: (read('reportingPeriod') as number | undefined) ?? DEFAULTS.reportingPeriodMs,
     timeoutMs: (read('timeout') as number | undefined) ?? DEFAULTS.timeoutMs,
+    responseStartTimeoutMs: (read('responseStartTimeout') as number | undefined) ?? DEFAULTS.responseStartTimeoutMs,
+    idleTimeoutMs: (read('idleTimeout') as number | undefined) ?? DEFAULTS.idleTimeoutMs,
+    containerConcurrency: (read('containerConcurrency') as number | undefined) ?? DEFAULTS.containerConcurrency,
+    maxQueueDepth: read('queueDepth') as number | undefined,
     drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? DEFAULTS.drainTimeoutMs,
     drainQuietPeriodMs: (read('drainQuietPeriod') as number | undefined) ?? DEFAULTS.drainQuietPeriodMs,
     adminPort: (read('adminPort') as number | undefined) ?? DEFAULTS.adminPort,

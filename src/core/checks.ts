@@ -38,6 +38,15 @@ export function requirePositiveInteger(field: string, value: unknown, given?: st
 }
 
 /**
+ * Checks a safe integer >= 0, such as a concurrency limit (0: none).
+ *
+ * @throws ConfigError `<field> must be an integer >= 0, got <given>`
+ */
+export function requireNonNegativeInteger(field: string, value: unknown, given?: string): number {
+  return requireNumber(field, value, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0', given);
+}
+
+/**
  * Checks a finite number > 0, such as a reporting period in milliseconds
  * (fractions allowed).
  *
@@ -77,6 +86,17 @@ function requireTimerMs(check: (field: string, value: unknown, given?: string) =
  */
 export function requireTimeoutMs(field: string, value: unknown, given?: string): number {
   return requireTimerMs(requirePositiveInteger, field, value, given);
+}
+
+/**
+ * Checks a timeout in whole milliseconds that may be off, such as the
+ * proxy's `idleTimeoutMs`: 0 (off) or an integer from 1 to {@link MAX_TIMER_MS}.
+ *
+ * @throws ConfigError `<field> must be at most 2147483647 ms (the longest delay Node's timers take), got <given>`,
+ *   or as {@link requireNonNegativeInteger}
+ */
+export function requireTimeoutMsOrOff(field: string, value: unknown, given?: string): number {
+  return requireTimerMs(requireNonNegativeInteger, field, value, given);
 }
 
 /**

@@ -16,6 +16,14 @@ export const DEFAULTS = {
   reportingPeriodMs: 1000,
   /** Revision timeout, in milliseconds: Knative's default `REVISION_TIMEOUT_SECONDS` (300). */
   timeoutMs: 300_000,
+  /** Response-start timeout, in milliseconds; 0: off (Knative's queue-proxy without `REVISION_RESPONSE_START_TIMEOUT_SECONDS`). */
+  responseStartTimeoutMs: 0,
+  /** Idle timeout, in milliseconds; 0: off (Knative's queue-proxy without `REVISION_IDLE_TIMEOUT_SECONDS`). */
+  idleTimeoutMs: 0,
+  /** Most requests at the app at once; 0: no limit (Knative's `containerConcurrency` default). */
+  containerConcurrency: 0,
+  /** Breaker queue depth per unit of container concurrency (Knative's queue-proxy: 10). */
+  queueDepthPerSlot: 10,
   /**
    * Longest drain, in milliseconds: the proxy's drain ends after this long even
    * while requests keep the quiet period from running out, and its close then
@@ -81,6 +89,12 @@ export const KNATIVE_ENV = {
   servingPort: 'QUEUE_SERVING_PORT',
   /** Revision timeout, in seconds. */
   revisionTimeoutSeconds: 'REVISION_TIMEOUT_SECONDS',
+  /** Response-start timeout, in seconds; 0: off. */
+  responseStartTimeoutSeconds: 'REVISION_RESPONSE_START_TIMEOUT_SECONDS',
+  /** Idle timeout, in seconds; 0: off. */
+  idleTimeoutSeconds: 'REVISION_IDLE_TIMEOUT_SECONDS',
+  /** Most requests at the app at once; 0: no limit. */
+  containerConcurrency: 'CONTAINER_CONCURRENCY',
   /** The app container's readiness probe as Kubernetes' JSON form of a Probe. */
   readinessProbe: 'SERVING_READINESS_PROBE',
 } as const;

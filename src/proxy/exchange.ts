@@ -4,14 +4,19 @@ import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { sendText } from '../http/plain-text.js';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
+import type { Breaker } from '../core/breaker.js';
+import type { RevisionTimeouts } from '../core/revision-timeouts.js';
+import { LimitedExchange } from './limited-exchange.js';
 import { upstreamBody } from './request-body.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {
   /** Keep-alive connections to the upstream. */
   readonly pool: Dispatcher;
-  /** Milliseconds from a request's arrival to its response head before it gets a 504. */
-  readonly timeoutMs: number;
+  /** The revision timeouts of every exchange, counted from its arrival. */
+  readonly timeouts: RevisionTimeouts;
+  /** The concurrency limit; `undefined` when there is none (`containerConcurrency` 0). */
+  readonly breaker: Breaker | undefined;
   /** True once the proxy drains: each finished response then closes idle client connections. */
   draining: boolean;
   /** Closes client connections that have no request in flight. */
@@ -29,6 +34,8 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TR
 const STALE_CONNECTION_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 const EARLY_HINTS = 103;
+/** The body of a 504, and what a chunked response that timed out after its head ends with (as Knative's timeout handler writes). */
+const TIMEOUT_TEXT = 'upstream timed out\n';
 /** undici's code for a request it refuses to send, such as a request target that is not origin- or absolute-form. */
 const INVALID_ARGUMENT = 'UND_ERR_INVALID_ARG';
 
@@ -40,8 +47,13 @@ function hasAny(headers: IncomingHttpHeaders): boolean {
 
 /** The sidecar's own answer to a request whose upstream failed before any of its answer was sent: 504 or 502. */
 export function sendUpstreamFailure(response: ServerResponse, timedOut: boolean): void {
-  if (timedOut) sendText(response, 504, 'upstream timed out\n');
+  if (timedOut) sendText(response, 504, TIMEOUT_TEXT);
   else sendText(response, 502, 'upstream unavailable\n');
+}
+
+/** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
+export function sendQueueFull(response: ServerResponse): void {
+  sendText(response, 503, 'pending request queue full\n');
 }
 
 function errorCode(error: Error): string | undefined {
@@ -54,16 +66,18 @@ function errorCode(error: Error): string | undefined {
  * streamed back: a dispatch handler that writes straight into the client's
  * `ServerResponse`, with backpressure both ways (undici reads the request
  * body as the upstream takes it; the upstream is paused while the client
- * lags). No response head within the context's `timeoutMs` of arrival: 504.
+ * lags). With a breaker, the request first waits for a slot (503 when the
+ * queue is full). A revision timeout (see LimitedExchange) before the
+ * response head: 504; after it, a chunked response ends with the timeout
+ * text, as Knative's does, and any other is cut short.
  * Upstream refused, reset or malformed before the head: 502 (a safe request
  * without a body is first tried once more on a new connection); after it:
  * the response is cut short. A client that goes away aborts the upstream
  * request. `103 Early Hints` and response trailers are relayed.
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange extends LimitedExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private options: Dispatcher.DispatchOptions | undefined;
-  private readonly timer: NodeJS.Timeout;
   private timedOut = false;
   /** Whether a failure on a stale connection may still be retried: once, and only for a safe request without a body. */
   private retryLeft = false;
@@ -72,6 +86,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private listeningForDrain = false;
 
   private readonly onClose = (): void => {
+    this.leaveBreaker();
     if (!this.settled) {
       this.settle();
       this.controller?.abort(new Error('client closed the connection'));
@@ -79,16 +94,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.context.draining) this.context.closeIdleConnections();
   };
 
-  private readonly onTimeout = (): void => {
-    this.timedOut = true;
-    this.fail(new Error('upstream timed out'));
-  };
-
   private readonly onResponseDrain = (): void => {
     this.controller?.resume();
   };
 
-  private readonly dispatch = (): void => {
+  protected readonly dispatch = (): void => {
     if (this.settled) return;
     const request = this.request;
     const { body, contentLength } = upstreamBody(request);
@@ -106,17 +116,29 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     private readonly context: ExchangeContext,
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
+    breaker: Breaker | undefined,
   ) {
-    this.timer = setTimeout(this.onTimeout, context.timeoutMs);
+    super();
     response.on('close', this.onClose);
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    // Node's parser finishes a request without a body right after the 'request' event: see upstreamBody.
-    queueMicrotask(this.dispatch);
+    if (!this.begin(context.timeouts, breaker)) {
+      this.settled = true;
+      sendQueueFull(response);
+    }
   }
 
-  /** Forwards `request` to the context's upstream pool and streams the answer into `response`. */
-  static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse): void {
-    new ProxyExchange(context, request, response);
+  /**
+   * Forwards `request` to the context's upstream pool and streams the answer into `response`.
+   *
+   * @param breaker - the concurrency limit the request goes through; `undefined` for none (a kubelet probe, or no limit)
+   */
+  static start(context: ExchangeContext, request: IncomingMessage, response: ServerResponse, breaker: Breaker | undefined): void {
+    new ProxyExchange(context, request, response, breaker);
+  }
+
+  protected expire(): void {
+    this.timedOut = true;
+    this.fail(new Error('upstream timed out'));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -133,7 +155,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       if (statusCode === EARLY_HINTS && this.request.httpVersionMinor === 1) this.response.writeEarlyHints(downstreamResponseHeaders(headers));
       return;
     }
-    clearTimeout(this.timer);
+    this.wrote();
     try {
       this.response.writeHead(statusCode, downstreamResponseHeaders(headers));
       // A pipelined response waiting for its turn holds its output in a queue, where Node has already put the
@@ -148,7 +170,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.settled || this.response.write(chunk)) return;
+    if (this.settled) return;
+    this.wrote();
+    if (this.response.write(chunk)) return;
     controller.pause();
     if (!this.listeningForDrain) {
       this.listeningForDrain = true;
@@ -183,7 +207,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.fail(error);
   }
 
-  /** Gives the upstream request up and tells the client: 504 or 502 before the head, a cut-short body after it. */
+  /**
+   * Gives the upstream request up and tells the client: 504 or 502 before the
+   * head, a cut-short body after it, except that a chunked response that
+   * timed out ends cleanly with the timeout text, as Knative's timeout handler
+   * ends it (Go's server then writes the last chunk).
+   */
   private fail(error: Error): void {
     if (this.settled) return;
     this.settle();
@@ -192,6 +221,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const response = this.response;
     if (response.destroyed) return;
     if (response.headersSent) {
+      if (this.timedOut && response.chunkedEncoding) {
+        response.end(TIMEOUT_TEXT);
+        return;
+      }
       // The status line is out: the only way to tell the client is to cut the body short. Ending the socket
       // (rather than destroying it) first delivers what was already written, which Node may still hold corked.
       const socket = response.socket;
@@ -207,6 +240,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   private settle(): void {
     this.settled = true;
-    clearTimeout(this.timer);
+    this.stopClock();
   }
 }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { requireHttpUrl, requirePort, requirePositiveInteger, requireTimeoutMs, requireWaitMs } from '../core/checks.js';
+import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
+import { Breaker } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
@@ -26,12 +27,39 @@ export interface ProxyOptions {
   /** Counts the proxied requests. Absent: nothing is counted at all. */
   tracker?: RequestTracker;
   /**
-   * Revision timeout in milliseconds: a request whose response head has not
-   * arrived this long after the request did (waiting for a free upstream
-   * connection included) gets a 504. An integer from 1 to 2147483647 (the
-   * longest delay Node's timers take). Default 300000.
+   * Revision timeout in milliseconds (Knative's `REVISION_TIMEOUT_SECONDS`):
+   * the longest an exchange may take from the request's arrival (time in the
+   * breaker's queue and waiting for an upstream connection included) to the
+   * response's end. Past it, before the response head: 504; after it, a
+   * chunked response ends with the timeout text (as Knative's does) and any
+   * other is cut short; an open upgrade tunnel is closed. An integer from 1
+   * to 2147483647 (the longest delay Node's timers take). Default 300000.
    */
   timeoutMs?: number;
+  /**
+   * Milliseconds from arrival to the response head (Knative's
+   * `REVISION_RESPONSE_START_TIMEOUT_SECONDS`); past it with no head: 504.
+   * Ignored once the head is out (an open upgrade tunnel included). 0 (the
+   * default): off. At most 2147483647.
+   */
+  responseStartTimeoutMs?: number;
+  /**
+   * Longest silence of the response, in milliseconds (Knative's
+   * `REVISION_IDLE_TIMEOUT_SECONDS`): counted from arrival, then from each
+   * write of the head or a body chunk; past it, the same as `timeoutMs`. Not
+   * applied to an open upgrade tunnel. 0 (the default): off. At most 2147483647.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Most requests at the app at once (Knative's `CONTAINER_CONCURRENCY`);
+   * further ones wait in a FIFO queue of `maxQueueDepth`, and one more gets a
+   * 503 (`pending request queue full`). Counted requests and upgrades go
+   * through it; kubelet probes and network probes do not. 0 (the default):
+   * no limit, no queue.
+   */
+  containerConcurrency?: number;
+  /** Most requests waiting for a slot when `containerConcurrency` >= 1. Default 10 x `containerConcurrency`, as Knative sets it. */
+  maxQueueDepth?: number;
   /** Most connections open to the upstream at once; further requests queue. Default 1024. */
   connections?: number;
   /**
@@ -65,6 +93,12 @@ export interface ProxyServer {
   readonly port: number;
   /** Base URL of the proxy, e.g. `http://127.0.0.1:8012`. */
   readonly url: string;
+  /** Requests waiting now in the breaker's queue for a slot at the app; always 0 without a limit (`containerConcurrency` 0). */
+  readonly queueDepth: number;
+  /** Requests that waited in the breaker's queue and then reached the app, since the start. */
+  readonly queuedRequests: number;
+  /** Total time those requests spent in the queue, in milliseconds. */
+  readonly queuedMs: number;
   /**
    * Stops accepting connections and closes idle ones at once, lets requests
    * in flight (and upgraded connections) finish for up to `drainTimeoutMs`
@@ -112,17 +146,28 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * `shutting down` during a drain; so is `OPTIONS *` (200, as Go's `net/http`
  * server in Knative's queue-proxy answers it). HTTP/1.1 upgrades
  * (WebSocket) are tunnelled only when the app answers 101, and count as one
- * request while open. Upstream unreachable: 502; no response head within
- * `timeoutMs`: 504; client gone: the upstream request is aborted. The
+ * request while open. With `containerConcurrency` >= 1 a breaker limits the
+ * requests at the app and queues the rest (see {@link ProxyOptions}).
+ * Upstream unreachable: 502; a revision timeout before the response head:
+ * 504; client gone: the upstream request is aborted (or leaves the queue). The
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
- * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs` or `drainTimeoutMs`
+ * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs` or `drainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const upstream = requireHttpUrl('upstream', options.upstream, 'origin');
   const port = requirePort('port', options.port ?? DEFAULTS.proxyPort);
   const timeoutMs = requireTimeoutMs('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
+  const timeouts = {
+    totalMs: timeoutMs,
+    responseStartMs: requireTimeoutMsOrOff('responseStartTimeoutMs', options.responseStartTimeoutMs ?? DEFAULTS.responseStartTimeoutMs),
+    idleMs: requireTimeoutMsOrOff('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs),
+  };
+  const containerConcurrency = requireNonNegativeInteger('containerConcurrency', options.containerConcurrency ?? DEFAULTS.containerConcurrency);
+  const maxQueueDepth = options.maxQueueDepth === undefined ? undefined : requirePositiveInteger('maxQueueDepth', options.maxQueueDepth);
+  const breaker = containerConcurrency === 0 ? undefined : new Breaker(containerConcurrency, maxQueueDepth ?? DEFAULTS.queueDepthPerSlot * containerConcurrency);
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
@@ -132,8 +177,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
     port: upstream.port === '' ? 80 : Number(upstream.port),
   };
-  // No headers or body timeout of undici's own: the exchange's revision timeout covers the response head from the
-  // request's arrival, and a slow stream (server-sent events) is not an error.
+  // No headers or body timeout of undici's own: the exchange's revision timeouts count from the request's arrival,
+  // and a slow stream (server-sent events) is an error only past them.
   const pool = new Pool(upstream.origin, {
     connections,
     pipelining: 1,
@@ -151,7 +196,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
   const context: ExchangeContext = {
     pool,
-    timeoutMs,
+    timeouts,
+    breaker,
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
   };
@@ -178,7 +224,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
       else {
         drainer.requestArrived();
-        ProxyExchange.start(context, request, response);
+        ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe ? undefined : breaker);
       }
       return;
     }
@@ -192,7 +238,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
     if (!answeredHere(kind)) {
       drainer.requestArrived();
-      tunnelUpgrade(context, request, socket, head);
+      tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe ? undefined : breaker);
       return;
     }
     socket.on('error', () => socket.destroy());
@@ -214,6 +260,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const proxy: ProxyServer = {
     port: boundPort,
     url: urlFor(options.host, boundPort),
+    get queueDepth() {
+      return breaker === undefined ? 0 : breaker.queueDepth;
+    },
+    get queuedRequests() {
+      return breaker === undefined ? 0 : breaker.queuedRequests;
+    },
+    get queuedMs() {
+      return breaker === undefined ? 0 : breaker.queuedMs;
+    },
     drainer,
     drain() {
       draining ??= drainer.drain().then(() => proxy.close(drainTimeoutMs));

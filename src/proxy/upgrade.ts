@@ -4,7 +4,9 @@ import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { sendUpstreamFailure, type ExchangeContext } from './exchange.js';
+import type { Breaker } from '../core/breaker.js';
+import { sendQueueFull, sendUpstreamFailure, type ExchangeContext } from './exchange.js';
+import { LimitedExchange } from './limited-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
 
@@ -34,31 +36,54 @@ export function closingResponse(request: IncomingMessage, socket: Duplex): Serve
  * `101 Switching Protocols` answer opens a tunnel, which then carries raw
  * bytes both ways until either side closes. Any other answer is forwarded
  * as an ordinary response and the client's connection is closed after it.
- * Upstream unreachable: 502; no answer within `timeoutMs`: 504.
+ * Like any request it goes through the breaker (503 when its queue is full)
+ * and holds its slot while the tunnel is open. Upstream unreachable: 502; a
+ * revision timeout before the answer: 504. Once the tunnel is open only the
+ * total timeout applies, and cuts it, as in Knative; the response-start and
+ * idle timeouts do not (knative/serving#16169).
  */
-class UpgradeExchange implements Dispatcher.DispatchHandler {
+class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private response: ServerResponse | undefined;
-  private readonly timer: NodeJS.Timeout;
   private settled = false;
   private timedOut = false;
+  private tunnelOpen = false;
+
+  protected readonly dispatch = (): void => {
+    if (this.settled) return;
+    const request = this.request;
+    const upgrade = request.headers.upgrade ?? '';
+    this.context.pool.dispatch({ path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade }, this);
+  };
 
   constructor(
-    context: ExchangeContext,
+    private readonly context: ExchangeContext,
     private readonly request: IncomingMessage,
     private readonly client: Duplex,
     private readonly early: Buffer[],
+    breaker: Breaker | undefined,
   ) {
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.fail(new Error('upstream timed out'));
-    }, context.timeoutMs);
+    super();
     client.on('error', () => client.destroy());
     client.once('close', () => {
+      this.leaveBreaker();
       if (this.settled) return;
       this.settle();
       this.controller?.abort(new Error('client closed the connection'));
     });
+    if (!this.begin(context.timeouts, breaker)) {
+      this.settled = true;
+      sendQueueFull(closingResponse(request, client));
+    }
+  }
+
+  protected expire(): void {
+    if (this.tunnelOpen) {
+      this.client.destroy();
+      return;
+    }
+    this.timedOut = true;
+    this.fail(new Error('upstream timed out'));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -71,7 +96,9 @@ class UpgradeExchange implements Dispatcher.DispatchHandler {
       upstream.destroy();
       return;
     }
-    this.settle();
+    this.settled = true;
+    this.tunnelOpen = true;
+    this.onlyTotalTimeout();
     const client = this.client;
     const response = new ServerResponse(this.request);
     response.sendDate = false;
@@ -99,7 +126,7 @@ class UpgradeExchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (this.settled || statusCode < 200) return;
-    clearTimeout(this.timer);
+    this.wrote();
     const response = closingResponse(this.request, this.client);
     this.response = response;
     try {
@@ -111,7 +138,9 @@ class UpgradeExchange implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const response = this.response;
-    if (this.settled || response === undefined || response.write(chunk)) return;
+    if (this.settled || response === undefined) return;
+    this.wrote();
+    if (response.write(chunk)) return;
     controller.pause();
     response.once('drain', () => controller.resume());
   }
@@ -140,7 +169,7 @@ class UpgradeExchange implements Dispatcher.DispatchHandler {
 
   private settle(): void {
     this.settled = true;
-    clearTimeout(this.timer);
+    this.stopClock();
   }
 }
 
@@ -165,11 +194,12 @@ export function afterEarlierResponses(socket: Duplex, next: () => void): void {
  * close the tunnel.
  *
  * @param head - bytes the client sent after its request head: sent upstream, with what follows, only once the tunnel is open
+ * @param breaker - the concurrency limit the request goes through; `undefined` for none
  */
-export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer): void {
+export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, breaker: Breaker | undefined): void {
   const early = readUntilAnswered(client, head);
   afterEarlierResponses(client, () => {
-    if (!client.destroyed) dispatchUpgrade(context, request, client, early);
+    if (!client.destroyed) new UpgradeExchange(context, request, client, early, breaker);
   });
 }
 
@@ -193,10 +223,4 @@ function readUntilAnswered(client: Duplex, head: Buffer): Buffer[] {
   });
   client.once('end', () => client.destroy());
   return early;
-}
-
-function dispatchUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, early: Buffer[]): void {
-  const exchange = new UpgradeExchange(context, request, client, early);
-  const upgrade = request.headers.upgrade ?? '';
-  context.pool.dispatch({ path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade }, exchange);
 }

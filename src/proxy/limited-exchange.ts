@@ -1,0 +1,100 @@
+import { Admission, type Breaker, type BreakerWaiter } from '../core/breaker.js';
+import { monotonicNow } from '../core/clock.js';
+import { timeoutDeadline, type RevisionTimeouts } from '../core/revision-timeouts.js';
+
+/** How close to its deadline, in milliseconds, a timer may fire and still count as due (Node's timers keep a coarser clock than `performance.now`). */
+const TIMER_SLACK_MS = 1;
+
+const NO_SLOT = 0;
+const QUEUED = 1;
+const HOLDING = 2;
+
+/**
+ * What an exchange with the app shares, whether it streams a response or
+ * opens an upgrade tunnel: the revision timeouts, counted from arrival with
+ * one timer, and its place in the breaker (a slot, or a place in the queue).
+ * A subclass calls {@link begin} once, says when it writes, and calls
+ * {@link leaveBreaker} when its client connection is done with the exchange;
+ * the slot is released exactly once, whatever ended the exchange.
+ */
+export abstract class LimitedExchange implements BreakerWaiter {
+  private readonly arrivedAt = monotonicNow();
+  private lastWriteAt: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timeouts: RevisionTimeouts | undefined;
+  private breaker: Breaker | undefined;
+  private slot = NO_SLOT;
+  /** Whether only the total timeout applies now (an open tunnel). */
+  private totalOnly = false;
+
+  /** Sends the request upstream; runs in a microtask once the request holds a slot (at once without a breaker). */
+  protected abstract readonly dispatch: () => void;
+
+  /** A timeout passed: answer 504, or cut what has started. */
+  protected abstract expire(): void;
+
+  private readonly onDeadline = (): void => {
+    const timeouts = this.timeouts!;
+    const deadline = this.totalOnly ? this.arrivedAt + timeouts.totalMs : timeoutDeadline(timeouts, this.arrivedAt, this.lastWriteAt);
+    const left = deadline - monotonicNow();
+    if (left < TIMER_SLACK_MS) {
+      this.timer = undefined;
+      this.expire();
+    } else {
+      this.timer = setTimeout(this.onDeadline, left);
+    }
+  };
+
+  /**
+   * Starts the exchange's clock and asks `breaker` (none: no limit) for a slot.
+   *
+   * @returns false when the breaker's queue is full: nothing runs, the caller answers 503
+   */
+  protected begin(timeouts: RevisionTimeouts, breaker: Breaker | undefined): boolean {
+    if (breaker !== undefined) {
+      const admission = breaker.acquire(this, this.arrivedAt);
+      if (admission === Admission.Full) return false;
+      this.breaker = breaker;
+      this.slot = admission === Admission.Run ? HOLDING : QUEUED;
+    }
+    this.timeouts = timeouts;
+    this.timer = setTimeout(this.onDeadline, timeoutDeadline(timeouts, this.arrivedAt, undefined) - this.arrivedAt);
+    // Node's parser finishes a request without a body right after the 'request' event: see upstreamBody.
+    if (this.slot !== QUEUED) queueMicrotask(this.dispatch);
+    return true;
+  }
+
+  /** The breaker passed a slot to this waiting request. */
+  admit(): void {
+    this.slot = HOLDING;
+    queueMicrotask(this.dispatch);
+  }
+
+  /** Records a write to the client (the response head, or a body chunk): it starts the response and resets the idle timeout. */
+  protected wrote(): void {
+    if (this.lastWriteAt === undefined || this.timeouts!.idleMs > 0) this.lastWriteAt = monotonicNow();
+  }
+
+  /** From now on only the total timeout applies: an upgrade tunnel is open. */
+  protected onlyTotalTimeout(): void {
+    this.totalOnly = true;
+  }
+
+  /** Stops the clock: the exchange is over, or has failed. A request still queued leaves the queue and never runs. */
+  protected stopClock(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.slot === QUEUED) {
+      this.slot = NO_SLOT;
+      this.breaker!.cancel(this);
+    }
+  }
+
+  /** The client connection is done with the exchange: the clock stops and the slot, if held, goes to the next request. */
+  protected leaveBreaker(): void {
+    this.stopClock();
+    if (this.slot !== HOLDING) return;
+    this.slot = NO_SLOT;
+    this.breaker!.release(monotonicNow());
+  }
+}
