@@ -11,14 +11,21 @@ function httpProbe(periodMs: number, successThreshold = 1, headers: [string, str
   return { action: { kind: 'httpGet', host: undefined, port: undefined, path: '/healthz', headers }, periodMs, timeoutMs: 1000, successThreshold };
 }
 
-/** An app answering its n-th request (from 0) with `statuses[n]`, or the last one; records what it saw. */
-async function scriptedApp(statuses: number[]): Promise<{ port: number; seen: { url: string; headers: IncomingHttpHeaders }[]; close: () => Promise<void> }> {
+/**
+ * Runs `test` against an app that answers its n-th request (from 0) with
+ * `statuses[n]`, or the last one, and records what it saw; closes it after.
+ */
+async function withScriptedApp(statuses: number[], test: (app: { port: number; seen: { url: string; headers: IncomingHttpHeaders }[] }) => Promise<void>): Promise<void> {
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   const app = await serve((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     res.writeHead(statuses[Math.min(seen.length - 1, statuses.length - 1)]!).end();
   });
-  return { port: app.port, seen, close: app.close };
+  try {
+    await test({ port: app.port, seen });
+  } finally {
+    await app.close();
+  }
 }
 
 describe('aggressive readiness (periodSeconds 0)', () => {
@@ -43,32 +50,25 @@ describe('aggressive readiness (periodSeconds 0)', () => {
   });
 
   it('needs successThreshold successes in a row; a failure starts the count again', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([200, 500, 200, 302, 200, 200]);
-    try {
+    await withScriptedApp([200, 500, 200, 302, 200, 200], async (app) => {
       assert.equal(await new ReadinessProber(httpProbe(0, 3), { host: '127.0.0.1', port: app.port }).check(), true);
       assert.equal(app.seen.length, 5);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('answers not ready once the poll timeout has passed without enough successes', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([503]);
-    try {
+    await withScriptedApp([503], async (app) => {
       const prober = new ReadinessProber(httpProbe(0), { host: '127.0.0.1', port: app.port }, { retryIntervalMs: 50, attemptTimeoutMs: 100, pollTimeoutMs: 300 });
       const started = performance.now();
       assert.equal(await prober.check(), false);
       const elapsed = performance.now() - started;
       assert.ok(elapsed >= 250 && elapsed < 1000, `gave up after ${elapsed.toFixed(0)} ms`);
       assert.ok(app.seen.length >= 5 && app.seen.length <= 7, `${app.seen.length} attempts`);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('shares one run between concurrent callers, and a later call starts a new one', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([200]);
-    try {
+    await withScriptedApp([200], async (app) => {
       const prober = new ReadinessProber(httpProbe(0), { host: '127.0.0.1', port: app.port });
       const [first, second] = [prober.check(), prober.check()];
       assert.equal(first, second);
@@ -76,46 +76,35 @@ describe('aggressive readiness (periodSeconds 0)', () => {
       assert.equal(app.seen.length, 1);
       assert.equal(await prober.check(), true);
       assert.equal(app.seen.length, 2);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('runs a tcpSocket probe as a TCP connect', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([200]);
-    const spec: ReadinessProbeSpec = { action: { kind: 'tcpSocket', host: '127.0.0.1', port: app.port }, periodMs: 0, timeoutMs: 1000, successThreshold: 1 };
-    try {
+    await withScriptedApp([200], async (app) => {
+      const spec: ReadinessProbeSpec = { action: { kind: 'tcpSocket', host: '127.0.0.1', port: app.port }, periodMs: 0, timeoutMs: 1000, successThreshold: 1 };
       assert.equal(await new ReadinessProber(spec, { host: '127.0.0.1', port: await freePort() }).check(), true);
       assert.equal(app.seen.length, 0);
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
 
 describe('periodic readiness (periodSeconds > 0)', () => {
   it('makes one attempt per check: a 500 is not ready at once, a 302 is ready', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([500, 302]);
-    try {
+    await withScriptedApp([500, 302], async (app) => {
       const prober = new ReadinessProber(httpProbe(10_000, 3), { host: '127.0.0.1', port: app.port });
       assert.equal(await prober.check(), false);
       assert.equal(app.seen.length, 1);
       assert.equal(await prober.check(), true);
       assert.equal(app.seen.length, 2);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it("sends the probe's path and headers with Knative's kubelet-style User-Agent", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const app = await scriptedApp([200]);
-    try {
+    await withScriptedApp([200], async (app) => {
       await new ReadinessProber(httpProbe(1000, 1, [['X-Probe', 'yes']]), { host: '127.0.0.1', port: app.port }).check();
       const [{ url, headers }] = app.seen as [{ url: string; headers: IncomingHttpHeaders }];
       assert.equal(url, '/healthz');
       assert.deepEqual([headers['user-agent'], headers['x-probe'], headers.host, headers.connection], ['kube-probe//', 'yes', `127.0.0.1:${app.port}`, 'close']);
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
