@@ -218,6 +218,11 @@ describe('queue-stats CLI failures', () => {
         code: 1,
         output: `queue-stats: proxy: port ${taken.port} on 127.0.0.1 is already in use\n`,
       });
+      const ports = ['--port', String(await freePort()), '--metrics-port', String(await freePort())];
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', ...ports, '--admin-port', String(taken.port)]), {
+        code: 1,
+        output: `queue-stats: admin server: port ${taken.port} on 127.0.0.1 is already in use\n`,
+      });
     } finally {
       await taken.close();
     }
