@@ -10,7 +10,12 @@ import { freePort } from './helpers/http.js';
 
 /** The CLI's arguments for a proxy on `port` and metrics on `metricsPort`, all on 127.0.0.1. */
 function cliArgs(upstream: string, port: number, metricsPort: number): string[] {
-  return [...['--upstream', upstream, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'], ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd']];
+  return [
+    ...['--upstream', upstream, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
+    ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'],
+    '--drain-quiet-period',
+    '200ms',
+  ];
 }
 
 interface Answer {

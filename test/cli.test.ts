@@ -9,6 +9,7 @@ const NAMES = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001'
 const PERIOD_MS = 200;
 /** One request in a window of PERIOD_MS, as a per-second rate. */
 const ONE_PER_WINDOW = 1000 / PERIOD_MS;
+const NETWORK_PROBE = { 'K-Network-Probe': 'queue' };
 
 describe('queue-stats CLI in front of a real app', () => {
   let cli: CliProcess;
@@ -50,6 +51,8 @@ describe('queue-stats CLI in front of a real app', () => {
       `${PERIOD_MS}ms`,
       '--timeout',
       '1500ms',
+      '--drain-quiet-period',
+      '200ms',
       ...NAMES,
     ]);
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
@@ -137,7 +140,14 @@ describe('queue-stats CLI in front of a real app', () => {
     await until(() => held.length === 1, 'the request to reach the app');
     cli.child.kill('SIGTERM');
     await until(() => cli.output().includes('SIGTERM, draining'), 'the drain message');
-    await assert.rejects(get(proxyPort, '/'), { code: 'ECONNREFUSED' });
+    // Probes (which do not restart the 200 ms quiet period) answer 503 until the proxy stops listening.
+    let refused = false;
+    while (!refused) {
+      refused = await get(proxyPort, '/', { ...NETWORK_PROBE, connection: 'close' }).then(
+        (reply) => (assert.equal(reply.status, 503), false),
+        (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+      );
+    }
     held.shift()!();
     assert.deepEqual(await pending, { status: 200, body: 'released' });
     assert.equal(await cli.exited, 0);
@@ -208,6 +218,11 @@ describe('queue-stats CLI failures', () => {
         code: 1,
         output: `queue-stats: proxy: port ${taken.port} on 127.0.0.1 is already in use\n`,
       });
+      const ports = ['--port', String(await freePort()), '--metrics-port', String(await freePort())];
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', ...ports, '--admin-port', String(taken.port)]), {
+        code: 1,
+        output: `queue-stats: admin server: port ${taken.port} on 127.0.0.1 is already in use\n`,
+      });
     } finally {
       await taken.close();
     }
@@ -224,7 +239,7 @@ describe('queue-stats CLI failures', () => {
 describe('queue-stats CLI demo default', () => {
   it('with no upstream it serves the embedded demo app and reports it', async () => {
     const [proxyPort, metricsPort] = [await freePort(), await freePort()];
-    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`]);
+    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`, '--drain-quiet-period', '100ms']);
     try {
       assert.match(cli.output(), /serving the embedded demo app/);
       assert.match(cli.output(), new RegExp(`curl 'http://127.0.0.1:${proxyPort}/\\?sleep=500'`));
@@ -257,6 +272,43 @@ describe('queue-stats CLI: the concurrency limit and the timeouts from the envir
     } finally {
       cli.kill();
       await cli.exited;
+    }
+  });
+});
+
+describe('queue-stats CLI drain on SIGTERM, as Knative sequences it', () => {
+  it('blocks a preStop caller on /wait-for-drain until the quiet period passes without requests; probes fail meanwhile, traffic flows', async () => {
+    const QUIET_MS = 800;
+    let forwarded = 0;
+    const app = await serve((req, res) => {
+      if (req.url === '/healthz') res.end('healthy');
+      else res.end(`app ${++forwarded}`);
+    });
+    const [proxyPort, metricsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const cli = await startCli(
+      ['--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...NAMES],
+      { QUEUE_STATS_DRAIN_QUIET_PERIOD: `${QUIET_MS}ms`, SERVING_READINESS_PROBE: '{"httpGet":{"path":"/healthz"},"successThreshold":1}' },
+    );
+    try {
+      assert.deepEqual(await get(proxyPort, '/', NETWORK_PROBE), { status: 200, body: 'queue' });
+      let preStopAnsweredAt = 0;
+      const preStop = get(adminPort, '/wait-for-drain').then((reply) => ((preStopAnsweredAt = performance.now()), reply));
+      cli.child.kill('SIGTERM');
+      await until(() => cli.output().includes('SIGTERM, draining'), 'the drain message');
+      assert.deepEqual(await get(proxyPort, '/', NETWORK_PROBE), { status: 503, body: 'shutting down\n' });
+      assert.deepEqual(await get(proxyPort, '/healthz', { 'User-Agent': 'kube-probe/1.30' }), { status: 503, body: 'shutting down\n' });
+      await new Promise((r) => setTimeout(r, QUIET_MS / 2));
+      const lastRequestAt = performance.now();
+      assert.deepEqual(await get(proxyPort, '/'), { status: 200, body: 'app 1' });
+      assert.deepEqual(await preStop, { status: 200, body: '' });
+      const quiet = preStopAnsweredAt - lastRequestAt;
+      assert.ok(quiet >= QUIET_MS - 10 && quiet < QUIET_MS + 1500, `preStop answered ${quiet.toFixed(0)} ms after the last request`);
+      assert.equal(await cli.exited, 0, cli.output());
+      await assert.rejects(get(adminPort, '/wait-for-drain'), { code: 'ECONNREFUSED' });
+      assert.equal(forwarded, 1);
+    } finally {
+      cli.kill();
+      await app.close();
     }
   });
 });

@@ -43,8 +43,21 @@ describe('parseConfig defaults', () => {
       containerConcurrency: 0,
       maxQueueDepth: undefined,
       drainTimeoutMs: 30_000,
+      drainQuietPeriodMs: 30_000,
+      adminPort: 8022,
+      readinessProbe: undefined,
       otlpEndpoint: undefined,
     });
+  });
+
+  it('reads the drain settings and the readiness probe from the environment; flags override them', () => {
+    const env = { QUEUE_STATS_DRAIN_QUIET_PERIOD: '15', QUEUE_STATS_DRAIN_TIMEOUT: '90s', SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}' };
+    const config = parseConfig(['--admin-port', '18022'], env, 'h');
+    assert.deepEqual([config.drainQuietPeriodMs, config.drainTimeoutMs, config.adminPort], [15_000, 90_000, 18022]);
+    assert.deepEqual(config.readinessProbe, { action: { kind: 'tcpSocket', host: undefined, port: 8080 }, periodMs: 0, timeoutMs: 1000, successThreshold: 2 });
+    const flags = parseConfig(['--drain-quiet-period', '500ms', '--readiness-probe', '{"httpGet":{"path":"/ready"},"periodSeconds":3}'], env, 'h');
+    assert.equal(flags.drainQuietPeriodMs, 500);
+    assert.equal(flags.readinessProbe?.periodMs, 3000);
   });
 
   it("reads Knative's concurrency and timeout variables; 0 turns a timeout off", () => {
@@ -134,6 +147,17 @@ describe('parseConfig defaults', () => {
 });
 
 describe('parseConfig errors name the option', () => {
+  it('a bad SERVING_READINESS_PROBE names the variable, the flag and the JSON field', () => {
+    const field = 'SERVING_READINESS_PROBE (--readiness-probe)';
+    assertConfigError(
+      [],
+      { SERVING_READINESS_PROBE: '{"httpGet":{"port":"http"}}' },
+      field,
+      `${field}: httpGet.port must be a port number from 0 to 65535 (0: the app's port; named ports cannot be resolved here), got "http"`,
+    );
+    assertConfigError([], { SERVING_READINESS_PROBE: '{"grpc":{"port":8080}}' }, field, `${field}: grpc probes need HTTP/2 support, which the sidecar does not have yet; use httpGet or tcpSocket`);
+  });
+
   const cases: Array<[string[], Record<string, string>, string, string]> = [
     [['--port', 'abc'], {}, '--port', '--port must be a port from 1 to 65535, got "abc"'],
     [['--port', '70000'], {}, '--port', '--port must be a port from 1 to 65535, got "70000"'],

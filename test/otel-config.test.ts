@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
+import { parseConfig } from '../src/cli/config.js';
+import { DEFAULTS } from '../src/core/defaults.js';
 import { LABEL, METRIC } from '../src/core/metric-names.js';
+import { WAIT_FOR_DRAIN_PATH } from '../src/proxy/admin-server.js';
 import { withFileDiscovery, type PromConfig, type ScrapeConfig } from './helpers/kubernetes-sd.js';
 import { configPath, loadOne, loadYaml, parseYaml, ROOT } from './helpers/otel-config.js';
 
@@ -101,7 +104,8 @@ interface Container {
   image: string;
   ports?: { name: string; containerPort: number }[];
   env?: EnvVar[];
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path?: string; port: string | number; httpHeaders?: { name: string; value: string }[] } };
+  lifecycle?: { preStop?: { httpGet?: { path: string; port: number } } };
   securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; allowPrivilegeEscalation?: boolean };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
@@ -112,7 +116,7 @@ interface Deployment {
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { securityContext?: { runAsNonRoot?: boolean }; containers: Container[] };
+      spec: { securityContext?: { runAsNonRoot?: boolean }; terminationGracePeriodSeconds?: number; containers: Container[] };
     };
   };
 }
@@ -268,6 +272,7 @@ describe('kubernetes/deployment.yaml', () => {
     assert.deepEqual(sidecar.ports, [
       { name: 'http', containerPort: SERVING_PORT, protocol: 'TCP' },
       { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: 'TCP' },
+      { name: 'http-queueadm', containerPort: DEFAULTS.adminPort, protocol: 'TCP' },
     ]);
     assert.equal(deployment.spec.template.spec.containers.length, 2, 'app and sidecar');
     assert.ok(selectsPods(deployment.spec.selector.matchLabels));
@@ -287,6 +292,9 @@ describe('kubernetes/deployment.yaml', () => {
       'USER_PORT',
       'QUEUE_SERVING_PORT',
       'REVISION_TIMEOUT_SECONDS',
+      'SERVING_READINESS_PROBE',
+      'QUEUE_STATS_DRAIN_QUIET_PERIOD',
+      'QUEUE_STATS_DRAIN_TIMEOUT',
       'OTEL_SERVICE_NAME',
       'OTEL_RESOURCE_ATTRIBUTES',
       'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -301,10 +309,24 @@ describe('kubernetes/deployment.yaml', () => {
     assert.equal(env('OTEL_METRICS_EXPORTER')?.value, 'prometheus');
   });
 
-  it('probes readiness through the sidecar', () => {
+  it("probes readiness as Knative's queue-proxy probe does: a network probe the sidecar answers from the app's probe", () => {
     const probe = sidecar?.readinessProbe?.httpGet;
     assert.ok(probe !== undefined);
     assert.equal(sidecarPort(probe.port), SERVING_PORT);
+    assert.deepEqual(probe.httpHeaders, [{ name: 'K-Network-Probe', value: 'queue' }]);
+  });
+
+  it("holds the app in a preStop hook on the sidecar's /wait-for-drain, and the grace period covers the drain", () => {
+    const app = deployment.spec.template.spec.containers.find((c) => c !== sidecar);
+    assert.deepEqual(app?.lifecycle?.preStop?.httpGet, { port: DEFAULTS.adminPort, path: WAIT_FOR_DRAIN_PATH });
+    const literal = Object.fromEntries((sidecar?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    const names = { SERVING_NAMESPACE: 'demo', SERVING_POD: 'hello-1', SERVING_CONFIGURATION: 'hello', SERVING_REVISION: 'abc' };
+    const config = parseConfig([], { ...literal, ...names }, 'h');
+    assert.equal(config.readinessProbe?.periodMs, 0, 'the app probe runs aggressively');
+    assert.ok(config.drainQuietPeriodMs <= config.drainTimeoutMs);
+    // The quiet period (bounded by the drain timeout), the close (the drain timeout again), the last OTLP export (10 s).
+    const OTLP_EXPORT_TIMEOUT_S = 10;
+    assert.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, (2 * config.drainTimeoutMs) / 1000 + OTLP_EXPORT_TIMEOUT_S);
   });
 
   it('runs as non-root with resources on every container', () => {
@@ -445,12 +467,12 @@ describe('Dockerfile', () => {
     assert.match(install, /--ignore-scripts/);
   });
 
-  it('runs as a non-root user, exposes 8012 and 9090, and starts the CLI', async () => {
+  it('runs as a non-root user, exposes 8012, 9090 and 8022, and starts the CLI', async () => {
     const steps = await instructions();
     const user = steps.filter(([k]) => k === 'USER').at(-1)?.[1] ?? 'root';
     assert.doesNotMatch(user, /^(root|0)(:|$)/);
     const exposed = steps.filter(([k]) => k === 'EXPOSE').flatMap(([, args]) => args.split(/\s+/));
-    assert.deepEqual(exposed.sort(), [String(SERVING_PORT), String(METRICS_PORT)]);
+    assert.deepEqual(exposed.sort(), [String(SERVING_PORT), String(DEFAULTS.adminPort), String(METRICS_PORT)]);
     const entrypoint = JSON.parse(steps.find(([k]) => k === 'ENTRYPOINT')?.[1] ?? '[]') as string[];
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     // The young-generation cap must be given at start-up (see BENCHMARKS.md).

@@ -8,6 +8,7 @@ import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
+import { startAdminServer } from '../proxy/admin-server.js';
 import { startProxy, type ProxyServer } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
@@ -65,6 +66,9 @@ async function run(config: CliConfig): Promise<void> {
     containerConcurrency: config.containerConcurrency,
     maxQueueDepth: config.maxQueueDepth,
     observer: requestTelemetry.metrics,
+    readinessProbe: config.readinessProbe,
+    drainQuietPeriodMs: config.drainQuietPeriodMs,
+    drainTimeoutMs: config.drainTimeoutMs,
   }).catch(async (error: unknown) => {
     await requestTelemetry.close();
     await queueStats.close();
@@ -72,6 +76,14 @@ async function run(config: CliConfig): Promise<void> {
     throw error;
   });
   running.proxy = proxy;
+  let stopping = false;
+  const admin = await startAdminServer({ drainer: proxy.drainer, terminating: () => stopping, port: config.adminPort, host: config.host }).catch(async (error: unknown) => {
+    await proxy.close(0);
+    await requestTelemetry.close();
+    await queueStats.close();
+    await demo?.close();
+    throw error;
+  });
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
   const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
   const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}`];
@@ -80,13 +92,16 @@ async function run(config: CliConfig): Promise<void> {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let stopping = false;
+  // SIGTERM (the kubelet) drains as Knative's queue-proxy does: probes fail while traffic still flows, until a
+  // quiet period without requests; SIGINT (a terminal) skips the quiet period. The demo app and the metrics server
+  // close last, so that the final requests are answered and counted.
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)\n`);
-    proxy
-      .close(config.drainTimeoutMs)
+    const quiet = signal === 'SIGTERM' ? `probes answer 503 until ${config.drainQuietPeriodMs} ms pass without a request (at most ${config.drainTimeoutMs} ms), then ` : '';
+    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight\n`);
+    (signal === 'SIGTERM' ? proxy.drain() : proxy.close(config.drainTimeoutMs))
+      .then(() => admin.close())
       .then(() => requestTelemetry.close())
       .then(() => queueStats.close())
       .then(() => demo?.close())

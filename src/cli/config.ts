@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { requireHttpUrl, requireNonEmpty, requireNonNegativeInteger, requirePeriodMs, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
-import { DEFAULTS, KNATIVE_ENV } from '../core/defaults.js';
+import { DEFAULTS, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
+import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -36,13 +37,19 @@ export interface CliConfig {
   containerConcurrency: number;
   /** Most requests waiting for a slot; undefined: 10 x `containerConcurrency`. */
   maxQueueDepth: number | undefined;
-  /** How long SIGTERM waits for in-flight requests, in milliseconds. Default 30000. */
+  /** Bound of each drain phase after SIGTERM (the quiet period, then in-flight requests), in milliseconds. Default 30000. */
   drainTimeoutMs: number;
+  /** Milliseconds without a new request that end the drain. Default 30000. */
+  drainQuietPeriodMs: number;
+  /** Port of the admin server (`/wait-for-drain`). Default 8022. */
+  adminPort: number;
+  /** The app's readiness probe; undefined: readiness is a TCP connect to the app. */
+  readinessProbe: ReadinessProbeSpec | undefined;
   /** OTLP metrics endpoint given by flag. */
   otlpEndpoint: string | undefined;
 }
 
-type Parse = (text: string, name: string) => number | string;
+type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
 
 interface OptionSpec {
   flag: string;
@@ -58,7 +65,7 @@ const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00
 
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
-const port: Parse = (value, name) => {
+const port = (value: string, name: string): number => {
   const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new ConfigError(name, `${name} must be a port from 1 to 65535, got "${value}"`);
   return n;
@@ -173,10 +180,28 @@ const OPTIONS = {
   },
   drainTimeout: {
     flag: 'drain-timeout',
+    env: SIDECAR_ENV.drainTimeout,
     value: 'DURATION',
     defaultText: `${DEFAULTS.drainTimeoutMs / 1000}s`,
-    help: 'SIGTERM waits this long for in-flight requests; a bare number is seconds',
+    help: 'after SIGTERM, bound of the quiet period and then of in-flight requests; a bare number is seconds',
     parse: duration('s', requireWaitMs),
+  },
+  drainQuietPeriod: {
+    flag: 'drain-quiet-period',
+    env: SIDECAR_ENV.drainQuietPeriod,
+    value: 'DURATION',
+    defaultText: `${DEFAULTS.drainQuietPeriodMs / 1000}s`,
+    help: 'after SIGTERM, the servers close once no request came for this long; a bare number is seconds',
+    parse: duration('s', requireWaitMs),
+  },
+  adminPort: { flag: 'admin-port', value: 'PORT', defaultText: String(DEFAULTS.adminPort), help: 'port serving /wait-for-drain', parse: port },
+  readinessProbe: {
+    flag: 'readiness-probe',
+    env: KNATIVE_ENV.readinessProbe,
+    value: 'JSON',
+    defaultText: 'a TCP connect to the app',
+    help: "the app's readiness probe (a Kubernetes Probe as JSON)",
+    parse: (value, name) => parseReadinessProbe(value, name),
   },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
@@ -219,7 +244,7 @@ export function usage(): string {
  */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, hostname: string): CliConfig {
   const flags = parseFlags(argv);
-  const read = (key: Key): number | string | undefined => {
+  const read = (key: Key): ReturnType<Parse> | undefined => {
     const spec: OptionSpec = OPTIONS[key];
     const fromFlag = flags.values[spec.flag];
     if (typeof fromFlag === 'string') return spec.parse(fromFlag, `--${spec.flag}`);
@@ -259,6 +284,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     containerConcurrency: (read('containerConcurrency') as number | undefined) ?? DEFAULTS.containerConcurrency,
     maxQueueDepth: read('queueDepth') as number | undefined,
     drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? DEFAULTS.drainTimeoutMs,
+    drainQuietPeriodMs: (read('drainQuietPeriod') as number | undefined) ?? DEFAULTS.drainQuietPeriodMs,
+    adminPort: (read('adminPort') as number | undefined) ?? DEFAULTS.adminPort,
+    readinessProbe: read('readinessProbe') as ReadinessProbeSpec | undefined,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
   };
 }

@@ -26,8 +26,16 @@ export const DEFAULTS = {
   containerConcurrency: 0,
   /** Breaker queue depth per unit of container concurrency (Knative's queue-proxy: 10). */
   queueDepthPerSlot: 10,
-  /** How long the proxy's close waits for requests in flight, in milliseconds. */
+  /**
+   * Longest drain, in milliseconds: the proxy's drain ends after this long even
+   * while requests keep the quiet period from running out, and its close then
+   * waits this long again for requests in flight and upgraded connections.
+   */
   drainTimeoutMs: 30_000,
+  /** How long a drain waits without a new request before the servers close, in milliseconds: Knative's `drainSleepDuration`. */
+  drainQuietPeriodMs: 30_000,
+  /** Port of the admin server (`/wait-for-drain`): Knative's queue-proxy admin port. */
+  adminPort: 8022,
   /** Most connections the proxy opens to the upstream at once. */
   connections: 1024,
   /** Time a client has to send a request head to the proxy, in milliseconds. */
@@ -50,6 +58,19 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * the metrics server use the smaller of this and their timeout.
  */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Knative's aggressive readiness probing, used when the app's probe has
+ * `periodSeconds: 0` (knative/serving `pkg/queue/readiness/probe.go`):
+ * one attempt every `retryIntervalMs` milliseconds, each given
+ * `attemptTimeoutMs`, until the success threshold is met or
+ * `pollTimeoutMs` has passed.
+ */
+export const AGGRESSIVE_PROBE = {
+  retryIntervalMs: 50,
+  attemptTimeoutMs: 100,
+  pollTimeoutMs: 10_000,
+} as const;
 
 /**
  * Names of the environment variables Knative's revision reconciler sets on
@@ -78,4 +99,14 @@ export const KNATIVE_ENV = {
   idleTimeoutSeconds: 'REVISION_IDLE_TIMEOUT_SECONDS',
   /** Most requests at the app at once; 0: no limit. */
   containerConcurrency: 'CONTAINER_CONCURRENCY',
+  /** The app container's readiness probe as Kubernetes' JSON form of a Probe. */
+  readinessProbe: 'SERVING_READINESS_PROBE',
+} as const;
+
+/** The sidecar's own environment variables, for settings Knative does not pass to its queue-proxy. */
+export const SIDECAR_ENV = {
+  /** The drain's quiet period, a duration (a bare number is seconds). */
+  drainQuietPeriod: 'QUEUE_STATS_DRAIN_QUIET_PERIOD',
+  /** The drain timeout, a duration (a bare number is seconds). */
+  drainTimeout: 'QUEUE_STATS_DRAIN_TIMEOUT',
 } as const;

@@ -4,3 +4,5 @@
  */
 export { startProxy, type ProxyOptions, type ProxyServer } from './proxy.js';
 export type { BreakerReadings } from '../core/breaker.js';
+export type { Drainer } from './drainer.js';
+export { startAdminServer, WAIT_FOR_DRAIN_PATH, type AdminServer, type AdminServerOptions } from './admin-server.js';

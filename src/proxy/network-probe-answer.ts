@@ -1,7 +1,7 @@
 /**
  * The sidecar's answer to Knative's network probe: the proxy answers a
- * `K-Network-Probe` request itself, from a TCP check of the app, instead of
- * forwarding it. Which requests are network probes is decided in
+ * `K-Network-Probe` request itself, from the app's readiness probe (or a TCP
+ * check of the app without one), instead of forwarding it. Which requests are network probes is decided in
  * core/request-kind.ts.
  */
 import { connect } from 'node:net';
@@ -9,12 +9,12 @@ import { connect } from 'node:net';
 /** The `K-Network-Probe` value the sidecar answers: the queue-proxy's own name in Knative. */
 export const NETWORK_PROBE_VALUE = 'queue';
 
-/** How long a readiness check waits for the upstream's TCP handshake, in milliseconds. */
+/** How long a readiness check without a readiness probe waits for the upstream's TCP handshake, in milliseconds. */
 export const TCP_PROBE_TIMEOUT_MS = 1000;
 
 /** The sidecar's answer to a network probe. */
 export interface ProbeAnswer {
-  /** 200 ready, 503 upstream not accepting connections, 400 unexpected header value. */
+  /** 200 ready, 503 upstream not ready or sidecar draining, 400 unexpected header value. */
   status: number;
   /** Short plain-text body. */
   body: string;
@@ -38,14 +38,18 @@ export function tcpReachable(host: string, port: number, timeoutMs: number): Pro
 }
 
 /**
- * Answers Knative's network probe as the queue-proxy does: the header value
- * must be `queue` (else 400 naming the value), then 200 with body `queue`
- * when `ready()` resolves true, 503 otherwise.
+ * Answers Knative's network probe as the queue-proxy does: while the sidecar
+ * drains, 503 `shutting down` whatever the value (kubelet probes get the same,
+ * knative/pkg `network/handlers/drain.go`); otherwise the header value must be
+ * `queue` (else 400 naming the value), then 200 with body `queue` when
+ * `ready()` resolves true, 503 otherwise.
  *
  * @param value - the `K-Network-Probe` header as Node parsed it
  * @param ready - checks the upstream; must not reject
+ * @param draining - whether the sidecar is draining
  */
-export async function answerNetworkProbe(value: string | string[] | undefined, ready: () => Promise<boolean>): Promise<ProbeAnswer> {
+export async function answerNetworkProbe(value: string | string[] | undefined, ready: () => Promise<boolean>, draining: boolean): Promise<ProbeAnswer> {
+  if (draining) return { status: 503, body: 'shutting down\n' };
   if (value !== NETWORK_PROBE_VALUE) {
     return { status: 400, body: `unexpected probe header value: ${String(value)}\n` };
   }

@@ -14,6 +14,9 @@ import type { RequestTracker } from '../tracking/tracker.js';
 import type { RequestObserver } from '../core/request-observer.js';
 import { RequestTimer } from './request-timer.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
+import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
+import { Drainer } from './drainer.js';
+import { ReadinessProber } from './readiness-prober.js';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -78,6 +81,20 @@ export interface ProxyOptions {
    * `OPTIONS *` are left out. Absent: nothing is timed.
    */
   observer?: RequestObserver;
+  /**
+   * The app's readiness probe (parse Knative's `SERVING_READINESS_PROBE` with
+   * `parseReadinessProbe`): network probes are answered from it. Absent: from a
+   * TCP connect to the upstream.
+   */
+  readinessProbe?: ReadinessProbeSpec;
+  /** Milliseconds without a new request that end a {@link ProxyServer.drain}. Default 30000 (Knative's). From 0 to 2147483647. */
+  drainQuietPeriodMs?: number;
+  /**
+   * Bound of each phase of {@link ProxyServer.drain}, in milliseconds: the
+   * quiet period ends after this long even while requests keep restarting it,
+   * and the close then gives what is in flight this long. Default 30000. From 0 to 2147483647.
+   */
+  drainTimeoutMs?: number;
 }
 
 /** A running proxy. */
@@ -97,6 +114,20 @@ export interface ProxyServer {
    * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a number from 0 to 2147483647
    */
   close(drainTimeoutMs?: number): Promise<void>;
+  /**
+   * The quiet period of the drain: `drainer.drain()` starts it (network and
+   * kubelet probes then answer 503 `shutting down` while requests are still
+   * proxied, each restarting it) and resolves when it ends; `drainer.reset()`
+   * ends it early and lets probes pass again. The admin server's
+   * `/wait-for-drain` waits on it.
+   */
+  readonly drainer: Drainer;
+  /**
+   * The shutdown Knative's queue-proxy performs on SIGTERM: starts the quiet
+   * period (if `/wait-for-drain` has not), waits for it to end, then
+   * {@link ProxyServer.close}s with `drainTimeoutMs`. Idempotent.
+   */
+  drain(): Promise<void>;
 }
 
 /** Longest wait for the upstream's TCP handshake, in milliseconds (undici's default); never longer than the revision timeout. */
@@ -116,8 +147,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * `tracker`. Node's parser reads every client request and undici frames
  * every upstream one; the body's framing comes from Node's parse, never from
  * header text (request-body.ts). Knative network probes
- * (`K-Network-Probe: queue`) are answered here: 200 when the upstream accepts
- * TCP connections, else 503; so is `OPTIONS *` (200, as Go's `net/http`
+ * (`K-Network-Probe: queue`) are answered here: 200 when the app passes
+ * `readinessProbe` (without one: accepts TCP connections), else 503, and 503
+ * `shutting down` during a drain; so is `OPTIONS *` (200, as Go's `net/http`
  * server in Knative's queue-proxy answers it). HTTP/1.1 upgrades
  * (WebSocket) are tunnelled only when the app answers 101, and count as one
  * request while open. With `containerConcurrency` >= 1 a breaker limits the
@@ -127,7 +159,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections` or `headersTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs` or `drainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -145,6 +177,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
+  const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
+  const drainer = new Drainer(requireWaitMs('drainQuietPeriodMs', options.drainQuietPeriodMs ?? DEFAULTS.drainQuietPeriodMs), drainTimeoutMs);
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
     port: upstream.port === '' ? 80 : Number(upstream.port),
@@ -186,16 +220,22 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       if (onSocketClosed !== undefined) process.nextTick(onSocketClosed);
     });
   });
-  const upstreamReady = (): Promise<boolean> => tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
+  const prober = options.readinessProbe === undefined ? undefined : new ReadinessProber(options.readinessProbe, target);
+  const upstreamReady = (): Promise<boolean> => prober?.check() ?? tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
+  // Kubelet probes are forwarded to the app, except while draining, when Knative's drainer answers them 503.
+  const answeredHere = (kind: RequestKind): boolean => kind === RequestKind.NetworkProbe || (kind === RequestKind.KubeletProbe && drainer.draining);
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
-    if (kind !== RequestKind.NetworkProbe) {
+    if (!answeredHere(kind)) {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
-      else ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe);
+      else {
+        drainer.requestArrived();
+        ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe);
+      }
       return;
     }
-    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
+    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady, drainer.draining).then(({ status, body }) => {
       if (context.draining) response.shouldKeepAlive = false;
       sendText(response, status, body);
     });
@@ -203,12 +243,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
-    if (kind !== RequestKind.NetworkProbe) {
+    if (!answeredHere(kind)) {
+      drainer.requestArrived();
       tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe);
       return;
     }
     socket.on('error', () => socket.destroy());
-    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady).then(({ status, body }) => {
+    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady, drainer.draining).then(({ status, body }) => {
       afterEarlierResponses(socket, () => sendText(closingResponse(request, socket), status, body));
     });
   });
@@ -222,10 +263,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   }
 
   let closing: Promise<void> | undefined;
-  return {
+  let draining: Promise<void> | undefined;
+  const proxy: ProxyServer = {
     port: boundPort,
     url: urlFor(options.host, boundPort),
     breaker,
+    drainer,
+    drain() {
+      draining ??= drainer.drain().then(() => proxy.close(drainTimeoutMs));
+      return draining;
+    },
     close(drainTimeoutMs = DEFAULTS.drainTimeoutMs) {
       if (closing !== undefined) return closing;
       try {
@@ -256,4 +303,5 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       return closing;
     },
   };
+  return proxy;
 }

@@ -19,11 +19,12 @@ export interface CliProcess {
 /**
  * Starts the CLI with `args` and an environment holding only PATH and `env`,
  * and waits until it prints its start-up line (or exits). Unless `args` name
- * `--request-metrics-port`, a free one is added: tests run several sidecars
- * at once, and they would all take 9091.
+ * them, a free `--request-metrics-port` and `--admin-port` are added: tests
+ * run several sidecars at once, and they would all take 9091 and 8022.
  */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
-  const ports = args.some((arg) => arg.startsWith('--request-metrics-port')) ? [] : ['--request-metrics-port', String(await freePort())];
+  const ports: string[] = [];
+  for (const flag of ['--request-metrics-port', '--admin-port']) if (!args.some((arg) => arg.startsWith(flag))) ports.push(flag, String(await freePort()));
   const child = spawn(process.execPath, [CLI, ...ports, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
