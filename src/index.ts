@@ -16,6 +16,7 @@ export { classifyRequest, RequestKind } from './core/request-kind.js';
 export { parseReadinessProbe, type ReadinessProbeSpec, type HttpGetAction, type TcpSocketAction } from './core/readiness-probe.js';
 export { LABEL, METRIC, METRIC_HELP, REQUEST_METRIC } from './core/metric-names.js';
 export type { RequestObserver } from './core/request-observer.js';
+export type { BreakerReadings } from './core/breaker.js';
 export { VERSION } from './core/version.js';
 export { RequestTracker } from './tracking/tracker.js';
 export { ReportingLoop, type ReportingLoopOptions, type ReportSink } from './tracking/loop.js';
