@@ -43,6 +43,7 @@ describe('parseConfig defaults', () => {
       containerConcurrency: 0,
       maxQueueDepth: undefined,
       drainTimeoutMs: 30_000,
+      upgradeDrainTimeoutMs: 60_000,
       drainQuietPeriodMs: 30_000,
       adminPort: 8022,
       readinessProbe: undefined,
@@ -51,12 +52,12 @@ describe('parseConfig defaults', () => {
   });
 
   it('reads the drain settings and the readiness probe from the environment; flags override them', () => {
-    const env = { QUEUE_STATS_DRAIN_QUIET_PERIOD: '15', QUEUE_STATS_DRAIN_TIMEOUT: '90s', SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}' };
+    const env = { QUEUE_STATS_DRAIN_QUIET_PERIOD: '15', QUEUE_STATS_DRAIN_TIMEOUT: '90s', QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT: '120', SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}' };
     const config = parseConfig(['--admin-port', '18022'], env, 'h');
-    assert.deepEqual([config.drainQuietPeriodMs, config.drainTimeoutMs, config.adminPort], [15_000, 90_000, 18022]);
+    assert.deepEqual([config.drainQuietPeriodMs, config.drainTimeoutMs, config.upgradeDrainTimeoutMs, config.adminPort], [15_000, 90_000, 120_000, 18022]);
     assert.deepEqual(config.readinessProbe, { action: { kind: 'tcpSocket', host: undefined, port: 8080 }, periodMs: 0, timeoutMs: 1000, successThreshold: 2 });
-    const flags = parseConfig(['--drain-quiet-period', '500ms', '--readiness-probe', '{"httpGet":{"path":"/ready"},"periodSeconds":3}'], env, 'h');
-    assert.equal(flags.drainQuietPeriodMs, 500);
+    const flags = parseConfig(['--drain-quiet-period', '500ms', '--upgrade-drain-timeout', '2s', '--readiness-probe', '{"httpGet":{"path":"/ready"},"periodSeconds":3}'], env, 'h');
+    assert.deepEqual([flags.drainQuietPeriodMs, flags.upgradeDrainTimeoutMs], [500, 2000]);
     assert.equal(flags.readinessProbe?.periodMs, 3000);
   });
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { monotonicNow } from '../src/core/clock.js';
 import { parseReadinessProbe } from '../src/core/readiness-probe.js';
-import { get, serve } from './helpers/http.js';
+import type { Socket } from 'node:net';
+import { get, serve, until } from './helpers/http.js';
+import { RawClient, requestHead } from './helpers/raw.js';
 import { trackedProxy } from './helpers/proxy.js';
 
 const TEST_TIMEOUT_MS = 15_000;
@@ -34,6 +36,46 @@ describe('ProxyServer.drain', () => {
       assert.ok(drained - started < 2000, `drained ${(drained - started).toFixed(0)} ms after it started`);
       await assert.rejects(get(proxy.port, '/'), { code: 'ECONNREFUSED' });
       assert.equal(stats.report(monotonicNow()).requestCount, 1);
+    } finally {
+      await proxy.close(0);
+      await app.close();
+    }
+  });
+
+  it('after the quiet period, cuts requests in flight at drainTimeoutMs and open tunnels at upgradeDrainTimeoutMs', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // The app never answers /hang, and echoes in tunnels.
+    const app = await serve(() => {});
+    app.server.on('upgrade', (_req, socket: Socket) => {
+      socket.on('error', () => {});
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      socket.pipe(socket);
+    });
+    const { proxy } = await trackedProxy(app.port, { drainQuietPeriodMs: 100, drainTimeoutMs: 300, upgradeDrainTimeoutMs: 1200 });
+    try {
+      const tunnel = await RawClient.connect(proxy.port);
+      tunnel.write(
+        requestHead('GET', '/ws', [
+          ['Host', 'x'],
+          ['Connection', 'Upgrade'],
+          ['Upgrade', 'websocket'],
+        ]),
+      );
+      await until(() => tunnel.received.includes('\r\n\r\n'), 'the tunnel');
+      const hanging = await RawClient.connect(proxy.port);
+      hanging.write(requestHead('GET', '/hang', [['Host', 'x']]));
+      const started = monotonicNow();
+      const closedAt = { hanging: 0, tunnel: 0 };
+      const drained = proxy.drain();
+      await until(() => hanging.closed, 'the request in flight to be cut', 5000);
+      closedAt.hanging = monotonicNow() - started;
+      tunnel.write('still open');
+      await until(() => tunnel.received.endsWith('still open'), 'the tunnel to echo after the requests were cut');
+      await until(() => tunnel.closed, 'the tunnel to be cut', 5000);
+      closedAt.tunnel = monotonicNow() - started;
+      await drained;
+      // Quiet period 100 ms, then 300 ms for the request and 1200 ms for the tunnel, both from the close.
+      assert.ok(closedAt.hanging >= 390 && closedAt.hanging < 1100, `request cut after ${closedAt.hanging.toFixed(0)} ms`);
+      assert.ok(closedAt.tunnel >= 1290 && closedAt.tunnel < 2500, `tunnel cut after ${closedAt.tunnel.toFixed(0)} ms`);
     } finally {
       await proxy.close(0);
       await app.close();

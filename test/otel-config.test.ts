@@ -267,11 +267,12 @@ describe('collector.yaml', () => {
 describe('kubernetes/deployment.yaml', () => {
   const env = (name: string): EnvVar | undefined => sidecar?.env?.find((e) => e.name === name);
 
-  it('runs the sidecar with the serving port 8012 (http) and metrics port 9090 (http-autometric)', () => {
+  it('runs the sidecar with the serving port 8012 (http), metrics ports 9090 (http-autometric) and 9091 (http-usermetric), admin port 8022', () => {
     assert.ok(sidecar !== undefined, 'no container with port 8012');
     assert.deepEqual(sidecar.ports, [
       { name: 'http', containerPort: SERVING_PORT, protocol: 'TCP' },
       { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: 'TCP' },
+      { name: 'http-usermetric', containerPort: DEFAULTS.requestMetricsPort, protocol: 'TCP' },
       { name: 'http-queueadm', containerPort: DEFAULTS.adminPort, protocol: 'TCP' },
     ]);
     assert.equal(deployment.spec.template.spec.containers.length, 2, 'app and sidecar');
@@ -324,9 +325,11 @@ describe('kubernetes/deployment.yaml', () => {
     const config = parseConfig([], { ...literal, ...names }, 'h');
     assert.equal(config.readinessProbe?.periodMs, 0, 'the app probe runs aggressively');
     assert.ok(config.drainQuietPeriodMs <= config.drainTimeoutMs);
-    // The quiet period (bounded by the drain timeout), the close (the drain timeout again), the last OTLP export (10 s).
+    // The quiet period (bounded by the drain timeout), the close (the drain timeout for requests, the upgrade bound for
+    // tunnels), the last OTLP export (10 s).
     const OTLP_EXPORT_TIMEOUT_S = 10;
-    assert.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, (2 * config.drainTimeoutMs) / 1000 + OTLP_EXPORT_TIMEOUT_S);
+    const drainMs = config.drainTimeoutMs + Math.max(config.drainTimeoutMs, config.upgradeDrainTimeoutMs);
+    assert.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, drainMs / 1000 + OTLP_EXPORT_TIMEOUT_S);
   });
 
   it('runs as non-root with resources on every container', () => {
@@ -360,12 +363,15 @@ describe('kubernetes/service.yaml and podmonitor.yaml', () => {
     );
   });
 
-  it('the PodMonitor scrapes /metrics on the 9090 port of the Deployment’s pods', async () => {
+  it('the PodMonitor scrapes /metrics on the 9090 and 9091 ports of the Deployment’s pods', async () => {
     const monitor = await loadOne<PodMonitor>('kubernetes/podmonitor.yaml');
     assert.ok(selectsPods(monitor.spec.selector.matchLabels));
     assert.deepEqual(
       monitor.spec.podMetricsEndpoints.map((e) => [sidecarPort(e.port), e.path]),
-      [[METRICS_PORT, '/metrics']],
+      [
+        [METRICS_PORT, '/metrics'],
+        [DEFAULTS.requestMetricsPort, '/metrics'],
+      ],
     );
   });
 });

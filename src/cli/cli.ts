@@ -69,6 +69,7 @@ async function run(config: CliConfig): Promise<void> {
     readinessProbe: config.readinessProbe,
     drainQuietPeriodMs: config.drainQuietPeriodMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    upgradeDrainTimeoutMs: config.upgradeDrainTimeoutMs,
   }).catch(async (error: unknown) => {
     await requestTelemetry.close();
     await queueStats.close();

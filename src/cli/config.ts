@@ -39,6 +39,8 @@ export interface CliConfig {
   maxQueueDepth: number | undefined;
   /** Bound of each drain phase after SIGTERM (the quiet period, then in-flight requests), in milliseconds. Default 30000. */
   drainTimeoutMs: number;
+  /** How long upgraded connections get at the close that ends a drain, in milliseconds. Default 60000. */
+  upgradeDrainTimeoutMs: number;
   /** Milliseconds without a new request that end the drain. Default 30000. */
   drainQuietPeriodMs: number;
   /** Port of the admin server (`/wait-for-drain`). Default 8022. */
@@ -186,6 +188,14 @@ const OPTIONS = {
     help: 'after SIGTERM, bound of the quiet period and then of in-flight requests; a bare number is seconds',
     parse: duration('s', requireWaitMs),
   },
+  upgradeDrainTimeout: {
+    flag: 'upgrade-drain-timeout',
+    env: SIDECAR_ENV.upgradeDrainTimeout,
+    value: 'DURATION',
+    defaultText: `${DEFAULTS.upgradeDrainTimeoutMs / 1000}s`,
+    help: 'after the drain, bound of open WebSocket tunnels; a bare number is seconds',
+    parse: duration('s', requireWaitMs),
+  },
   drainQuietPeriod: {
     flag: 'drain-quiet-period',
     env: SIDECAR_ENV.drainQuietPeriod,
@@ -284,6 +294,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     containerConcurrency: (read('containerConcurrency') as number | undefined) ?? DEFAULTS.containerConcurrency,
     maxQueueDepth: read('queueDepth') as number | undefined,
     drainTimeoutMs: (read('drainTimeout') as number | undefined) ?? DEFAULTS.drainTimeoutMs,
+    upgradeDrainTimeoutMs: (read('upgradeDrainTimeout') as number | undefined) ?? DEFAULTS.upgradeDrainTimeoutMs,
     drainQuietPeriodMs: (read('drainQuietPeriod') as number | undefined) ?? DEFAULTS.drainQuietPeriodMs,
     adminPort: (read('adminPort') as number | undefined) ?? DEFAULTS.adminPort,
     readinessProbe: read('readinessProbe') as ReadinessProbeSpec | undefined,

@@ -32,6 +32,8 @@ export const DEFAULTS = {
    * waits this long again for requests in flight and upgraded connections.
    */
   drainTimeoutMs: 30_000,
+  /** How long upgraded connections get at the close that ends a drain, in milliseconds: Knative's `hijackDrainDuration`. */
+  upgradeDrainTimeoutMs: 60_000,
   /** How long a drain waits without a new request before the servers close, in milliseconds: Knative's `drainSleepDuration`. */
   drainQuietPeriodMs: 30_000,
   /** Port of the admin server (`/wait-for-drain`): Knative's queue-proxy admin port. */
@@ -109,4 +111,6 @@ export const SIDECAR_ENV = {
   drainQuietPeriod: 'QUEUE_STATS_DRAIN_QUIET_PERIOD',
   /** The drain timeout, a duration (a bare number is seconds). */
   drainTimeout: 'QUEUE_STATS_DRAIN_TIMEOUT',
+  /** The upgraded connections' bound at the end of a drain, a duration (a bare number is seconds). */
+  upgradeDrainTimeout: 'QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT',
 } as const;

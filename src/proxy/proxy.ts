@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
 import { Breaker, type BreakerReadings } from '../core/breaker.js';
@@ -15,6 +14,7 @@ import type { RequestObserver } from '../core/request-observer.js';
 import { RequestTimer } from './request-timer.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
 import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
+import { ClientConnections } from './client-connections.js';
 import { Drainer } from './drainer.js';
 import { ReadinessProber } from './readiness-prober.js';
 
@@ -95,6 +95,13 @@ export interface ProxyOptions {
    * and the close then gives what is in flight this long. Default 30000. From 0 to 2147483647.
    */
   drainTimeoutMs?: number;
+  /**
+   * Milliseconds upgraded connections (WebSocket tunnels) get at the close
+   * that ends a {@link ProxyServer.drain}, counted from that close, before
+   * they are cut: their own bound, as Knative's queue-proxy gives hijacked
+   * connections theirs. Default 60000 (Knative's). From 0 to 2147483647.
+   */
+  upgradeDrainTimeoutMs?: number;
 }
 
 /** A running proxy. */
@@ -109,7 +116,8 @@ export interface ProxyServer {
    * Stops accepting connections and closes idle ones at once, lets requests
    * in flight (and upgraded connections) finish for up to `drainTimeoutMs`
    * milliseconds (default 30000), then destroys what is left and closes the
-   * upstream connections. Idempotent: later calls return the first promise.
+   * upstream connections. Idempotent: later calls (and a later drain's
+   * close) return the first promise.
    *
    * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a number from 0 to 2147483647
    */
@@ -125,7 +133,8 @@ export interface ProxyServer {
   /**
    * The shutdown Knative's queue-proxy performs on SIGTERM: starts the quiet
    * period (if `/wait-for-drain` has not), waits for it to end, then
-   * {@link ProxyServer.close}s with `drainTimeoutMs`. Idempotent.
+   * closes as {@link ProxyServer.close} does with `drainTimeoutMs`, except
+   * that open upgrade tunnels get `upgradeDrainTimeoutMs`. Idempotent.
    */
   drain(): Promise<void>;
 }
@@ -159,7 +168,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs` or `drainTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -178,6 +187,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
+  const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
   const drainer = new Drainer(requireWaitMs('drainQuietPeriodMs', options.drainQuietPeriodMs ?? DEFAULTS.drainQuietPeriodMs), drainTimeoutMs);
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
@@ -208,18 +218,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
   };
-  // Every client connection, upgraded ones included, so close() can wait for their 'close' events (which come
-  // after the server's own 'close') and cut them at the drain deadline.
-  const sockets = new Set<Socket>();
-  let onSocketClosed: (() => void) | undefined;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      // Deferred so that the response's own 'close' listeners (the tracker's out-event) run first.
-      if (onSocketClosed !== undefined) process.nextTick(onSocketClosed);
-    });
-  });
+  const clients = new ClientConnections(server);
   const prober = options.readinessProbe === undefined ? undefined : new ReadinessProber(options.readinessProbe, target);
   const upstreamReady = (): Promise<boolean> => prober?.check() ?? tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
   // Kubelet probes are forwarded to the app, except while draining, when Knative's drainer answers them 503.
@@ -245,6 +244,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
     if (!answeredHere(kind)) {
       drainer.requestArrived();
+      clients.tunnelOpened(socket);
       tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe);
       return;
     }
@@ -262,45 +262,29 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     throw error;
   }
 
-  let closing: Promise<void> | undefined;
   let draining: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  const closeWithin = (requestsMs: number, tunnelsMs: number): Promise<void> => {
+    context.draining = true;
+    closing ??= clients.close(requestsMs, tunnelsMs).then(() => pool.destroy());
+    return closing;
+  };
   const proxy: ProxyServer = {
     port: boundPort,
     url: urlFor(options.host, boundPort),
     breaker,
     drainer,
     drain() {
-      draining ??= drainer.drain().then(() => proxy.close(drainTimeoutMs));
+      draining ??= drainer.drain().then(() => closeWithin(drainTimeoutMs, upgradeDrainTimeoutMs));
       return draining;
     },
     close(drainTimeoutMs = DEFAULTS.drainTimeoutMs) {
-      if (closing !== undefined) return closing;
       try {
         requireWaitMs('drainTimeoutMs', drainTimeoutMs);
       } catch (error) {
         return Promise.reject(error);
       }
-      closing = new Promise((resolve) => {
-        context.draining = true;
-        const deadline = setTimeout(() => {
-          for (const socket of sockets) socket.destroy();
-        }, drainTimeoutMs);
-        let serverClosed = false;
-        const finishIfDrained = (): void => {
-          if (!serverClosed || sockets.size > 0 || onSocketClosed === undefined) return;
-          onSocketClosed = undefined;
-          clearTimeout(deadline);
-          void pool.destroy();
-          resolve();
-        };
-        onSocketClosed = finishIfDrained;
-        // Node's close() also closes idle keep-alive connections at once.
-        server.close(() => {
-          serverClosed = true;
-          finishIfDrained();
-        });
-      });
-      return closing;
+      return closeWithin(drainTimeoutMs, drainTimeoutMs);
     },
   };
   return proxy;
