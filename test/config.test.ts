@@ -52,7 +52,12 @@ describe('parseConfig defaults', () => {
   });
 
   it('reads the drain settings and the readiness probe from the environment; flags override them', () => {
-    const env = { QUEUE_STATS_DRAIN_QUIET_PERIOD: '15', QUEUE_STATS_DRAIN_TIMEOUT: '90s', QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT: '120', SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}' };
+    const env = {
+      QUEUE_STATS_DRAIN_QUIET_PERIOD: '15',
+      QUEUE_STATS_DRAIN_TIMEOUT: '90s',
+      QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT: '120',
+      SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}',
+    };
     const config = parseConfig(['--admin-port', '18022'], env, 'h');
     assert.deepEqual([config.drainQuietPeriodMs, config.drainTimeoutMs, config.upgradeDrainTimeoutMs, config.adminPort], [15_000, 90_000, 120_000, 18022]);
     assert.deepEqual(config.readinessProbe, { action: { kind: 'tcpSocket', host: undefined, port: 8080 }, periodMs: 0, timeoutMs: 1000, successThreshold: 2 });
