@@ -24,16 +24,19 @@ interface ProxyKind {
   launch(port: number, appPort: number): { command: ChildCommand; remove?: () => void };
 }
 
-/** Our CLI, stats on: proxy, tracker, reporter, metrics server on `metricsPort`, OTel SDK, with the shipped V8 flag. */
-export function cliKind(metricsPort: number): ProxyKind {
+/**
+ * Our CLI, stats on: proxy, tracker, reporter, metrics server on `metricsPort`, request metrics and admin server on
+ * free ports, OTel SDK, with the shipped V8 flag.
+ */
+export async function cliKind(metricsPort: number): Promise<ProxyKind> {
+  const ports = ['--metrics-port', String(metricsPort), '--request-metrics-port', String(await freePort()), '--admin-port', String(await freePort())];
   const args = (port: number, appPort: number): string[] => [
-    ...[SIDECAR_NODE_FLAG, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
+    ...[SIDECAR_NODE_FLAG, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), ...ports, '--host', '127.0.0.1'],
     ...['--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
   ];
   return {
     name: 'ours, stats on',
-    subject: `ours, stats on: the CLI (proxy + tracker + metrics server + OTel SDK), ${SIDECAR_NODE_FLAG}`,
-    // Guarded: the CLI does not exit when the runner's pipe closes.
+    subject: `ours, stats on: the CLI (proxy + tracker + metrics server + request metrics + OTel SDK), ${SIDECAR_NODE_FLAG}`,
     launch: (port, appPort) => ({ command: guarded(process.execPath, args(port, appPort)) }),
   };
 }
@@ -90,7 +93,7 @@ export async function measureProxies(prefix: string, appSubject: string, statsOf
   const nginx = nginxVersion();
   const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
   const go = goQueueProxyKind(await freePort());
-  const kinds = [cliKind(Number(new URL(metricsUrl).port)), ...(statsOff ? [STATS_OFF] : []), ...(nginx === undefined ? [] : [nginxKind(nginx)]), ...(go === undefined ? [] : [go])];
+  const kinds = [await cliKind(Number(new URL(metricsUrl).port)), ...(statsOff ? [STATS_OFF] : []), ...(nginx === undefined ? [] : [nginxKind(nginx)]), ...(go === undefined ? [] : [go])];
   const servers: ChildServer[] = [];
   const removals: (() => void)[] = [];
   let scraper: NodeJS.Timeout | undefined;

@@ -56,7 +56,7 @@ async function underLoad(): Promise<Row> {
   try {
     const [appPort, port, metricsPort] = [await freePort(), await freePort(), await freePort()];
     servers.push(await startChildServer('app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`));
-    const cli = cliKind(metricsPort);
+    const cli = await cliKind(metricsPort);
     servers.push(await startChildServer(cli.name, cli.launch(port, appPort).command, `http://127.0.0.1:${port}/`));
     const load = runLoad({ url: `http://127.0.0.1:${port}`, connections: SATURATING_CLIENTS, durationMs: SATURATING_MS });
     let loadDone = false;
