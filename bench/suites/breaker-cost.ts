@@ -7,8 +7,8 @@ import { runWrk } from '../lib/wrk.js';
 /** The limit of the limited proxy: far above wrk's 32 connections, so no request ever waits and only the breaker's bookkeeping is measured. */
 const LIMIT = 1000;
 /** Measured rounds per proxy, and seconds of wrk -t1 -c32 load per round (`BREAKER_COST_ROUNDS`, `BREAKER_COST_SECONDS` for a smoke run). */
-const ROUNDS = Number(process.env['BREAKER_COST_ROUNDS'] ?? 12);
-const ROUND_SECONDS = Number(process.env['BREAKER_COST_SECONDS'] ?? 3);
+const ROUNDS = Number(process.env['BREAKER_COST_ROUNDS'] ?? 20);
+const ROUND_SECONDS = Number(process.env['BREAKER_COST_SECONDS'] ?? 2);
 /** Breaker cost goal: CPU per request with N = 1000 at most 3 % over N = 0. */
 const GOAL_CPU_RATIO = 1.03;
 
@@ -37,25 +37,29 @@ async function loadRound(side: Side, seconds: number): Promise<void> {
 }
 
 /**
- * `breaker-cost`: what the breaker costs a proxied request that does not wait: two proxy processes (stats off, the
- * same app), one with `containerConcurrency` 1000 and one with 0 (no breaker), loaded in turn for short rounds in
- * alternating order (AB, BA, ...), each process's CPU time read from /proc around its rounds. The alternation spreads
- * the machine's drift over both sides; the per-round ratios show what is left of it.
+ * `breaker-cost`: what the breaker costs a proxied request that does not wait: two proxies (stats off, the same app)
+ * in one process, one with `containerConcurrency` 1000 and one with 0 (no breaker), loaded in turn for short rounds
+ * in alternating order (AB, BA, ...), the process's CPU time read from /proc around each round (the idle proxy costs
+ * nothing). One process, as `stats-cost` switches one process, shares heap, JIT state and CPU placement between the
+ * sides; the alternation spreads the machine's drift over both, and the per-round ratios show what is left of it.
  */
 export const breakerCost: Benchmark = {
-  description: `CPU per proxied request with containerConcurrency ${LIMIT} against 0, two processes loaded in alternating rounds`,
+  description: `CPU per proxied request with containerConcurrency ${LIMIT} against 0, two proxies in one process loaded in alternating rounds`,
   async run(): Promise<Row[]> {
     const servers: ChildServer[] = [];
     try {
       const appPort = await freePort();
       servers.push(await startChildServer('app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`));
-      const sides: Side[] = [];
-      for (const concurrency of [LIMIT, 0]) {
-        const port = await freePort();
-        const url = `http://127.0.0.1:${port}/`;
-        servers.push(await startChildServer(`proxy N=${concurrency}`, nodeEntry('serve-proxy.js', [String(port), `http://127.0.0.1:${appPort}`, String(concurrency)], [SIDECAR_NODE_FLAG]), url));
-        sides.push({ concurrency, url, pids: listeningPids(port), cpuMs: [], requests: [] });
-      }
+      // Both proxies in one process: the one started second is what startChildServer waits for.
+      const [limitedPort, unlimitedPort] = [await freePort(), await freePort()];
+      const upstream = `http://127.0.0.1:${appPort}`;
+      const args = [String(unlimitedPort), upstream, '0', String(limitedPort), String(LIMIT)];
+      servers.push(await startChildServer('proxies N=1000 and N=0', nodeEntry('serve-proxy.js', args, [SIDECAR_NODE_FLAG]), `http://127.0.0.1:${unlimitedPort}/`));
+      const pids = listeningPids(unlimitedPort);
+      const sides: Side[] = [
+        { concurrency: LIMIT, url: `http://127.0.0.1:${limitedPort}/`, pids, cpuMs: [], requests: [] },
+        { concurrency: 0, url: `http://127.0.0.1:${unlimitedPort}/`, pids, cpuMs: [], requests: [] },
+      ];
       // Warm-up: one unmeasured round each, so both run optimised code.
       for (const side of sides) await runWrk({ url: side.url, connections: 32, durationSeconds: Math.max(1, Math.min(2, ROUND_SECONDS)) });
       for (let round = 0; round < ROUNDS; round++) {
