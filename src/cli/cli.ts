@@ -89,7 +89,12 @@ async function run(config: CliConfig): Promise<void> {
   const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
   const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}`];
   if (demo !== undefined) {
-    lines.push(`No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`, `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`, `  curl ${metricsUrl}`, `  curl ${requestMetricsUrl}`);
+    lines.push(
+      `No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`,
+      `  curl '${urlFor(config.host, proxy.port, '/?sleep=500')}'`,
+      `  curl ${metricsUrl}`,
+      `  curl ${requestMetricsUrl}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
