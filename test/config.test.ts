@@ -161,7 +161,7 @@ describe('parseConfig errors name the option', () => {
       field,
       `${field}: httpGet.port must be a port number from 0 to 65535 (0: the app's port; named ports cannot be resolved here), got "http"`,
     );
-    assertConfigError([], { SERVING_READINESS_PROBE: '{"grpc":{"port":8080}}' }, field, `${field}: grpc probes need HTTP/2 support, which the sidecar does not have yet; use httpGet or tcpSocket`);
+    assertConfigError([], { SERVING_READINESS_PROBE: '{"grpc":{"port":"8080"}}' }, field, `${field}: grpc.port must be a whole number from 0 to 65535 (0: the app's port), got "8080"`);
   });
 
   const cases: Array<[string[], Record<string, string>, string, string]> = [

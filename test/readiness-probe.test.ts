@@ -27,6 +27,21 @@ describe('parseReadinessProbe: what Knative sends', () => {
       '{"httpGet":{"port":0},"periodSeconds":1,"timeoutSeconds":0}',
       { action: { kind: 'httpGet', host: undefined, port: undefined, path: '/', headers: [] }, periodMs: 1000, timeoutMs: 1000, successThreshold: 1 },
     ],
+    [
+      'a grpc probe as Knative sends it: port filled in, a service name',
+      '{"grpc":{"port":8080,"service":"shop.Cart"},"periodSeconds":2,"timeoutSeconds":3}',
+      { action: { kind: 'grpc', port: 8080, service: 'shop.Cart' }, periodMs: 2000, timeoutMs: 3000, successThreshold: 1 },
+    ],
+    [
+      'a grpc probe with port 0 and no service: the upstream\'s port, the server as a whole (service "")',
+      '{"grpc":{"port":0}}',
+      { action: { kind: 'grpc', port: undefined, service: '' }, periodMs: 0, timeoutMs: 1000, successThreshold: 1 },
+    ],
+    [
+      'a grpc probe with neither port nor service (null service), unknown fields ignored',
+      '{"grpc":{"service":null,"extra":true}}',
+      { action: { kind: 'grpc', port: undefined, service: '' }, periodMs: 0, timeoutMs: 1000, successThreshold: 1 },
+    ],
   ];
   for (const [name, json, expected] of cases) {
     it(name, () => assert.deepEqual(parseReadinessProbe(json, FIELD), expected));
@@ -37,10 +52,16 @@ describe('parseReadinessProbe: errors name the variable and the JSON field', () 
   const cases: [string, string][] = [
     ['{"httpGet":{"port":"http"}}', `${FIELD}: httpGet.port must be a port number from 0 to 65535 (0: the app's port; named ports cannot be resolved here), got "http"`],
     ['{"tcpSocket":{"port":70000}}', `${FIELD}: tcpSocket.port must be a port number from 0 to 65535 (0: the app's port; named ports cannot be resolved here), got 70000`],
-    ['{"grpc":{"port":8080}}', `${FIELD}: grpc probes need HTTP/2 support, which the sidecar does not have yet; use httpGet or tcpSocket`],
+    ['{"grpc":{"port":"8080"}}', `${FIELD}: grpc.port must be a whole number from 0 to 65535 (0: the app's port), got "8080"`],
+    ['{"grpc":{"port":65536}}', `${FIELD}: grpc.port must be a whole number from 0 to 65535 (0: the app's port), got 65536`],
+    ['{"grpc":{"port":-1}}', `${FIELD}: grpc.port must be a whole number from 0 to 65535 (0: the app's port), got -1`],
+    ['{"grpc":{"port":80.5}}', `${FIELD}: grpc.port must be a whole number from 0 to 65535 (0: the app's port), got 80.5`],
+    ['{"grpc":{"service":7}}', `${FIELD}: grpc.service must be a string, got 7`],
+    ['{"grpc":[]}', `${FIELD}: grpc must be a JSON object, got []`],
+    ['{"grpc":{},"tcpSocket":{}}', `${FIELD}: must have exactly one of httpGet, tcpSocket or grpc, got tcpSocket, grpc`],
     ['{"exec":{"command":["true"]}}', `${FIELD}: exec probes run in the app container, not in the sidecar; Knative sends them as tcpSocket`],
-    ['{"periodSeconds":1}', `${FIELD}: must have exactly one of httpGet or tcpSocket, got none`],
-    ['{"httpGet":{},"tcpSocket":{}}', `${FIELD}: must have exactly one of httpGet or tcpSocket, got httpGet, tcpSocket`],
+    ['{"periodSeconds":1}', `${FIELD}: must have exactly one of httpGet, tcpSocket or grpc, got none`],
+    ['{"httpGet":{},"tcpSocket":{}}', `${FIELD}: must have exactly one of httpGet, tcpSocket or grpc, got httpGet, tcpSocket`],
     ['{"httpGet":{"scheme":"HTTPS"}}', `${FIELD}: httpGet.scheme must be HTTP (HTTPS probes are not supported), got "HTTPS"`],
     ['{"httpGet":{"path":"/a b"}}', `${FIELD}: httpGet.path must be a string of visible ASCII characters, got "/a b"`],
     ['{"httpGet":{"httpHeaders":[{"name":"Bad Name","value":"x"}]}}', `${FIELD}: httpGet.httpHeaders[0].name must be a header name, got "Bad Name"`],

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { ReadinessProbeSpec } from '../src/core/readiness-probe.js';
+import { parseReadinessProbe, type ReadinessProbeSpec } from '../src/core/readiness-probe.js';
 import { ReadinessProber } from '../src/proxy/readiness-prober.js';
-import { freePort, serve } from './helpers/http.js';
+import { startCli } from './helpers/cli.js';
+import { startHealthServer, type HealthServer, type ServingStatus } from './helpers/grpc-health.js';
+import { freePort, get, serve } from './helpers/http.js';
 
 const TEST_TIMEOUT_MS = 15_000;
 
@@ -105,6 +109,141 @@ describe('periodic readiness (periodSeconds > 0)', () => {
       const [{ url, headers }] = app.seen as [{ url: string; headers: IncomingHttpHeaders }];
       assert.equal(url, '/healthz');
       assert.deepEqual([headers['user-agent'], headers['x-probe'], headers.host, headers.connection], ['kube-probe//', 'yes', `127.0.0.1:${app.port}`, 'close']);
+    });
+  });
+});
+
+function grpcProbe(periodMs: number, service = '', port?: number): ReadinessProbeSpec {
+  return { action: { kind: 'grpc', port, service }, periodMs, timeoutMs: 1000, successThreshold: 1 };
+}
+
+/** Runs `test` against a grpc-js health server answering `statuses`; closes it after. */
+async function withHealthServer(statuses: Record<string, ServingStatus>, test: (server: HealthServer) => Promise<void>): Promise<void> {
+  const server = await startHealthServer(statuses);
+  try {
+    await test(server);
+  } finally {
+    await server.close();
+  }
+}
+
+describe('gRPC readiness (grpc.health.v1.Health/Check against a grpc-js server)', () => {
+  it('is ready when the server is SERVING, not ready when NOT_SERVING, one call per periodic check', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ '': 'SERVING' }, async (server) => {
+      const prober = new ReadinessProber(grpcProbe(1000), { host: '127.0.0.1', port: server.port });
+      assert.equal(await prober.check(), true);
+      server.statuses.set('', 'NOT_SERVING');
+      assert.equal(await prober.check(), false);
+      server.statuses.set('', 'UNKNOWN');
+      assert.equal(await prober.check(), false);
+      server.statuses.set('', 'SERVICE_UNKNOWN');
+      assert.equal(await prober.check(), false);
+      assert.equal(server.calls.length, 4);
+    });
+  });
+
+  it("sends the probe's service, the kubelet-style User-Agent and the attempt's timeout as the deadline", { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ 'shop.Cart': 'SERVING' }, async (server) => {
+      assert.equal(await new ReadinessProber(grpcProbe(1000, 'shop.Cart'), { host: '127.0.0.1', port: server.port }).check(), true);
+      const [call] = server.calls as [{ service: string; userAgent: string; deadlineMs: number }];
+      assert.equal(call.service, 'shop.Cart');
+      assert.equal(call.userAgent, 'kube-probe//');
+      assert.ok(call.deadlineMs > 500 && call.deadlineMs <= 1000, `deadline ${call.deadlineMs} ms away`);
+    });
+  });
+
+  it('is not ready for a service the server does not know (NOT_FOUND), nor when the server has no health service (UNIMPLEMENTED)', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ '': 'SERVING' }, async (server) => {
+      assert.equal(await new ReadinessProber(grpcProbe(1000, 'other.Service'), { host: '127.0.0.1', port: server.port }).check(), false);
+      assert.deepEqual(
+        server.calls.map(({ service }) => service),
+        ['other.Service'],
+      );
+    });
+    const bare = await startHealthServer({}, 0, false);
+    try {
+      assert.equal(await new ReadinessProber(grpcProbe(1000), { host: '127.0.0.1', port: bare.port }).check(), false);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("calls the upstream's port when the probe's port is 0, and the probe's own port otherwise", { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ '': 'SERVING' }, async (server) => {
+      const portZero = parseReadinessProbe('{"grpc":{"port":0},"periodSeconds":1}', 'SERVING_READINESS_PROBE');
+      assert.equal(await new ReadinessProber(portZero, { host: '127.0.0.1', port: server.port }).check(), true);
+      const ownPort = parseReadinessProbe(`{"grpc":{"port":${server.port}},"periodSeconds":1}`, 'SERVING_READINESS_PROBE');
+      assert.equal(await new ReadinessProber(ownPort, { host: '127.0.0.1', port: await freePort() }).check(), true);
+      assert.equal(server.calls.length, 2);
+    });
+  });
+
+  it('is not ready at once on a refused port, and not ready from a plain h2c server that answers without grpc-status', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const refused = new ReadinessProber(grpcProbe(1000), { host: '127.0.0.1', port: await freePort() });
+    const started = performance.now();
+    assert.equal(await refused.check(), false);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 500, `answered after ${elapsed.toFixed(0)} ms`);
+
+    const h2 = createH2Server((_req, res) => res.writeHead(200, { 'content-type': 'application/grpc' }).end());
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      assert.equal(await new ReadinessProber(grpcProbe(1000), { host: '127.0.0.1', port: (h2.address() as AddressInfo).port }).check(), false);
+    } finally {
+      await new Promise((r) => h2.close(r));
+    }
+  });
+
+  it('is not ready when the server does not answer within the timeout', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const h2 = createH2Server(() => undefined);
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      const prober = new ReadinessProber(grpcProbe(0), { host: '127.0.0.1', port: (h2.address() as AddressInfo).port }, { retryIntervalMs: 50, attemptTimeoutMs: 100, pollTimeoutMs: 300 });
+      const started = performance.now();
+      assert.equal(await prober.check(), false);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 1000, `gave up after ${elapsed.toFixed(0)} ms`);
+    } finally {
+      await new Promise((r) => h2.close(r));
+    }
+  });
+
+  it('aggressive: ready about 100 ms after the server switches from NOT_SERVING to SERVING', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ '': 'NOT_SERVING' }, async (server) => {
+      const prober = new ReadinessProber(grpcProbe(0), { host: '127.0.0.1', port: server.port });
+      const ready = prober.check();
+      await new Promise((r) => setTimeout(r, 300));
+      const attemptsBefore = server.calls.length;
+      server.statuses.set('', 'SERVING');
+      const switched = performance.now();
+      assert.equal(await ready, true);
+      const lag = performance.now() - switched;
+      // 50 ms between attempts plus one call; the rest is slack for a loaded 2-core machine.
+      assert.ok(lag < 200, `ready ${lag.toFixed(0)} ms after the switch`);
+      assert.ok(attemptsBefore >= 4 && attemptsBefore <= 7, `${attemptsBefore} attempts in the first 300 ms`);
+    });
+  });
+});
+
+describe('gRPC readiness through the CLI', () => {
+  it('answers K-Network-Probe (HTTP/1.1 on the serving port) 200 while the grpc-js server is SERVING, 503 once NOT_SERVING', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await withHealthServer({ 'shop.Cart': 'SERVING' }, async (server) => {
+      const proxyPort = await freePort();
+      const args = ['--upstream', `http://127.0.0.1:${server.port}`, '--port', String(proxyPort), '--metrics-port', String(await freePort()), '--host', '127.0.0.1'];
+      const names = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod'];
+      const cli = await startCli([...args, ...names], { SERVING_READINESS_PROBE: '{"grpc":{"port":0,"service":"shop.Cart"},"periodSeconds":1}' });
+      try {
+        assert.deepEqual(await get(proxyPort, '/', { 'K-Network-Probe': 'queue' }), { status: 200, body: 'queue' });
+        server.statuses.set('shop.Cart', 'NOT_SERVING');
+        assert.deepEqual(await get(proxyPort, '/', { 'K-Network-Probe': 'queue' }), { status: 503, body: 'upstream not ready\n' });
+        assert.deepEqual(
+          server.calls.map(({ service }) => service),
+          ['shop.Cart', 'shop.Cart'],
+        );
+      } finally {
+        cli.kill();
+        await cli.exited;
+      }
     });
   });
 });

@@ -29,10 +29,23 @@ export interface TcpSocketAction {
   readonly port: number | undefined;
 }
 
+/**
+ * A `grpc.health.v1.Health/Check` call over HTTP/2 cleartext, ready when it
+ * succeeds with status SERVING. As Kubernetes' GRPCAction it has no host: the
+ * call goes to the upstream's host.
+ */
+export interface GrpcAction {
+  readonly kind: 'grpc';
+  /** TCP port; undefined: the upstream's port (Knative fills in the app's port). */
+  readonly port: number | undefined;
+  /** The `service` field of the request; `''` (the default) asks about the server as a whole. */
+  readonly service: string;
+}
+
 /** One readiness probe of the app, as the sidecar runs it. */
 export interface ReadinessProbeSpec {
   /** What one attempt does. */
-  readonly action: HttpGetAction | TcpSocketAction;
+  readonly action: HttpGetAction | TcpSocketAction | GrpcAction;
   /**
    * `periodSeconds` in milliseconds. 0 (the default, as in Knative) selects
    * aggressive probing: retries every 50 ms until `successThreshold` attempts
@@ -66,7 +79,7 @@ type Json = Record<string, unknown>;
  * @param json - the variable's text
  * @param field - the name used in errors: the environment variable (and flag)
  * @throws ConfigError `<field>: <path> must be ...` naming the JSON field at
- *   fault; gRPC probes are refused (they need HTTP/2 support, not built yet), and so are `exec` probes and HTTPS
+ *   fault; `exec` probes and HTTPS are refused
  */
 export function parseReadinessProbe(json: string, field: string): ReadinessProbeSpec {
   const fail = (message: string): never => {
@@ -81,8 +94,7 @@ export function parseReadinessProbe(json: string, field: string): ReadinessProbe
   if (Array.isArray(value)) fail('must be one probe object (lists of probes for several containers are not supported)');
   const probe = object(value, 'the probe', fail);
   const kinds = ['httpGet', 'tcpSocket', 'grpc', 'exec'].filter((key) => probe[key] !== undefined && probe[key] !== null);
-  if (kinds.length !== 1) fail(`must have exactly one of httpGet or tcpSocket, got ${kinds.length === 0 ? 'none' : kinds.join(', ')}`);
-  if (kinds[0] === 'grpc') fail('grpc probes need HTTP/2 support, which the sidecar does not have yet; use httpGet or tcpSocket');
+  if (kinds.length !== 1) fail(`must have exactly one of httpGet, tcpSocket or grpc, got ${kinds.length === 0 ? 'none' : kinds.join(', ')}`);
   if (kinds[0] === 'exec') fail('exec probes run in the app container, not in the sidecar; Knative sends them as tcpSocket');
 
   const periodSeconds = wholeNumber(probe, 'periodSeconds', 0, fail);
@@ -90,8 +102,9 @@ export function parseReadinessProbe(json: string, field: string): ReadinessProbe
   const successThreshold = wholeNumber(probe, 'successThreshold', 1, fail);
   // Checked for the kubelet's sake: the sidecar's own probe carries it; the sidecar's attempts do not use it (nor do Knative's).
   wholeNumber(probe, 'failureThreshold', 1, fail);
+  const kind = kinds[0] as 'httpGet' | 'tcpSocket' | 'grpc';
   return {
-    action: kinds[0] === 'httpGet' ? httpGet(object(probe['httpGet'], 'httpGet', fail), fail) : tcpSocket(object(probe['tcpSocket'], 'tcpSocket', fail), fail),
+    action: ACTIONS[kind](object(probe[kind], kind, fail), fail),
     periodMs: periodSeconds * 1000,
     timeoutMs: Math.max(1, timeoutSeconds) * 1000,
     successThreshold,
@@ -148,3 +161,21 @@ function httpGet(action: Json, fail: (message: string) => never): HttpGetAction 
 function tcpSocket(action: Json, fail: (message: string) => never): TcpSocketAction {
   return { kind: 'tcpSocket', ...hostAndPort(action, 'tcpSocket', fail) };
 }
+
+/**
+ * Kubernetes' GRPCAction: `port` is a plain int32 there (no named ports, no
+ * strings), and an absent `service` is sent as `''`, as Knative's GRPCProbe does
+ * (knative/serving `pkg/queue/health/probe.go`).
+ */
+function grpc(action: Json, fail: (message: string) => never): GrpcAction {
+  const port = action['port'] ?? 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(`grpc.port must be a whole number from 0 to 65535 (0: the app's port), got ${JSON.stringify(port)}`);
+  }
+  const service = action['service'] ?? '';
+  if (typeof service !== 'string') fail(`grpc.service must be a string, got ${JSON.stringify(service)}`);
+  return { kind: 'grpc', port: port > 0 ? port : undefined, service };
+}
+
+/** The parser of each action a probe may hold, by its JSON key. */
+const ACTIONS = { httpGet, tcpSocket, grpc } as const;

@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import { AGGRESSIVE_PROBE } from '../core/defaults.js';
 import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
+import { grpcHealthCheck } from './grpc-health-check.js';
 import { tcpReachable } from './network-probe-answer.js';
 
 /** The pace of aggressive probing, in milliseconds; {@link AGGRESSIVE_PROBE} (Knative's) by default. */
@@ -19,9 +20,9 @@ export interface AggressiveTiming {
 }
 
 /**
- * Knative's prober sends this User-Agent: the kubelet's prefix with the
- * version parts left empty, so apps that recognise kubelet probes by
- * `kube-probe/` treat it as one.
+ * Knative's prober sends this User-Agent (on gRPC probes too, where grpc-go
+ * appends its own name): the kubelet's prefix with the version parts left
+ * empty, so apps that recognise kubelet probes by `kube-probe/` treat it as one.
  */
 const PROBE_USER_AGENT = 'kube-probe//';
 
@@ -50,19 +51,21 @@ export class ReadinessProber {
     private readonly timing: AggressiveTiming = AGGRESSIVE_PROBE,
   ) {
     const { action } = spec;
-    const host = action.host ?? upstream.host;
+    // A grpc action has no host (Kubernetes' has none; Knative dials 127.0.0.1, where the app is).
+    const host = (action.kind === 'grpc' ? undefined : action.host) ?? upstream.host;
     const port = action.port ?? upstream.port;
+    const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (action.kind === 'tcpSocket') {
       this.attempt = (timeoutMs) => tcpReachable(host, port, timeoutMs);
       return;
     }
+    if (action.kind === 'grpc') {
+      this.attempt = grpcHealthCheck({ authority, service: action.service, userAgent: PROBE_USER_AGENT });
+      return;
+    }
     const named = (name: string): boolean => action.headers.some(([given]) => given.toLowerCase() === name);
     // Node adds no Host header to a request whose headers come as a list, so the list carries it.
-    const headers = [
-      ...(named('host') ? [] : ['Host', `${host.includes(':') ? `[${host}]` : host}:${port}`]),
-      ...(named('user-agent') ? [] : ['User-Agent', PROBE_USER_AGENT]),
-      ...action.headers.flat(),
-    ];
+    const headers = [...(named('host') ? [] : ['Host', authority]), ...(named('user-agent') ? [] : ['User-Agent', PROBE_USER_AGENT]), ...action.headers.flat()];
     this.attempt = (timeoutMs) => httpReady({ host, port, path: action.path, headers, timeoutMs });
   }
 
