@@ -1,4 +1,4 @@
-import { createNoopMeter } from '@opentelemetry/api';
+import { createNoopMeter, type Meter } from '@opentelemetry/api';
 import { SIDECAR_ENV } from '../core/defaults.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { queueStatsMeter } from '../otel/meter.js';
@@ -36,7 +36,7 @@ export async function startInProcess(env: Env, hostname: string, warn = (line: s
   let queueStats: QueueStats;
   try {
     const config = registerConfigFromEnv(env, hostname);
-    let meter;
+    let meter: Meter | undefined;
     if (config.meterProvider === 'global') {
       meter = queueStatsMeter();
       // The API hands out its no-op meter until an SDK registers a global MeterProvider.
