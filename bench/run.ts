@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./suites/scrape.js')).scrape,
   'stats-cost': async () => (await import('./suites/stats-cost.js')).statsCost,
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
+  'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
 };

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * the folders cannot form a cycle; src/index.ts, the package root, only
  * re-exports and is checked on its own.
  */
-const LAYERS = ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy', 'cli'] as const;
+const LAYERS = ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy', 'register', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   core: [],
@@ -20,6 +20,7 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   'metrics-server': ['core', 'http'],
   'queue-stats': ['core', 'http', 'tracking', 'otel', 'metrics-server'],
   proxy: ['core', 'http', 'tracking'],
+  register: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats'],
   cli: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy'],
 };
 /** What the package root may re-export from: the reporter's path, which needs `@opentelemetry/api` alone. */

@@ -51,14 +51,17 @@ describe('parseConfig defaults', () => {
     });
   });
 
-  it('reads the drain settings and the readiness probe from the environment; flags override them', () => {
+  it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {
     const env = {
       QUEUE_STATS_DRAIN_QUIET_PERIOD: '15',
       QUEUE_STATS_DRAIN_TIMEOUT: '90s',
       QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT: '120',
+      QUEUE_STATS_METRICS_PORT: '19090',
       SERVING_READINESS_PROBE: '{"tcpSocket":{"port":8080},"successThreshold":2}',
     };
     const config = parseConfig(['--admin-port', '18022'], env, 'h');
+    assert.equal(config.metricsPort, 19090);
+    assert.equal(parseConfig(['--metrics-port', '29090'], env, 'h').metricsPort, 29090);
     assert.deepEqual([config.drainQuietPeriodMs, config.drainTimeoutMs, config.upgradeDrainTimeoutMs, config.adminPort], [15_000, 90_000, 120_000, 18022]);
     assert.deepEqual(config.readinessProbe, { action: { kind: 'tcpSocket', host: undefined, port: 8080 }, periodMs: 0, timeoutMs: 1000, successThreshold: 2 });
     const flags = parseConfig(['--drain-quiet-period', '500ms', '--upgrade-drain-timeout', '2s', '--readiness-probe', '{"httpGet":{"path":"/ready"},"periodSeconds":3}'], env, 'h');
@@ -171,6 +174,7 @@ describe('parseConfig errors name the option', () => {
     [['--request-metrics-port', '65536'], {}, '--request-metrics-port', '--request-metrics-port must be a port from 1 to 65535, got "65536"'],
     [[], { SERVING_SERVICE: '' }, 'SERVING_SERVICE (--service)', 'SERVING_SERVICE (--service) must not be empty'],
     [[], { QUEUE_SERVING_PORT: '-1' }, 'QUEUE_SERVING_PORT (--port)', 'QUEUE_SERVING_PORT (--port) must be a port from 1 to 65535, got "-1"'],
+    [[], { QUEUE_STATS_METRICS_PORT: '0' }, 'QUEUE_STATS_METRICS_PORT (--metrics-port)', 'QUEUE_STATS_METRICS_PORT (--metrics-port) must be a port from 1 to 65535, got "0"'],
     [[], { USER_PORT: 'x' }, 'USER_PORT (--upstream)', 'USER_PORT (--upstream) must be a port from 1 to 65535, got "x"'],
     [['--upstream', 'not a url'], {}, '--upstream', '--upstream must be an http:// URL, got "not a url"'],
     [['--upstream', 'ftp://x'], {}, '--upstream', '--upstream must be an http:// URL, got "ftp://x"'],
@@ -252,6 +256,7 @@ describe('usage', () => {
       'env QUEUE_SERVING_PORT',
       '(default: 8012)',
       '--metrics-port PORT',
+      'env QUEUE_STATS_METRICS_PORT',
       '(default: 9090)',
       '--request-metrics-port PORT',
       '(default: 9091)',

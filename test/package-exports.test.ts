@@ -48,12 +48,13 @@ function urlsLoadedBy(specifier: string, then = ''): Promise<string[]> {
 
 describe('package.json', () => {
   it('maps each entry point to compiled JavaScript and its types in dist/', async () => {
-    assert.deepEqual(Object.keys(pkg.exports), ['.', './queue-stats', './metrics-server', './proxy', './package.json']);
+    assert.deepEqual(Object.keys(pkg.exports), ['.', './queue-stats', './metrics-server', './proxy', './register', './package.json']);
     for (const [name, target] of Object.entries(pkg.exports)) {
       if (name === './package.json') continue;
       assert.equal(typeof target, 'object', name);
       const { types, import: js } = target as { types: string; import: string };
-      assert.match(js, /^\.\/dist\/(.+\/)?index\.js$/, name);
+      // ./register is a module run for its effect (node --import), not a folder's re-exports.
+      assert.match(js, name === './register' ? /^\.\/dist\/register\/register\.js$/ : /^\.\/dist\/(.+\/)?index\.js$/, name);
       assert.equal(types, js.replace(/\.js$/, '.d.ts'), name);
       await access(`${ROOT}${js}`);
       await access(`${ROOT}${types}`);

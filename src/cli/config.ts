@@ -1,6 +1,16 @@
 import { parseArgs } from 'node:util';
-import { requireHttpUrl, requireNonEmpty, requireNonNegativeInteger, requirePeriodMs, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
-import { DEFAULTS, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
+import {
+  parsePortText,
+  requireHttpUrl,
+  requireNonEmpty,
+  requireNonNegativeInteger,
+  requirePeriodMs,
+  requirePositiveInteger,
+  requireTimeoutMs,
+  requireTimeoutMsOrOff,
+  requireWaitMs,
+} from '../core/checks.js';
+import { DEFAULTS, DEMO_IDENTITY, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
@@ -62,16 +72,9 @@ interface OptionSpec {
   parse: Parse;
 }
 
-/** The names the embedded demo app runs under; the pod is the hostname. */
-const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00001' } as const;
-
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
-const port = (value: string, name: string): number => {
-  const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= 65535)) throw new ConfigError(name, `${name} must be a port from 1 to 65535, got "${value}"`);
-  return n;
-};
+const port = (value: string, name: string): number => parsePortText(name, value);
 
 /** The upstream as the proxy takes it: an origin, checked by the proxy's own check. */
 const origin: Parse = (value, name) => requireHttpUrl(name, value, 'origin').origin;
@@ -120,7 +123,7 @@ const OPTIONS = {
     parse: origin,
   },
   port: { flag: 'port', env: KNATIVE_ENV.servingPort, value: 'PORT', defaultText: String(DEFAULTS.proxyPort), help: 'port the proxy listens on', parse: port },
-  metricsPort: { flag: 'metrics-port', value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
+  metricsPort: { flag: 'metrics-port', env: SIDECAR_ENV.metricsPort, value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
   requestMetricsPort: {
     flag: 'request-metrics-port',
     value: 'PORT',

@@ -27,6 +27,18 @@ export function requirePort(field: string, value: unknown, given?: string): numb
 }
 
 /**
+ * Parses a port given as text, by a flag or an environment variable: 1 to
+ * 65535 in decimal digits (a server others must find cannot take port 0).
+ *
+ * @throws ConfigError `<field> must be a port from 1 to 65535, got "<text>"`
+ */
+export function parsePortText(field: string, text: string): number {
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw new ConfigError(field, `${field} must be a port from 1 to 65535, got "${text}"`);
+  return n;
+}
+
+/**
  * Checks a positive safe integer: a count, or a duration in whole
  * milliseconds that Node's servers take (one that becomes a timer goes
  * through {@link requireTimeoutMs}).

@@ -113,4 +113,11 @@ export const SIDECAR_ENV = {
   drainTimeout: 'QUEUE_STATS_DRAIN_TIMEOUT',
   /** The upgraded connections' bound at the end of a drain, a duration (a bare number is seconds). */
   upgradeDrainTimeout: 'QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT',
+  /** The metrics port, a port number (the `--import` register mode's; the CLI's `--metrics-port`). */
+  metricsPort: 'QUEUE_STATS_METRICS_PORT',
+  /** Where the `--import` register mode records the gauges: `own` (its metrics server, the default) or `global` (the app's global MeterProvider). */
+  meterProvider: 'QUEUE_STATS_METER_PROVIDER',
 } as const;
+
+/** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */
+export const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00001' } as const;

@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.js';
 import { requirePort, requirePositiveInteger } from '../core/checks.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
+import { markUntracked } from '../http/untracked-server.js';
 import { firstRawHeaderValue } from '../core/raw-headers.js';
 import { Scrape } from './scrape.js';
 import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
@@ -43,6 +44,12 @@ export interface MetricsServerOptions {
    * endpoint without the autoscaler's gauges).
    */
   protobufStat?: boolean;
+  /**
+   * Let the process exit while the server listens: its listening socket and
+   * scrape connections do not keep Node's event loop alive (the `--import`
+   * register mode must never keep the app's process up). Default false.
+   */
+  unref?: boolean;
 }
 
 /** A running metrics server. */
@@ -156,6 +163,12 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
     },
     handle,
   );
+  // In-process tracking (the register mode) must not count scrapes as the app's requests.
+  markUntracked(server);
+  if (options.unref === true) {
+    server.unref();
+    server.on('connection', (socket) => socket.unref());
+  }
   let boundPort: number;
   try {
     boundPort = await listen(server, 'metrics server', port, options.host);

@@ -5,11 +5,6 @@ import { classifyRequest, RequestKind } from '../core/request-kind.js';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
 import { ReqEventType, type RequestStats } from '../core/stats.js';
 
-/** Set on a request once its out-event has been recorded. */
-const DEPARTED = Symbol('departed');
-
-type TrackedRequest = IncomingMessage & { [DEPARTED]?: true };
-
 /**
  * Turns HTTP requests into {@link RequestStats} events: an in-event when a
  * request arrives, and exactly one out-event when its response finishes or
@@ -20,22 +15,14 @@ type TrackedRequest = IncomingMessage & { [DEPARTED]?: true };
  * and as Connect/Express middleware ({@link RequestTracker.middleware}).
  */
 export class RequestTracker {
-  // Shared listeners, so tracking a request allocates no closure. A response emits 'close' once it is finished
-  // or its connection is gone, except a pipelined response still queued behind another when the connection dies:
-  // Node never emits it for that one, so a queued response also waits for its connection's 'close'.
-  private readonly onDirectResponseClose: (this: ServerResponse) => void;
-  private readonly onProxiedResponseClose: (this: ServerResponse) => void;
-  /** Records the out-event of `request` unless it was recorded already. */
-  private readonly departed = (request: TrackedRequest, type: ReqEventType): void => {
-    if (request[DEPARTED] === true) return;
-    request[DEPARTED] = true;
-    this.stats.handle(type, this.now());
-  };
-  // An upgraded socket emits 'close' exactly once.
-  private readonly onDirectClose = (): void => {
+  // Shared listeners, so tracking a request allocates no closure and adds no property to it. A response emits
+  // 'close' exactly once, when it is finished or its connection is gone (an upgraded socket too), except a pipelined
+  // response still queued behind another when the connection dies: Node never emits it for that one, so a queued
+  // response also waits for its connection's 'close' (trackQueued).
+  private readonly onDirectEnd = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
   };
-  private readonly onProxiedClose = (): void => {
+  private readonly onProxiedEnd = (): void => {
     this.stats.handle(ReqEventType.ProxiedOut, this.now());
   };
 
@@ -46,34 +33,41 @@ export class RequestTracker {
   constructor(
     readonly stats: RequestStats,
     private readonly now: () => number = monotonicNow,
-  ) {
-    const departed = this.departed;
-    this.onDirectResponseClose = function () {
-      departed(this.req, ReqEventType.ReqOut);
-    };
-    this.onProxiedResponseClose = function () {
-      departed(this.req, ReqEventType.ProxiedOut);
-    };
-  }
+  ) {}
 
   /**
    * Records the arrival of `request` and arranges its departure event.
    *
+   * @param queued - whether `response` waits behind another response on its
+   *   connection (pipelining). Default: whether it has no socket yet, which
+   *   holds from a 'request' listener; before the server assigns the socket
+   *   (Node's `http.server.request.start` channel) the caller must tell.
    * @returns how the request was classified; probes are not tracked
    */
-  track(request: IncomingMessage, response: ServerResponse): RequestKind {
+  track(request: IncomingMessage, response: ServerResponse, queued = response.socket === null): RequestKind {
     const kind = classifyRequest(request.rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      response.on('close', this.onDirectResponseClose);
-      // Rare (pipelining): a closure of its own is fine.
-      if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.departed(request, ReqEventType.ReqOut));
+      if (queued) this.trackQueued(request, response, ReqEventType.ReqOut);
+      else response.on('close', this.onDirectEnd);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      response.on('close', this.onProxiedResponseClose);
-      if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.departed(request, ReqEventType.ProxiedOut));
+      if (queued) this.trackQueued(request, response, ReqEventType.ProxiedOut);
+      else response.on('close', this.onProxiedEnd);
     }
     return kind;
+  }
+
+  /** Rare (pipelining): the out-event of a queued response, whichever of it and its connection closes first; a closure of its own is fine. */
+  private trackQueued(request: IncomingMessage, response: ServerResponse, type: ReqEventType.ReqOut | ReqEventType.ProxiedOut): void {
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.stats.handle(type, this.now());
+    };
+    response.on('close', end);
+    onConnectionCloseWhileQueued(request, response, end);
   }
 
   /**
@@ -87,10 +81,10 @@ export class RequestTracker {
     const kind = classifyRequest(request.rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      socket.on('close', this.onDirectClose);
+      socket.on('close', this.onDirectEnd);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      socket.on('close', this.onProxiedClose);
+      socket.on('close', this.onProxiedEnd);
     }
     return kind;
   }

@@ -1,0 +1,42 @@
+import { nodeEntry } from '../lib/child.js';
+import { cpuPerRequest, pairRatios, runSwitched } from '../lib/switched-phases.js';
+import { formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
+import { GOAL_CPU_RATIO } from './stats-cost.js';
+
+/** Seconds of continuous wrk -t1 -c32 load per mode, after a 2 s warm-up; `REGISTER_COST_SECONDS` shortens a smoke run. */
+const LOAD_SECONDS = Number(process.env['REGISTER_COST_SECONDS'] ?? 30);
+
+/** Rows of one mode: its load, both kinds of phase and the ratio against the goal. */
+async function modeRows(mode: 'middleware' | 'register', label: string): Promise<Row[]> {
+  const { phases, requestsPerSecond } = await runSwitched(`switched ${mode} app`, (port, resultsFile) => nodeEntry('serve-switched-app.js', [String(port), mode, resultsFile]), LOAD_SECONDS);
+  const tracked = phases.filter((phase) => phase.tracked);
+  const untracked = phases.filter((phase) => !phase.tracked);
+  const ratio = cpuPerRequest(tracked) / cpuPerRequest(untracked);
+  const pairs = pairRatios(phases);
+  const at = (fraction: number): string => (pairs.length === 0 ? '-' : formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!));
+  return [
+    { subject: `${label}: wrk -t1 -c32 for ${LOAD_SECONDS} s`, result: `${formatCount(requestsPerSecond)} req/s` },
+    { subject: `${label}, tracked: ${tracked.length} phases of 250 ms`, result: `CPU ${formatSmall(cpuPerRequest(tracked))} µs/req` },
+    { subject: `${label}, untracked: ${untracked.length} phases`, result: `CPU ${formatSmall(cpuPerRequest(untracked))} µs/req` },
+    {
+      subject: `${label}: tracked ÷ untracked (CPU µs/req over all phases)`,
+      result: `${pairs.length} adjacent pairs: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
+      ratio,
+      goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`,
+      met: ratio <= GOAL_CPU_RATIO,
+    },
+  ];
+}
+
+/**
+ * `register-cost`: what tracking costs a hello-world app's request in process, without a proxy, as `stats-cost`
+ * measures it for the proxy: one app process (bench/servers/serve-switched-app.ts) whose tracking is switched on and
+ * off every 250 ms under one continuous load, for an Express app with RequestTracker.middleware and for a bare
+ * `node:http` app tracked as the `--import` register mode tracks it.
+ */
+export const registerCost: Benchmark = {
+  description: 'CPU per request of a hello-world app with in-process tracking switched on and off every 250 ms (middleware, register mode)',
+  async run(): Promise<Row[]> {
+    return [...(await modeRows('middleware', 'Express + middleware')), ...(await modeRows('register', 'node:http + register mode'))];
+  },
+};
