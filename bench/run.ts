@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
+  startup: async () => (await import('./suites/startup.js')).startup,
 };
 
 const names = process.argv.slice(2);
