@@ -24,6 +24,13 @@ interface PackageJson {
   main: string;
   types: string;
   bin: Record<string, string>;
+  private?: boolean;
+  license: string;
+  engines: { node: string };
+  sideEffects: string[];
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
   exports: Record<string, { types: string; default: string } | string>;
 }
 
@@ -63,6 +70,26 @@ describe('package.json', () => {
     }
     assert.equal(pkg.main, (pkg.exports['.'] as { default: string }).default);
     assert.equal(pkg.types, (pkg.exports['.'] as { types: string }).types);
+  });
+
+  it('is publishable: not private, a LICENSE matching `license`, engines from require(esm) on', async () => {
+    assert.equal(pkg.private, undefined);
+    assert.equal(pkg.license, 'Apache-2.0');
+    assert.match(await readFile(`${ROOT}LICENSE`, 'utf8'), /^\s+Apache License\n\s+Version 2\.0, January 2004\n/);
+    assert.equal(pkg.engines.node, '>=20.19.0');
+  });
+
+  it("takes @opentelemetry/api as a peer with the SDK's own range, so an app's copy is the one copy", async () => {
+    const sdk = JSON.parse(await readFile(`${ROOT}node_modules/@opentelemetry/sdk-metrics/package.json`, 'utf8')) as { peerDependencies: Record<string, string> };
+    assert.equal(pkg.peerDependencies['@opentelemetry/api'], sdk.peerDependencies['@opentelemetry/api']);
+    assert.equal(pkg.dependencies['@opentelemetry/api'], undefined);
+    assert.match(pkg.devDependencies['@opentelemetry/api']!, /^\d+\.\d+\.\d+$/);
+    for (const [name, range] of Object.entries(pkg.dependencies)) assert.match(range, /^\^\d+\.\d+\.\d+$/, name);
+  });
+
+  it('lists as side effects only the modules that act when imported, each of them built', async () => {
+    assert.deepEqual(pkg.sideEffects, ['./dist/cli/cli.js', './dist/register/register.js', './dist/proxy/wasm-baseline.js']);
+    for (const file of pkg.sideEffects) if (!file.includes('/register/')) await access(`${ROOT}${file}`);
   });
 
   it('points the bin at the compiled CLI', async () => {
