@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
+  startup: async () => (await import('./suites/startup.js')).startup,
 };
 
 const names = process.argv.slice(2);

@@ -24,20 +24,30 @@ interface PackageJson {
   main: string;
   types: string;
   bin: Record<string, string>;
-  exports: Record<string, { types: string; import: string } | string>;
+  private?: boolean;
+  license: string;
+  engines: { node: string };
+  sideEffects: string[];
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  exports: Record<string, { types: string; default: string } | string>;
 }
 
 const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as PackageJson;
 
 /**
  * Every URL the ESM loader resolves in a fresh Node process that imports
- * `specifier` and nothing else, then runs `then` with the module as `entry`.
- * The child registers the resolve hook of helpers/log-resolved.ts before its
- * one dynamic import, so the list is exactly what that import and `then`
- * loaded (plus `node:module` for the register call).
+ * `specifier` and nothing else, then runs `then` with the module as `entry`,
+ * followed by every file in CommonJS's module cache (what `require` loaded,
+ * which the ESM hook does not see, as file URLs). The child registers the
+ * resolve hook of helpers/log-resolved.ts before its one dynamic import, so
+ * the list is exactly what that import and `then` loaded (plus `node:module`
+ * and `node:url` for the register call and the listing).
  */
 function urlsLoadedBy(specifier: string, then = ''): Promise<string[]> {
-  const script = `import { register } from 'node:module'; register(${JSON.stringify(HOOK)}); const entry = await import(${JSON.stringify(specifier)}); ${then}`;
+  const listCommonJs = "const { pathToFileURL } = await import('node:url'); for (const file of Object.keys(createRequire(import.meta.url).cache)) console.log(pathToFileURL(file).href);";
+  const script = `import { createRequire, register } from 'node:module'; register(${JSON.stringify(HOOK)}); const entry = await import(${JSON.stringify(specifier)}); ${then}; ${listCommonJs}`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
@@ -52,15 +62,35 @@ describe('package.json', () => {
     for (const [name, target] of Object.entries(pkg.exports)) {
       if (name === './package.json') continue;
       assert.equal(typeof target, 'object', name);
-      const { types, import: js } = target as { types: string; import: string };
+      const { types, default: js } = target as { types: string; default: string };
       // ./register is a module run for its effect (node --import), not a folder's re-exports.
       assert.match(js, name === './register' ? /^\.\/dist\/register\/register\.js$/ : /^\.\/dist\/(.+\/)?index\.js$/, name);
       assert.equal(types, js.replace(/\.js$/, '.d.ts'), name);
       await access(`${ROOT}${js}`);
       await access(`${ROOT}${types}`);
     }
-    assert.equal(pkg.main, (pkg.exports['.'] as { import: string }).import);
+    assert.equal(pkg.main, (pkg.exports['.'] as { default: string }).default);
     assert.equal(pkg.types, (pkg.exports['.'] as { types: string }).types);
+  });
+
+  it('is publishable: not private, a LICENSE matching `license`, engines from require(esm) on', async () => {
+    assert.equal(pkg.private, undefined);
+    assert.equal(pkg.license, 'Apache-2.0');
+    assert.match(await readFile(`${ROOT}LICENSE`, 'utf8'), /^\s+Apache License\n\s+Version 2\.0, January 2004\n/);
+    assert.equal(pkg.engines.node, '>=20.19.0');
+  });
+
+  it("takes @opentelemetry/api as a peer with the SDK's own range, so an app's copy is the one copy", async () => {
+    const sdk = JSON.parse(await readFile(`${ROOT}node_modules/@opentelemetry/sdk-metrics/package.json`, 'utf8')) as { peerDependencies: Record<string, string> };
+    assert.equal(pkg.peerDependencies['@opentelemetry/api'], sdk.peerDependencies['@opentelemetry/api']);
+    assert.equal(pkg.dependencies['@opentelemetry/api'], undefined);
+    assert.match(pkg.devDependencies['@opentelemetry/api']!, /^\d+\.\d+\.\d+$/);
+    for (const [name, range] of Object.entries(pkg.dependencies)) assert.match(range, /^\^\d+\.\d+\.\d+$/, name);
+  });
+
+  it('lists as side effects only the modules that act when imported, each of them built', async () => {
+    assert.deepEqual(pkg.sideEffects, ['./dist/cli/cli.js', './dist/register/register.js', './dist/proxy/wasm-baseline.js']);
+    for (const file of pkg.sideEffects) if (!file.includes('/register/')) await access(`${ROOT}${file}`);
   });
 
   it('points the bin at the compiled CLI', async () => {
@@ -120,17 +150,27 @@ describe('what importing the package root loads', () => {
     assert.deepEqual(unwanted, []);
   });
 
-  it('includes undici once /proxy is imported (so the check above can fail)', async () => {
+  it("includes undici's Pool, but not undici's index (fetch, WebSocket, mocks), once /proxy is imported (so the check above can fail)", async () => {
     const urls = await urlsLoadedBy(`${pkg.name}/proxy`);
     assert.ok(
-      urls.some((url) => /\/node_modules\/undici\//.test(url)),
+      urls.some((url) => url.endsWith('/node_modules/undici/lib/dispatcher/pool.js')),
       urls.join('\n'),
+    );
+    assert.deepEqual(
+      urls.filter((url) => /\/node_modules\/undici\/(index\.js|lib\/web\/|lib\/mock\/)/.test(url)),
+      [],
+    );
+    // The gRPC readiness check (node:http2, protobufjs) loads only when a grpc probe first runs.
+    const dist = new URL('../../dist/', import.meta.url).href;
+    assert.deepEqual(
+      urls.filter((url) => /\/node_modules\/protobufjs\//.test(url) || url.startsWith(`${dist}proxy/grpc-health`)),
+      [],
     );
   });
 });
 
 describe('what a running startQueueStats loads', () => {
-  it('without an OTLP endpoint: no OTLP exporter', async () => {
+  it('without an OTLP endpoint and without a protobuf scrape: no OTLP exporter, no protobufjs', async () => {
     const urls = await urlsLoadedBy(
       `${pkg.name}/queue-stats`,
       "const stats = await entry.startQueueStats({ port: 0, host: '127.0.0.1', namespace: 'a', config: 'b', revision: 'c', pod: 'd', env: {} }); await stats.close();",
@@ -138,8 +178,48 @@ describe('what a running startQueueStats loads', () => {
     const dist = new URL('../../dist/', import.meta.url).href;
     assert.ok(urls.includes(`${dist}metrics-server/server.js`), urls.join('\n'));
     assert.deepEqual(
-      urls.filter((url) => /\/node_modules\/@opentelemetry\/exporter-metrics-otlp-/.test(url) || url === `${dist}otel/otlp.js`),
+      urls.filter((url) => /\/node_modules\/(@opentelemetry\/exporter-metrics-otlp-|protobufjs\/)/.test(url) || url === `${dist}otel/otlp.js` || url === `${dist}metrics-server/stat-proto.js`),
       [],
+    );
+  });
+
+  it('loads protobufjs at the first protobuf scrape (so the check above can fail)', async () => {
+    const urls = await urlsLoadedBy(
+      `${pkg.name}/queue-stats`,
+      "const stats = await entry.startQueueStats({ port: 0, host: '127.0.0.1', namespace: 'a', config: 'b', revision: 'c', pod: 'd', env: {} }); const answer = await fetch(stats.metricsServer.url, { headers: { accept: 'application/protobuf' } }); if (answer.headers.get('content-type') !== 'application/protobuf') throw new Error(String(answer.status)); await stats.close();",
+    );
+    const dist = new URL('../../dist/', import.meta.url).href;
+    assert.ok(urls.includes(`${dist}metrics-server/stat-proto.js`), urls.join('\n'));
+    assert.ok(
+      urls.some((url) => /\/node_modules\/protobufjs\//.test(url)),
+      urls.join('\n'),
+    );
+  });
+});
+
+describe('requiring the package from CommonJS', () => {
+  it('gives each entry point through require(esm), unflagged from Node 20.19 (the engines floor)', async () => {
+    const script = `const names = ['', '/queue-stats', '/metrics-server', '/proxy'].map((entry) => Object.keys(require(${JSON.stringify(pkg.name)} + entry)).sort().join(',')); console.log(JSON.stringify(names));`;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 30_000 }, (error, out, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(out);
+      });
+    });
+    const [root, queueStats, metricsServer, proxy] = JSON.parse(stdout) as string[];
+    assert.equal(
+      root,
+      Object.keys((await import(pkg.name)) as typeof RootEntry)
+        .sort()
+        .join(','),
+    );
+    assert.equal(queueStats, 'startQueueStats,startRequestTelemetry');
+    assert.equal(metricsServer, 'PROTOBUF_MEDIA_TYPE,TEXT_CONTENT_TYPE,decodeStat,encodeStat,startMetricsServer');
+    assert.equal(
+      proxy,
+      Object.keys((await import(`${pkg.name}/proxy`)) as typeof ProxyEntry)
+        .sort()
+        .join(','),
     );
   });
 });

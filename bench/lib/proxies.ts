@@ -7,7 +7,8 @@ import type { Row } from './table.js';
 
 /** The V8 flag `npm start`, the bin's shebang and the Dockerfile give the CLI: a 4 MB cap on each young-generation semi-space. */
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
-const CLI_PATH = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
+/** The compiled CLI (`npm run bench` compiles src/ with the benchmarks into build/). */
+export const CLI_PATH = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
 /** The Go queue-proxy anchor, built by hand outside this repository as shared/anchors/go-queue-proxy/README.md says. */
 const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
 /** The result cell of the anchor's rows when it is not built. */

@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { LABEL, METRIC } from '../core/metric-names.js';
-import { encodeStat, type Stat } from './stat-proto.js';
+import type { Stat } from './stat-proto.js';
 
 /**
  * One collection of the metrics, rendered on demand in the formats that
@@ -11,7 +11,7 @@ import { encodeStat, type Stat } from './stat-proto.js';
  */
 export class Scrape {
   private text: string | undefined;
-  private protobuf: Uint8Array | undefined;
+  private protobuf: Promise<Uint8Array> | undefined;
 
   /**
    * @param resourceMetrics - what the reader collected
@@ -28,9 +28,13 @@ export class Scrape {
     return this.text;
   }
 
-  /** Knative's protobuf `Stat`, built from the first series of each gauge. */
-  toProtobuf(): Uint8Array {
-    this.protobuf ??= encodeStat(this.toStat());
+  /**
+   * Knative's protobuf `Stat`, built from the first series of each gauge. The
+   * encoding (protobufjs) is loaded at the first protobuf scrape, so a server
+   * scraped only for text never loads it.
+   */
+  toProtobuf(): Promise<Uint8Array> {
+    this.protobuf ??= import('./stat-proto.js').then(({ encodeStat }) => encodeStat(this.toStat()));
     return this.protobuf;
   }
 

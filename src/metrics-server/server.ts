@@ -10,7 +10,7 @@ import { listen, urlFor } from '../http/listen.js';
 import { markUntracked } from '../http/untracked-server.js';
 import { firstRawHeaderValue } from '../core/raw-headers.js';
 import { Scrape } from './scrape.js';
-import { PROTOBUF_MEDIA_TYPE } from './stat-proto.js';
+import { PROTOBUF_MEDIA_TYPE } from './media-types.js';
 
 /** Options of {@link startMetricsServer}. */
 export interface MetricsServerOptions {
@@ -138,20 +138,21 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
       return;
     }
     const protobuf = protobufStat && wantsProtobuf(request);
-    collect().then(
-      (scrape) => {
-        const body = protobuf ? scrape.toProtobuf() : scrape.toText();
-        response.writeHead(200, {
-          'content-type': protobuf ? PROTOBUF_MEDIA_TYPE : TEXT_CONTENT_TYPE,
-          'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-        });
-        response.end(request.method === 'HEAD' ? undefined : body);
-      },
-      (error: unknown) => {
-        diag.error('metrics collection failed', error);
-        response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
-      },
-    );
+    collect()
+      .then<string | Uint8Array>((scrape) => (protobuf ? scrape.toProtobuf() : scrape.toText()))
+      .then(
+        (body) => {
+          response.writeHead(200, {
+            'content-type': protobuf ? PROTOBUF_MEDIA_TYPE : TEXT_CONTENT_TYPE,
+            'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+          });
+          response.end(request.method === 'HEAD' ? undefined : body);
+        },
+        (error: unknown) => {
+          diag.error('metrics collection failed', error);
+          response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics collection failed\n');
+        },
+      );
   };
 
   // Node's defaults (60 s for a head, 300 s for a request, checked every 30 s) suit uploads, not scrapes.

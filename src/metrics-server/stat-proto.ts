@@ -33,8 +33,7 @@ const StatType = new protobuf.Type('Stat')
   .add(new protobuf.Field('timestamp', 7, 'int64'));
 new protobuf.Root().define('metrics').add(StatType);
 
-/** Media type of the protobuf answer, and what a client's `Accept` must contain to get it. */
-export const PROTOBUF_MEDIA_TYPE = 'application/protobuf';
+export { PROTOBUF_MEDIA_TYPE } from './media-types.js';
 
 /** Encodes a {@link Stat} in protobuf wire format; `timestamp` (field 7) is left unset. */
 export function encodeStat(stat: Stat): Uint8Array {

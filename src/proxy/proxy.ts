@@ -5,7 +5,7 @@ import { Breaker, type BreakerReadings } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.js';
 import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { AGGRESSIVE_PROBE } from '../core/defaults.js';
 import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
-import { grpcHealthCheck } from './grpc-health-check.js';
+import type { grpcHealthCheck } from './grpc-health-check.js';
 import { tcpReachable } from './network-probe-answer.js';
 
 /** The pace of aggressive probing, in milliseconds; {@link AGGRESSIVE_PROBE} (Knative's) by default. */
@@ -60,7 +60,13 @@ export class ReadinessProber {
       return;
     }
     if (action.kind === 'grpc') {
-      this.attempt = grpcHealthCheck({ authority, service: action.service, userAgent: PROBE_USER_AGENT });
+      // Loaded on first use, so that a sidecar without a gRPC probe loads neither node:http2 nor protobufjs at start.
+      const target = { authority, service: action.service, userAgent: PROBE_USER_AGENT };
+      let check: Promise<ReturnType<typeof grpcHealthCheck>> | undefined;
+      this.attempt = async (timeoutMs) => {
+        check ??= import('./grpc-health-check.js').then((module) => module.grpcHealthCheck(target));
+        return (await check)(timeoutMs);
+      };
       return;
     }
     const named = (name: string): boolean => action.headers.some(([given]) => given.toLowerCase() === name);
