@@ -44,6 +44,8 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000,
   /** Time a client has to send a whole scrape request, in milliseconds. */
   requestTimeoutMs: 10_000,
+  /** How requests go to the app: `auto`, HTTP/2 requests over h2c and HTTP/1.1 ones over HTTP/1.1, as Knative's queue-proxy does. */
+  upstreamProtocol: 'auto',
 } as const;
 
 /**
@@ -113,4 +115,10 @@ export const SIDECAR_ENV = {
   drainTimeout: 'QUEUE_STATS_DRAIN_TIMEOUT',
   /** The upgraded connections' bound at the end of a drain, a duration (a bare number is seconds). */
   upgradeDrainTimeout: 'QUEUE_STATS_UPGRADE_DRAIN_TIMEOUT',
+  /**
+   * The upstream protocol: `auto`, `http1` or `h2c`. Knative has no such
+   * variable (its `ENABLE_HTTP2_AUTO_DETECTION` only lets the readiness
+   * probe try h2c): its queue-proxy always picks by the request's protocol.
+   */
+  upstreamProtocol: 'QUEUE_STATS_UPSTREAM_PROTOCOL',
 } as const;

@@ -31,7 +31,7 @@ export class RequestTracker {
     request[DEPARTED] = true;
     this.stats.handle(type, this.now());
   };
-  // An upgraded socket emits 'close' exactly once.
+  // An upgraded socket and an HTTP/2 stream emit 'close' exactly once.
   private readonly onDirectClose = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
   };
@@ -84,13 +84,26 @@ export class RequestTracker {
    * @returns how the request was classified; probes are not tracked
    */
   trackUpgrade(request: IncomingMessage, socket: Duplex): RequestKind {
-    const kind = classifyRequest(request.rawHeaders);
+    return this.trackStream(request.rawHeaders, socket);
+  }
+
+  /**
+   * Records an HTTP/2 stream (a `node:http2` server's 'stream' event) as one
+   * request for its whole lifetime: the in-event now, the out-event when
+   * `stream` closes (it emits 'close' once, whether it ended, was reset or
+   * its session went away).
+   *
+   * @param rawHeaders - the stream's headers as a flat name, value... list (the event's fourth argument)
+   * @returns how the request was classified; probes are not tracked
+   */
+  trackStream(rawHeaders: readonly string[], stream: Duplex): RequestKind {
+    const kind = classifyRequest(rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      socket.on('close', this.onDirectClose);
+      stream.on('close', this.onDirectClose);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      socket.on('close', this.onProxiedClose);
+      stream.on('close', this.onProxiedClose);
     }
     return kind;
   }
