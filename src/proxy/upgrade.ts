@@ -6,7 +6,6 @@ import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { sendQueueFull, sendUpstreamFailure, type ExchangeContext } from './exchange.js';
 import { LimitedExchange } from './limited-exchange.js';
-import { sendText } from '../http/plain-text.js';
 
 const SWITCHING_PROTOCOLS = 101;
 
@@ -54,8 +53,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     const request = this.request;
     const upgrade = request.headers.upgrade ?? '';
     const options = { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null };
-    // Upgrade: h2c is not performed: the request goes as plain HTTP/1.1, its Upgrade dropped as hop-by-hop.
-    this.context.pool.dispatch(isH2cUpgrade(upgrade) ? options : { ...options, upgrade }, this);
+    this.context.pool.dispatch(servedAsHttp1(request) ? options : { ...options, upgrade }, this);
   };
 
   constructor(
@@ -201,30 +199,26 @@ export function afterEarlierResponses(socket: Duplex, next: () => void): void {
 export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, kubeletProbe: boolean): void {
   const early = readUntilAnswered(client, head);
   afterEarlierResponses(client, () => {
-    if (client.destroyed) return;
-    if (isH2cUpgrade(request.headers.upgrade) && hasBody(request)) sendText(closingResponse(request, client), 400, H2C_WITH_BODY);
-    else new UpgradeExchange(context, request, client, early, kubeletProbe);
+    if (!client.destroyed) new UpgradeExchange(context, request, client, early, kubeletProbe);
   });
 }
 
-/** The answer to an `Upgrade: h2c` request with a body, which Node's server leaves unparsed after an upgrade request's head. */
-const H2C_WITH_BODY = 'Upgrade: h2c with a request body is not supported: send HTTP/2 with prior knowledge, or HTTP/1.1 without Upgrade\n';
-
 /**
- * Whether an upgrade asks for HTTP/2 over cleartext (RFC 7540 section 3.2,
- * deprecated by RFC 9113). The sidecar does not switch: the request is
- * served as HTTP/1.1 (RFC 9110 section 7.8 lets a server ignore Upgrade),
- * and the connection closes after the answer. gRPC clients and `h2load`
- * use prior knowledge, which the proxy's port accepts.
+ * Whether an upgrade request is sent to the app as plain HTTP/1.1, without
+ * its Upgrade (dropped as hop-by-hop): an `Upgrade: h2c` (RFC 7540 section
+ * 3.2, deprecated by RFC 9113) without a body. The sidecar never switches a
+ * connection to HTTP/2 itself (RFC 9110 section 7.8 lets a server ignore
+ * Upgrade), and the app cannot switch it either, which would take its
+ * streams past the per-stream counting; the connection closes after the
+ * answer. gRPC clients and `h2load` use prior knowledge, which the port
+ * accepts. One with a body keeps the generic path (Node leaves an upgrade
+ * request's body unparsed, so it cannot go as an ordinary request).
  */
-function isH2cUpgrade(upgrade: string | undefined): boolean {
-  return upgrade !== undefined && upgrade.trim().toLowerCase() === 'h2c';
-}
-
-/** Whether Node's parse of the head announces a body (a length above 0, or chunked). */
-function hasBody(request: IncomingMessage): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+function servedAsHttp1(request: IncomingMessage): boolean {
+  const headers = request.headers;
+  if (headers.upgrade?.trim().toLowerCase() !== 'h2c' || headers['transfer-encoding'] !== undefined) return false;
+  const length = headers['content-length'];
+  return length === undefined || length === '0';
 }
 
 /** Most bytes a client may send after an upgrade request before it is answered; past it the connection is closed. */
