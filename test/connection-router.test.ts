@@ -17,7 +17,17 @@ const whoAmI: RequestListener = (req, res) => {
   req.on('data', (chunk: Buffer) => (length += chunk.length));
   req.on('end', () => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ version: req.httpVersion, id: req.headers['x-id'], host: req.headers.host ?? req.headers[':authority'], method: req.method, url: req.url, length, upgrade: req.headers.upgrade }));
+    res.end(
+      JSON.stringify({
+        version: req.httpVersion,
+        id: req.headers['x-id'],
+        host: req.headers.host ?? req.headers[':authority'],
+        method: req.method,
+        url: req.url,
+        length,
+        upgrade: req.headers.upgrade,
+      }),
+    );
   });
 };
 

@@ -14,6 +14,10 @@ const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r
 
 type ConnectionListener = (this: Server, socket: Socket) => void;
 
+const resume = (socket: Socket): void => {
+  socket.resume();
+};
+
 /** One accepted connection until its first bytes tell which protocol it speaks. */
 class Sniff {
   private received: Buffer | undefined;
@@ -53,10 +57,16 @@ class Sniff {
     socket.removeListener('data', this.onData);
     socket.removeListener('error', this.onError);
     if (http2) {
-      // The session reads what is buffered on the next tick, before any later bytes.
+      // The session reads what is buffered on the next tick, before any later bytes (nghttp2 then reads the
+      // socket's handle itself). Paused until then so that nothing else takes them; resumed after, so that the
+      // socket still sees the client's end of the connection.
       socket.pause();
       socket.unshift(bytes);
+      // Accepted by the HTTP/1.1 server, which keeps half-open connections to handle them itself; an HTTP/2
+      // session ends its connection when the client's side ends, as on an http2 server's own sockets.
+      socket.allowHalfOpen = false;
       this.router.http2.emit('connection', socket);
+      process.nextTick(resume, socket);
     } else {
       // Node's HTTP server then reads the socket's handle itself; the bytes are parsed first, in this same tick.
       this.router.http1Listener.call(this.router.http1, socket);
