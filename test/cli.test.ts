@@ -169,7 +169,19 @@ describe('queue-stats CLI in front of a gRPC app (h2c)', () => {
     });
     const [proxyPort, metricsPort] = [await freePort(), await freePort()];
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const cli = await startCli(['--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`, ...NAMES]);
+    const cli = await startCli([
+      '--upstream',
+      `http://127.0.0.1:${app.port}`,
+      '--port',
+      String(proxyPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--host',
+      '127.0.0.1',
+      '--reporting-period',
+      `${PERIOD_MS}ms`,
+      ...NAMES,
+    ]);
     const client = grpcClient(proxyPort);
     try {
       assert.deepEqual(await unary(client, { text: 'cli' }), { text: 'echo cli' });
