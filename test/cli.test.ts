@@ -12,6 +12,20 @@ const PERIOD_MS = 200;
 const ONE_PER_WINDOW = 1000 / PERIOD_MS;
 const NETWORK_PROBE = { 'K-Network-Probe': 'queue' };
 
+/** The flags of a sidecar in front of the app on `appPort`, all on 127.0.0.1, reporting every PERIOD_MS. */
+const sidecarArgs = (appPort: number, proxyPort: number, metricsPort: number): string[] => [
+  '--upstream',
+  `http://127.0.0.1:${appPort}`,
+  '--port',
+  String(proxyPort),
+  '--metrics-port',
+  String(metricsPort),
+  '--host',
+  '127.0.0.1',
+  '--reporting-period',
+  `${PERIOD_MS}ms`,
+];
+
 describe('queue-stats CLI in front of a real app', () => {
   let cli: CliProcess;
   let metricsUrl: string;
@@ -39,23 +53,7 @@ describe('queue-stats CLI in front of a real app', () => {
     proxyPort = await freePort();
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    cli = await startCli([
-      '--upstream',
-      `http://127.0.0.1:${app.port}`,
-      '--port',
-      String(proxyPort),
-      '--metrics-port',
-      String(metricsPort),
-      '--host',
-      '127.0.0.1',
-      '--reporting-period',
-      `${PERIOD_MS}ms`,
-      '--timeout',
-      '1500ms',
-      '--drain-quiet-period',
-      '200ms',
-      ...NAMES,
-    ]);
+    cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), '--timeout', '1500ms', '--drain-quiet-period', '200ms', ...NAMES]);
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
   });
   after(async () => {
@@ -169,19 +167,7 @@ describe('queue-stats CLI in front of a gRPC app (h2c)', () => {
     });
     const [proxyPort, metricsPort] = [await freePort(), await freePort()];
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const cli = await startCli([
-      '--upstream',
-      `http://127.0.0.1:${app.port}`,
-      '--port',
-      String(proxyPort),
-      '--metrics-port',
-      String(metricsPort),
-      '--host',
-      '127.0.0.1',
-      '--reporting-period',
-      `${PERIOD_MS}ms`,
-      ...NAMES,
-    ]);
+    const cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), ...NAMES]);
     const client = grpcClient(proxyPort);
     try {
       assert.deepEqual(await unary(client, { text: 'cli' }), { text: 'echo cli' });

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
+import { firstRawHeaderValue } from '../core/raw-headers.js';
 import { forwardedFromXForwarded } from './forwarded-header.js';
 import { forwardedAddress, ORIGINAL_HOST_HEADER } from './hop-headers.js';
 
@@ -51,32 +52,23 @@ function append(headers: OutgoingHttpHeaders, name: string, value: string): void
 export function upstreamStreamHeaders(rawHeaders: readonly string[], clientAddress: string | undefined): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   let forwardedFor: string | undefined;
-  let firstForwardedFor: string | undefined;
-  let forwardedHost: string | undefined;
-  let forwardedProto: string | undefined;
-  let forwarded: string | undefined;
-  let originalHost: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    if (name === 'x-forwarded-for') {
-      firstForwardedFor ??= value;
-      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-      continue;
-    }
-    if (name === 'x-forwarded-host') forwardedHost ??= value;
-    else if (name === 'x-forwarded-proto') forwardedProto ??= value;
-    else if (name === 'forwarded') forwarded ??= value;
-    else if (name === ORIGINAL_HOST_HEADER) originalHost ??= value;
-    if (!REPLACED_STREAM_HEADERS.has(name)) append(headers, name, value);
+    if (name === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+    else if (!REPLACED_STREAM_HEADERS.has(name)) append(headers, name, value);
   }
+  // Knative reads these first lines before its reverse proxy drops any header.
+  const originalHost = firstRawHeaderValue(rawHeaders, ORIGINAL_HOST_HEADER);
   if (originalHost !== undefined && originalHost !== '') {
     delete headers[ORIGINAL_HOST_HEADER];
     delete headers['host'];
     headers[':authority'] = originalHost;
   }
+  const forwarded = firstRawHeaderValue(rawHeaders, 'forwarded');
   if (forwarded === undefined || forwarded.trim() === '') {
-    const shim = forwardedFromXForwarded(firstForwardedFor, forwardedHost, forwardedProto);
+    const xForwarded = (name: string): string | undefined => firstRawHeaderValue(rawHeaders, name);
+    const shim = forwardedFromXForwarded(xForwarded('x-forwarded-for'), xForwarded('x-forwarded-host'), xForwarded('x-forwarded-proto'));
     if (shim !== '') headers['forwarded'] = shim;
   }
   const client = forwardedAddress(clientAddress);
