@@ -339,4 +339,42 @@ describe('plain h2c requests (Node http2 client)', () => {
       app.close();
     }
   });
+
+  it('the idle timeout after the head resets the stream with CANCEL at both ends; the response-start timeout answers 504', async () => {
+    const { createServer } = await import('node:http2');
+    const app = createServer();
+    const appResets: number[] = [];
+    app.on('stream', (stream, headers) => {
+      stream.on('error', () => {});
+      stream.on('close', () => appResets.push(stream.rstCode ?? -1));
+      if (headers[':path'] === '/head-then-silence') {
+        stream.respond({ ':status': 200 });
+        stream.write('some');
+      }
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const appPort = (app.address() as { port: number }).port;
+    const idle = await trackedProxy(appPort, { idleTimeoutMs: 200 });
+    const start = await trackedProxy(appPort, { responseStartTimeoutMs: 200 });
+    const session = connect(idle.proxy.url);
+    const startSession = connect(start.proxy.url);
+    try {
+      const code = await new Promise<number | undefined>((resolve) => {
+        const stream = session.request({ ':path': '/head-then-silence' });
+        stream.on('error', () => {});
+        stream.resume();
+        stream.on('close', () => resolve(stream.rstCode));
+      });
+      assert.equal(code, 8);
+      await until(() => appResets.includes(8), 'the app stream to be cancelled');
+      assert.equal((await h2Request(startSession, { ':path': '/never' })).headers[':status'], 504);
+      await until(() => idle.stats.inFlight === 0 && start.stats.inFlight === 0, 'the streams to close');
+    } finally {
+      session.close();
+      startSession.close();
+      await idle.proxy.close(0);
+      await start.proxy.close(0);
+      app.close();
+    }
+  });
 });
