@@ -8,23 +8,7 @@ import type { ProxyServer } from '../src/proxy/proxy.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
-
-const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
-
-/** One HTTP/2 frame in wire form (RFC 9113 section 4.1), for input no HTTP/2 client would send. */
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head.writeUInt8(type, 3);
-  head.writeUInt8(flags, 4);
-  head.writeUInt32BE(streamId, 5);
-  return Buffer.concat([head, payload]);
-}
-
-/** A header block of HPACK literals without indexing (RFC 7541 section 6.2.2), names and values under 127 bytes. */
-function block(fields: Array<[string, string]>): Buffer {
-  return Buffer.concat(fields.map(([name, value]) => Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)])));
-}
+import { block, frame, PREFACE } from './helpers/h2-frames.js';
 
 const HEADERS = 1;
 const RST_STREAM = 3;
@@ -159,6 +143,31 @@ describe('bad HTTP/2 input gets nghttp2 protocol errors; nothing reaches the app
     await until(() => stats.inFlight === 0, 'the dropped stream to leave');
     assert.equal((await get(session, '/after')).body, 'ok');
     session.close();
+  });
+});
+
+describe('a session nghttp2 ends for a protocol error', () => {
+  it('a stream already answered in it leaves the count at the revision timeout, even though Node never closes it', async () => {
+    const app = createServer();
+    app.on('stream', (stream: ServerHttp2Stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    const { stats, proxy } = await trackedProxy(await listening(app), { timeoutMs: 300 });
+    const client = await RawClient.connect(proxy.port);
+    try {
+      // A request that keeps its body open, then a PING of 5 bytes (it must have 8): a connection error.
+      client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(SETTINGS, 0, 0, Buffer.alloc(0)), frame(HEADERS, 0x4, 1, block(GOOD_REQUEST)), frame(6, 0, 0, Buffer.alloc(5))]));
+      await until(() => stats.inFlight === 1, 'the stream to be counted');
+      client.destroy();
+      const started = Date.now();
+      await until(() => stats.inFlight === 0, 'the count to return to 0', 2000);
+      assert.ok(Date.now() - started < 1000, `left after ${Date.now() - started} ms`);
+    } finally {
+      client.destroy();
+      await proxy.close(0);
+      app.close();
+    }
   });
 });
 

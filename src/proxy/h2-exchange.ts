@@ -113,8 +113,11 @@ export class H2Exchange extends LimitedExchange {
     const upstream = this.upstream!;
     const code = upstream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (code === constants.NGHTTP2_NO_ERROR && this.responded) {
-      // Node closes a stream that ended cleanly only after its body was read: the end is through the pipe.
-      this.settle();
+      // Node closes a stream that ended cleanly only after its body was read: the end is through the pipe. The
+      // total timeout still bounds its delivery: a session nghttp2 ended for a protocol error stops reading and
+      // writing without closing its streams, and would otherwise hold this one (and its count) for ever.
+      this.settled = true;
+      this.onlyTotalTimeout();
       return;
     }
     if (this.responded) this.cut(code === constants.NGHTTP2_NO_ERROR ? constants.NGHTTP2_INTERNAL_ERROR : code);
@@ -170,11 +173,18 @@ export class H2Exchange extends LimitedExchange {
     respondText(this.client, status, body);
   }
 
-  /** After the response head: both streams are reset with `code`, the only way to tell the client its answer is cut short. */
+  /**
+   * After the response head: both streams are reset with `code`, the only way
+   * to tell the client its answer is cut short. The client's stream is also
+   * destroyed, so that it closes even in a session that no longer sends.
+   */
   private cut(code: number): void {
     this.settle();
     this.upstream?.close(constants.NGHTTP2_CANCEL);
-    if (!this.client.destroyed) this.client.close(code);
+    const client = this.client;
+    if (client.destroyed) return;
+    client.close(code);
+    client.destroy();
   }
 
   private settle(): void {
