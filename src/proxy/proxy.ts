@@ -83,7 +83,8 @@ export interface ProxyOptions {
    * connection, from the first byte of each further request. A slower client
    * (slowloris) gets a 408 and is disconnected before its request reaches the
    * tracker. Checked every second, or every `headersTimeoutMs` if shorter.
-   * Default 10000.
+   * A connection that sends nothing at all (or only part of the HTTP/2
+   * preface) for this long gets the same 408. Default 10000.
    */
   headersTimeoutMs?: number;
   /**
@@ -175,7 +176,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
  * request to the upstream app over an undici pool of keep-alive HTTP/1.1
  * connections and streams the answer back, counting requests with
- * `tracker`. Node's parser reads every client request and undici frames
+ * `tracker`. The same port takes HTTP/2 with prior knowledge (h2c): each
+ * stream is one request, sent to the app over h2c (see `upstreamProtocol`). Node's parser reads every client request and undici frames
  * every upstream one; the body's framing comes from Node's parse, never from
  * header text (request-body.ts). Knative network probes
  * (`K-Network-Probe: queue`) are answered here: 200 when the app passes
