@@ -4,12 +4,27 @@ import { after, before, describe, it } from 'node:test';
 import { runCli, startCli, type CliProcess } from './helpers/cli.js';
 import { freePort, get, serve, until } from './helpers/http.js';
 import { scrapeUntil, scrapeValues } from './helpers/scrape.js';
+import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
 
 const NAMES = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod'];
 const PERIOD_MS = 200;
 /** One request in a window of PERIOD_MS, as a per-second rate. */
 const ONE_PER_WINDOW = 1000 / PERIOD_MS;
 const NETWORK_PROBE = { 'K-Network-Probe': 'queue' };
+
+/** The flags of a sidecar in front of the app on `appPort`, all on 127.0.0.1, reporting every PERIOD_MS. */
+const sidecarArgs = (appPort: number, proxyPort: number, metricsPort: number): string[] => [
+  '--upstream',
+  `http://127.0.0.1:${appPort}`,
+  '--port',
+  String(proxyPort),
+  '--metrics-port',
+  String(metricsPort),
+  '--host',
+  '127.0.0.1',
+  '--reporting-period',
+  `${PERIOD_MS}ms`,
+];
 
 describe('queue-stats CLI in front of a real app', () => {
   let cli: CliProcess;
@@ -38,23 +53,7 @@ describe('queue-stats CLI in front of a real app', () => {
     proxyPort = await freePort();
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    cli = await startCli([
-      '--upstream',
-      `http://127.0.0.1:${app.port}`,
-      '--port',
-      String(proxyPort),
-      '--metrics-port',
-      String(metricsPort),
-      '--host',
-      '127.0.0.1',
-      '--reporting-period',
-      `${PERIOD_MS}ms`,
-      '--timeout',
-      '1500ms',
-      '--drain-quiet-period',
-      '200ms',
-      ...NAMES,
-    ]);
+    cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), '--timeout', '1500ms', '--drain-quiet-period', '200ms', ...NAMES]);
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
   });
   after(async () => {
@@ -151,6 +150,39 @@ describe('queue-stats CLI in front of a real app', () => {
     held.shift()!();
     assert.deepEqual(await pending, { status: 200, body: 'released' });
     assert.equal(await cli.exited, 0);
+  });
+});
+
+describe('queue-stats CLI in front of a gRPC app (h2c)', () => {
+  it('serves gRPC calls on its port and counts a long stream as one request in flight for a whole window', async () => {
+    let release: () => void = () => {};
+    const app = await startGrpcApp({
+      Unary(call: { request: Note }, callback: (error: null, value: Note) => void) {
+        callback(null, { text: `echo ${call.request.text}` });
+      },
+      List(call: { request: Note; write: (note: Note) => void; end: () => void }) {
+        call.write({ text: 'first' });
+        release = () => call.end();
+      },
+    });
+    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    const cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), ...NAMES]);
+    const client = grpcClient(proxyPort);
+    try {
+      assert.deepEqual(await unary(client, { text: 'cli' }), { text: 'echo cli' });
+      const call = list(client, { text: 'long' });
+      await new Promise((resolve) => call.once('data', resolve));
+      await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 1 && v.get('queue_requests_per_second') === 0, 'a whole window with the stream in flight');
+      const ended = new Promise((resolve) => call.on('status', resolve));
+      release();
+      await ended;
+      await scrapeUntil(metricsUrl, (v) => v.get('queue_average_concurrent_requests') === 0, 'an idle window');
+    } finally {
+      client.close();
+      cli.kill();
+      app.close();
+    }
   });
 });
 

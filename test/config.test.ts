@@ -48,7 +48,13 @@ describe('parseConfig defaults', () => {
       adminPort: 8022,
       readinessProbe: undefined,
       otlpEndpoint: undefined,
+      upstreamProtocol: 'auto',
     });
+  });
+
+  it('reads the upstream protocol from QUEUE_STATS_UPSTREAM_PROTOCOL; --upstream-protocol overrides it', () => {
+    assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'http1');
+    assert.equal(parseConfig(['--upstream-protocol', 'auto'], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'auto');
   });
 
   it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {
@@ -201,6 +207,13 @@ describe('parseConfig errors name the option', () => {
     ],
     [['--upstream', 'http://127.0.0.1:8080'], {}, '--namespace', '--namespace (or SERVING_NAMESPACE) is required when --upstream or USER_PORT is set'],
     [[], { USER_PORT: '8080', SERVING_NAMESPACE: 'a', SERVING_CONFIGURATION: 'b', SERVING_REVISION: 'c' }, '--pod', '--pod (or SERVING_POD) is required when --upstream or USER_PORT is set'],
+    [['--upstream-protocol', 'h3'], {}, '--upstream-protocol', '--upstream-protocol must be auto or http1, got "h3"'],
+    [
+      [],
+      { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2c' },
+      'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol)',
+      'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol) h2c is not supported: HTTP/1.1 requests are not translated to HTTP/2; use auto, which sends every HTTP/2 request to the app over h2c',
+    ],
     [['--bogus'], {}, '--bogus', "Unknown option '--bogus'"],
     [['--port'], {}, '--port', "Option '--port <value>' argument missing"],
     [['extra'], {}, 'arguments', "Unexpected argument 'extra'"],
@@ -252,6 +265,9 @@ describe('usage', () => {
     for (const expected of [
       '--upstream URL',
       'env USER_PORT',
+      '--upstream-protocol PROTOCOL',
+      'env QUEUE_STATS_UPSTREAM_PROTOCOL',
+      '(default: auto)',
       '--port PORT',
       'env QUEUE_SERVING_PORT',
       '(default: 8012)',

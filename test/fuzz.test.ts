@@ -11,6 +11,9 @@ import { monotonicNow } from '../src/core/clock.js';
 import { get, serve, until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { exchange, parseResponses, RawClient, requestHead, statusOf, type RawResponse } from './helpers/raw.js';
+import { block, frame, PREFACE } from './helpers/h2-frames.js';
+import { connect as connectH2, createServer as createH2Server, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 
 /** Runs per property; FUZZ_RUNS raises it for a deeper local search. */
 const NUM_RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
@@ -351,5 +354,65 @@ describe('fuzzed framing headers through the proxy, against Node itself', () => 
       ),
       { numRuns: NUM_RUNS },
     );
+  });
+});
+
+describe('fuzzed HTTP/2 frames through the proxy', () => {
+  let app: Http2Server;
+  let appStreams = 0;
+  let stats: RequestStats;
+  let proxy: ProxyServer;
+  before(async () => {
+    app = createH2Server();
+    app.on('stream', (stream) => {
+      appStreams++;
+      stream.on('error', () => {});
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    // A stream answered in a session nghttp2 then ended for a protocol error is held until the revision timeout.
+    ({ stats, proxy } = await trackedProxy((app.address() as AddressInfo).port, { timeoutMs: 500 }));
+  });
+  after(async () => {
+    await proxy.close(0);
+    app.close();
+  });
+
+  /** A request's header block: valid, or with one field that nghttp2 must refuse. */
+  const headerBlock = fc
+    .constantFrom<Array<[string, string]>>([], [['connection', 'close']], [[':bogus', 'x']], [['te', 'gzip']], [['Upper', 'x']], [['k-proxy-request', 'activator']])
+    .map((extra) => block([[':method', 'POST'], [':path', '/f'], [':scheme', 'http'], [':authority', 'x'], ...extra]));
+  /** Any frame: a known or unknown type, any flags, a small stream id, a short payload (or a request's header block). */
+  const anyFrame = fc.oneof(
+    fc
+      .tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 7 }), fc.uint8Array({ maxLength: 40 }))
+      .map(([type, flags, id, payload]) => frame(type, flags, id, Buffer.from(payload))),
+    fc.tuple(fc.integer({ min: 0, max: 3 }), headerBlock, fc.boolean()).map(([n, fields, end]) => frame(1, end ? 0x5 : 0x4, 2 * n + 1, fields)),
+  );
+
+  it('never crashes the sidecar; the app sees only streams the sidecar counted; in flight returns to 0; the next client is served', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyFrame, { minLength: 1, maxLength: 8 }), async (frames) => {
+        stats.report(monotonicNow());
+        appStreams = 0;
+        const client = await RawClient.connect(proxy.port);
+        client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(4, 0, 0, Buffer.alloc(0)), ...frames]));
+        await new Promise((r) => setTimeout(r, 20));
+        client.destroy();
+        await until(() => stats.inFlight === 0 && stats.proxiedInFlight === 0, 'in-flight streams to return to 0');
+        assert.ok(appStreams <= stats.report(monotonicNow()).requestCount, 'every stream the app saw was counted');
+      }),
+      { numRuns: Math.ceil(NUM_RUNS / 4), interruptAfterTimeLimit: 60_000 },
+    );
+    const session = connectH2(proxy.url);
+    const status = await new Promise<unknown>((resolve, reject) => {
+      const stream = session.request({ ':path': '/after' });
+      stream.on('response', (headers) => resolve(headers[':status']));
+      stream.on('error', reject);
+      stream.resume();
+    });
+    session.close();
+    assert.equal(status, 200);
   });
 });

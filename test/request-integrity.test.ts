@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { connect as connectH2, createServer as createH2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { monotonicNow } from '../src/core/clock.js';
@@ -285,5 +287,78 @@ describe('interim answers to pipelined requests', () => {
         [200, '', 'answer to /hints'],
       ],
     );
+  });
+});
+
+describe('request integrity over h2c: many clients, many concurrent streams each', () => {
+  it('every stream the app sees is one the sidecar parsed and counted, once, with its body; every client gets only its own answers', async () => {
+    /** What the app parsed: id, method, path and body of each stream. */
+    const appLog: string[] = [];
+    const app = createH2Server();
+    app.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      stream.on('error', () => {});
+      const id = String(headers[ID_HEADER]);
+      let body = '';
+      stream.setEncoding('latin1');
+      stream.on('data', (chunk: string) => (body += chunk));
+      stream.on('end', () => {
+        appLog.push(`${id} ${String(headers[':method'])} ${String(headers[':path'])} ${body}`);
+        if (stream.destroyed) return;
+        stream.respond({ ':status': 200, 'x-answer-to': id });
+        // An answer in several DATA frames, interleaved with other streams' by the event loop.
+        stream.write(`${id}:`);
+        setImmediate(() => stream.end(body));
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { stats, proxy } = await trackedProxy((app.address() as AddressInfo).port);
+    const sessions = Array.from({ length: 4 }, () => connectH2(proxy.url));
+    try {
+      stats.report(monotonicNow());
+      const sent: string[] = [];
+      const calls: Array<Promise<void>> = [];
+      sessions.forEach((session, client) => {
+        for (let i = 0; i < 40; i++) {
+          const id = `s${client}r${i}`;
+          // A body that is itself a request line, of varied lengths, or none.
+          const body = i % 3 === 0 ? '' : `GET /smuggled HTTP/1.1\r\n${ID_HEADER}: x-${id}\r\n\r\n${'z'.repeat(i * 37)}`;
+          const method = body === '' ? 'GET' : 'POST';
+          sent.push(`${id} ${method} /item/${id} ${body}`);
+          calls.push(
+            new Promise<void>((resolve, reject) => {
+              const stream = session.request({ ':method': method, ':path': `/item/${id}`, [ID_HEADER]: id }, { endStream: body === '' });
+              let answerTo: unknown;
+              let text = '';
+              stream.setEncoding('latin1');
+              stream.on('response', (headers: IncomingHttpHeaders) => (answerTo = headers['x-answer-to']));
+              stream.on('data', (chunk: string) => (text += chunk));
+              stream.on('end', () => {
+                try {
+                  assert.equal(answerTo, id, `client ${client}: the answer to its own stream`);
+                  assert.equal(text, `${id}:${body}`, `client ${client}: the body of the answer to ${id}`);
+                  resolve();
+                } catch (error) {
+                  reject(error);
+                }
+              });
+              stream.on('error', reject);
+              if (body !== '') {
+                // In two writes, so that the request body spans DATA frames.
+                stream.write(body.slice(0, body.length >> 1));
+                setImmediate(() => stream.end(body.slice(body.length >> 1)));
+              }
+            }),
+          );
+        }
+      });
+      await Promise.all(calls);
+      assert.deepEqual([...appLog].sort(), [...sent].sort(), 'the app parsed exactly the streams sent, each once, with its body');
+      await until(() => stats.inFlight === 0, 'in-flight streams to return to 0');
+      assert.equal(stats.report(monotonicNow()).requestCount, sent.length, 'the gauges count every stream');
+    } finally {
+      for (const session of sessions) session.close();
+      await proxy.close(0);
+      app.close();
+    }
   });
 });

@@ -70,6 +70,7 @@ async function run(config: CliConfig): Promise<void> {
     drainQuietPeriodMs: config.drainQuietPeriodMs,
     drainTimeoutMs: config.drainTimeoutMs,
     upgradeDrainTimeoutMs: config.upgradeDrainTimeoutMs,
+    upstreamProtocol: config.upstreamProtocol,
   }).catch(async (error: unknown) => {
     await requestTelemetry.close();
     await queueStats.close();

@@ -8,7 +8,9 @@ import {
   requirePositiveInteger,
   requireTimeoutMs,
   requireTimeoutMsOrOff,
+  requireUpstreamProtocol,
   requireWaitMs,
+  type UpstreamProtocol,
 } from '../core/checks.js';
 import { DEFAULTS, DEMO_IDENTITY, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
@@ -59,6 +61,8 @@ export interface CliConfig {
   readinessProbe: ReadinessProbeSpec | undefined;
   /** OTLP metrics endpoint given by flag. */
   otlpEndpoint: string | undefined;
+  /** How requests go to the app: `auto` (HTTP/2 ones over h2c, HTTP/1.1 ones over HTTP/1.1) or `http1`. Default `auto`. */
+  upstreamProtocol: UpstreamProtocol;
 }
 
 type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
@@ -216,6 +220,14 @@ const OPTIONS = {
     help: "the app's readiness probe (a Kubernetes Probe as JSON)",
     parse: (value, name) => parseReadinessProbe(value, name),
   },
+  upstreamProtocol: {
+    flag: 'upstream-protocol',
+    env: SIDECAR_ENV.upstreamProtocol,
+    value: 'PROTOCOL',
+    defaultText: DEFAULTS.upstreamProtocol,
+    help: 'auto: HTTP/2 requests go to the app over h2c, HTTP/1.1 ones over HTTP/1.1; http1: all over HTTP/1.1',
+    parse: (value, name) => requireUpstreamProtocol(name, value),
+  },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 
@@ -302,6 +314,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     adminPort: (read('adminPort') as number | undefined) ?? DEFAULTS.adminPort,
     readinessProbe: read('readinessProbe') as ReadinessProbeSpec | undefined,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
+    upstreamProtocol: (read('upstreamProtocol') as UpstreamProtocol | undefined) ?? DEFAULTS.upstreamProtocol,
   };
 }
 

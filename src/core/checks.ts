@@ -176,3 +176,25 @@ export function requireHttpUrl(field: string, value: unknown, kind: UrlKind, giv
   }
   return url;
 }
+
+/**
+ * How the proxy speaks to the app: `auto` sends HTTP/2 requests over h2c and
+ * HTTP/1.1 ones over HTTP/1.1 (Knative's queue-proxy); `http1` sends every
+ * request over HTTP/1.1 (an app that speaks only HTTP/1.1).
+ */
+export type UpstreamProtocol = 'auto' | 'http1';
+
+/**
+ * Checks an upstream protocol. `h2c` (every request over h2c, HTTP/1.1 ones
+ * too) is named but refused: it would translate each HTTP/1.1 exchange into
+ * an HTTP/2 stream, and `auto` already sends every HTTP/2 request over h2c.
+ *
+ * @throws ConfigError `<field> must be auto or http1, got <given>`, or why `h2c` is refused
+ */
+export function requireUpstreamProtocol(field: string, value: unknown, given = `"${String(value)}"`): UpstreamProtocol {
+  if (value === 'auto' || value === 'http1') return value;
+  if (value === 'h2c') {
+    throw new ConfigError(field, `${field} h2c is not supported: HTTP/1.1 requests are not translated to HTTP/2; use auto, which sends every HTTP/2 request to the app over h2c`);
+  }
+  throw new ConfigError(field, `${field} must be auto or http1, got ${given}`);
+}

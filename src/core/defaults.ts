@@ -44,6 +44,8 @@ export const DEFAULTS = {
   headersTimeoutMs: 10_000,
   /** Time a client has to send a whole scrape request, in milliseconds. */
   requestTimeoutMs: 10_000,
+  /** How requests go to the app: `auto`, HTTP/2 requests over h2c and HTTP/1.1 ones over HTTP/1.1, as Knative's queue-proxy does. */
+  upstreamProtocol: 'auto',
 } as const;
 
 /**
@@ -117,6 +119,12 @@ export const SIDECAR_ENV = {
   metricsPort: 'QUEUE_STATS_METRICS_PORT',
   /** Where the `--import` register mode records the gauges: `own` (its metrics server, the default) or `global` (the app's global MeterProvider). */
   meterProvider: 'QUEUE_STATS_METER_PROVIDER',
+  /**
+   * The upstream protocol: `auto`, `http1` or `h2c`. Knative has no such
+   * variable (its `ENABLE_HTTP2_AUTO_DETECTION` only lets the readiness
+   * probe try h2c): its queue-proxy always picks by the request's protocol.
+   */
+  upstreamProtocol: 'QUEUE_STATS_UPSTREAM_PROTOCOL',
 } as const;
 
 /** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */

@@ -18,15 +18,28 @@ const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-ali
  * `X-Forwarded-Proto` is the sidecar's own; `Knative-Serving-Revision` and
  * `Knative-Serving-Namespace` are the activator's, which Knative's
  * queue-proxy removes before the app (knative/serving `pkg/activator/activator.go`).
+ * HTTP/1.1 requests never have the HTTP/2 pseudo-headers (`:` is not a token character).
  */
-const REPLACED_REQUEST_HEADERS: ReadonlySet<string> = new Set(['content-length', 'expect', 'trailer', 'x-forwarded-proto', 'knative-serving-revision', 'knative-serving-namespace']);
+const REPLACED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'expect',
+  'trailer',
+  'x-forwarded-proto',
+  'knative-serving-revision',
+  'knative-serving-namespace',
+  // An HTTP/2 request forwarded over HTTP/1.1 (`upstreamProtocol: 'http1'`): its pseudo-headers become the request line and Host.
+  ':method',
+  ':path',
+  ':scheme',
+  ':authority',
+]);
 
 /**
  * Where Knative's activator keeps a request's `Host` so that Istio's host
  * routing does not see it; the queue-proxy puts it back (knative/networking
  * `pkg/http/header`, RewriteHostOut).
  */
-const ORIGINAL_HOST_HEADER = 'k-original-host';
+export const ORIGINAL_HOST_HEADER = 'k-original-host';
 
 /**
  * Lower-case header names listed in a `Connection` header, which RFC 9110
@@ -41,7 +54,7 @@ function connectionOptions(connection: string | string[] | undefined): string[] 
 }
 
 /** The client's address as `X-Forwarded-For` shows it: IPv4-mapped IPv6 addresses in their IPv4 form. */
-function forwardedAddress(address: string | undefined): string {
+export function forwardedAddress(address: string | undefined): string {
   if (address === undefined) return 'unknown';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
@@ -99,6 +112,11 @@ export function upstreamRequestHeaders(request: IncomingMessage, contentLength: 
       continue;
     }
     headers.push(name, value);
+  }
+  // An HTTP/2 request has `:authority` where HTTP/1.1 has Host (Node's http2 client sends no Host).
+  if (request.httpVersionMajor === 2 && rawHeaderValue(rawHeaders, 'host') === undefined) {
+    const authority = rawHeaderValue(rawHeaders, ':authority');
+    if (authority !== undefined) headers.unshift('host', authority);
   }
   if (originalHost !== undefined && originalHost !== '') {
     removeHeader(headers, ORIGINAL_HOST_HEADER);

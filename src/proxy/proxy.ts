@@ -1,10 +1,20 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireWaitMs } from '../core/checks.js';
+import {
+  requireHttpUrl,
+  requireNonNegativeInteger,
+  requirePort,
+  requirePositiveInteger,
+  requireTimeoutMs,
+  requireTimeoutMsOrOff,
+  requireUpstreamProtocol,
+  requireWaitMs,
+  type UpstreamProtocol,
+} from '../core/checks.js';
 import { Breaker, type BreakerReadings } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
-import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS } from './network-probe-answer.js';
+import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS, type ProbeAnswer } from './network-probe-answer.js';
 import { Pool } from './undici-pool.js';
 import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
@@ -17,6 +27,9 @@ import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
 import { ClientConnections } from './client-connections.js';
 import { Drainer } from './drainer.js';
 import { ReadinessProber } from './readiness-prober.js';
+import { ConnectionRouter } from './connection-router.js';
+import { createH2Side } from './h2-server.js';
+import { H2cUpstream } from './h2c-upstream.js';
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -70,7 +83,8 @@ export interface ProxyOptions {
    * connection, from the first byte of each further request. A slower client
    * (slowloris) gets a 408 and is disconnected before its request reaches the
    * tracker. Checked every second, or every `headersTimeoutMs` if shorter.
-   * Default 10000.
+   * A connection that sends nothing at all (or only part of the HTTP/2
+   * preface) for this long gets the same 408. Default 10000.
    */
   headersTimeoutMs?: number;
   /**
@@ -102,6 +116,15 @@ export interface ProxyOptions {
    * connections theirs. Default 60000 (Knative's). From 0 to 2147483647.
    */
   upgradeDrainTimeoutMs?: number;
+  /**
+   * How requests go to the app. The port serves HTTP/1.1 and HTTP/2 with
+   * prior knowledge (h2c) either way. `auto` (the default, as Knative's
+   * queue-proxy): each HTTP/2 stream goes to the app as an h2c stream over a
+   * few multiplexed sessions, each HTTP/1.1 request over HTTP/1.1. `http1`:
+   * every request, HTTP/2 ones too, goes over HTTP/1.1 (an app that speaks
+   * nothing else). `h2c` is refused: see `requireUpstreamProtocol`.
+   */
+  upstreamProtocol?: UpstreamProtocol;
 }
 
 /** A running proxy. */
@@ -153,7 +176,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * Starts the sidecar's reverse proxy: a `node:http` server that streams every
  * request to the upstream app over an undici pool of keep-alive HTTP/1.1
  * connections and streams the answer back, counting requests with
- * `tracker`. Node's parser reads every client request and undici frames
+ * `tracker`. The same port takes HTTP/2 with prior knowledge (h2c): each
+ * stream is one request, sent to the app over h2c (see `upstreamProtocol`). Node's parser reads every client request and undici frames
  * every upstream one; the body's framing comes from Node's parse, never from
  * header text (request-body.ts). Knative network probes
  * (`K-Network-Probe: queue`) are answered here: 200 when the app passes
@@ -188,6 +212,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const tracker = options.tracker;
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
   const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
+  const upstreamProtocol = requireUpstreamProtocol('upstreamProtocol', options.upstreamProtocol ?? DEFAULTS.upstreamProtocol);
   const drainer = new Drainer(requireWaitMs('drainQuietPeriodMs', options.drainQuietPeriodMs ?? DEFAULTS.drainQuietPeriodMs), drainTimeoutMs);
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
@@ -223,8 +248,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const upstreamReady = (): Promise<boolean> => prober?.check() ?? tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
   // Kubelet probes are forwarded to the app, except while draining, when Knative's drainer answers them 503.
   const answeredHere = (kind: RequestKind): boolean => kind === RequestKind.NetworkProbe || (kind === RequestKind.KubeletProbe && drainer.draining);
+  const answerProbe = (value: string | string[] | undefined): Promise<ProbeAnswer> => answerNetworkProbe(value, upstreamReady, drainer.draining);
 
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  const onRequest: RequestListener = (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (!answeredHere(kind)) {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
@@ -234,11 +260,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       }
       return;
     }
-    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady, drainer.draining).then(({ status, body }) => {
+    void answerProbe(request.headers[NETWORK_PROBE_HEADER]).then(({ status, body }) => {
       if (context.draining) response.shouldKeepAlive = false;
       sendText(response, status, body);
     });
-  });
+  };
+  server.on('request', onRequest);
+  const h2c = upstreamProtocol === 'auto' ? new H2cUpstream(upstream.origin) : undefined;
+  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
+  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Context, onRequest);
+  new ConnectionRouter(server, h2.server, headersTimeoutMs);
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
@@ -249,7 +280,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       return;
     }
     socket.on('error', () => socket.destroy());
-    void answerNetworkProbe(request.headers[NETWORK_PROBE_HEADER], upstreamReady, drainer.draining).then(({ status, body }) => {
+    void answerProbe(request.headers[NETWORK_PROBE_HEADER]).then(({ status, body }) => {
       afterEarlierResponses(socket, () => sendText(closingResponse(request, socket), status, body));
     });
   });
@@ -259,6 +290,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     boundPort = await listen(server, 'proxy', port, options.host);
   } catch (error) {
     void pool.destroy();
+    h2c?.destroy();
     throw error;
   }
 
@@ -266,7 +298,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   let closing: Promise<void> | undefined;
   const closeWithin = (requestsMs: number, tunnelsMs: number): Promise<void> => {
     context.draining = true;
-    closing ??= clients.close(requestsMs, tunnelsMs).then(() => pool.destroy());
+    if (closing === undefined) h2.closeSessions();
+    closing ??= clients.close(requestsMs, tunnelsMs).then(() => {
+      h2c?.destroy();
+      return pool.destroy();
+    });
     return closing;
   };
   const proxy: ProxyServer = {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 
 /** A client's request body as it goes upstream. */
@@ -26,11 +27,25 @@ const NO_BODY: UpstreamBody = { body: null, contentLength: undefined };
  */
 export function upstreamBody(request: IncomingMessage): UpstreamBody {
   if (request.complete && request.readableLength === 0) return NO_BODY;
+  if (request.httpVersionMajor === 2) return streamBody(request as unknown as Http2ServerRequest);
   const headers = request.headers;
   if (headers['transfer-encoding'] !== undefined) return { body: detachable(request), contentLength: undefined };
   const length = headers['content-length'];
   if (length === undefined || length === '0') return NO_BODY;
   return { body: detachable(request), contentLength: length };
+}
+
+/**
+ * The body of an HTTP/2 request forwarded over HTTP/1.1 (`upstreamProtocol:
+ * 'http1'`), read through Node's compatibility API: none when the HEADERS
+ * frame ended the stream; else its `Content-Length` when the client sent one
+ * (nghttp2 checks it against the DATA frames), else undici chunks it.
+ */
+function streamBody(request: Http2ServerRequest): UpstreamBody {
+  if (request.stream.endAfterHeaders) return NO_BODY;
+  const length = request.headers['content-length'];
+  if (length === '0') return NO_BODY;
+  return { body: detachable(request as unknown as IncomingMessage), contentLength: length };
 }
 
 /**

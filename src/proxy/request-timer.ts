@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import { monotonicNow } from '../core/clock.js';
 import type { RequestObserver } from '../core/request-observer.js';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
@@ -7,6 +8,10 @@ import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
 const ARRIVED = Symbol('arrived');
 
 type TimedResponse = ServerResponse & { [ARRIVED]?: number };
+type TimedStream = ServerHttp2Stream & { [ARRIVED]?: number };
+
+/** The status of a stream that closed before any response head was sent: what a `ServerResponse` reports then. */
+const DEFAULT_STATUS = 200;
 
 /**
  * Tells a {@link RequestObserver} the status and duration of each request it
@@ -16,6 +21,7 @@ type TimedResponse = ServerResponse & { [ARRIVED]?: number };
  */
 export class RequestTimer {
   private readonly onResponseClose: (this: TimedResponse) => void;
+  private readonly onStreamClose: (this: TimedStream) => void;
 
   /**
    * @param observer - told of each ended request
@@ -27,15 +33,19 @@ export class RequestTimer {
   ) {
     const ended = this.ended;
     this.onResponseClose = function () {
-      ended(this);
+      ended(this, this.statusCode);
+    };
+    this.onStreamClose = function () {
+      const status = this.sentHeaders?.[':status'];
+      ended(this, status === undefined ? DEFAULT_STATUS : Number(status));
     };
   }
 
-  private readonly ended = (response: TimedResponse): void => {
-    const arrived = response[ARRIVED]!;
+  private readonly ended = (timed: TimedResponse | TimedStream, status: number): void => {
+    const arrived = timed[ARRIVED]!;
     if (arrived < 0) return;
-    response[ARRIVED] = -1;
-    this.observer.requestEnded(response.statusCode, (this.now() - arrived) / 1000);
+    timed[ARRIVED] = -1;
+    this.observer.requestEnded(status, (this.now() - arrived) / 1000);
   };
 
   /** Starts timing `request` now; its end is told once `response` closes. */
@@ -43,6 +53,12 @@ export class RequestTimer {
     (response as TimedResponse)[ARRIVED] = this.now();
     response.on('close', this.onResponseClose);
     // Rare (pipelining): a closure of its own is fine.
-    if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(response));
+    if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(response, response.statusCode));
+  }
+
+  /** Starts timing an HTTP/2 stream now; its end (with the `:status` it was answered) is told once it closes. */
+  startStream(stream: ServerHttp2Stream): void {
+    (stream as TimedStream)[ARRIVED] = this.now();
+    stream.once('close', this.onStreamClose);
   }
 }

@@ -52,7 +52,8 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     if (this.settled) return;
     const request = this.request;
     const upgrade = request.headers.upgrade ?? '';
-    this.context.pool.dispatch({ path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null, upgrade }, this);
+    const options = { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null };
+    this.context.pool.dispatch(servedAsHttp1(request) ? options : { ...options, upgrade }, this);
   };
 
   constructor(
@@ -200,6 +201,24 @@ export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage
   afterEarlierResponses(client, () => {
     if (!client.destroyed) new UpgradeExchange(context, request, client, early, kubeletProbe);
   });
+}
+
+/**
+ * Whether an upgrade request is sent to the app as plain HTTP/1.1, without
+ * its Upgrade (dropped as hop-by-hop): an `Upgrade: h2c` (RFC 7540 section
+ * 3.2, deprecated by RFC 9113) without a body. The sidecar never switches a
+ * connection to HTTP/2 itself (RFC 9110 section 7.8 lets a server ignore
+ * Upgrade), and the app cannot switch it either, which would take its
+ * streams past the per-stream counting; the connection closes after the
+ * answer. gRPC clients and `h2load` use prior knowledge, which the port
+ * accepts. One with a body keeps the generic path (Node leaves an upgrade
+ * request's body unparsed, so it cannot go as an ordinary request).
+ */
+function servedAsHttp1(request: IncomingMessage): boolean {
+  const headers = request.headers;
+  if (headers.upgrade?.trim().toLowerCase() !== 'h2c' || headers['transfer-encoding'] !== undefined) return false;
+  const length = headers['content-length'];
+  return length === undefined || length === '0';
 }
 
 /** Most bytes a client may send after an upgrade request before it is answered; past it the connection is closed. */

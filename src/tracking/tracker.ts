@@ -78,13 +78,26 @@ export class RequestTracker {
    * @returns how the request was classified; probes are not tracked
    */
   trackUpgrade(request: IncomingMessage, socket: Duplex): RequestKind {
-    const kind = classifyRequest(request.rawHeaders);
+    return this.trackStream(request.rawHeaders, socket);
+  }
+
+  /**
+   * Records an HTTP/2 stream (a `node:http2` server's 'stream' event) as one
+   * request for its whole lifetime: the in-event now, the out-event when
+   * `stream` closes (it emits 'close' once, whether it ended, was reset or
+   * its session went away).
+   *
+   * @param rawHeaders - the stream's headers as a flat name, value... list (the event's fourth argument)
+   * @returns how the request was classified; probes are not tracked
+   */
+  trackStream(rawHeaders: readonly string[], stream: Duplex): RequestKind {
+    const kind = classifyRequest(rawHeaders);
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
-      socket.on('close', this.onDirectEnd);
+      stream.on('close', this.onDirectEnd);
     } else if (kind === RequestKind.Proxied) {
       this.stats.handle(ReqEventType.ProxiedIn, this.now());
-      socket.on('close', this.onProxiedEnd);
+      stream.on('close', this.onProxiedEnd);
     }
     return kind;
   }

@@ -1,0 +1,77 @@
+import type { RequestListener } from 'node:http';
+import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
+import type { RequestTracker } from '../tracking/tracker.js';
+import type { Drainer } from './drainer.js';
+import { H2Exchange, respondText, type H2ExchangeContext } from './h2-exchange.js';
+import type { ProbeAnswer } from './network-probe-answer.js';
+
+/** What the HTTP/2 side shares with the proxy's HTTP/1.1 side: the same counting, drain and probe answers. */
+export interface H2Rules {
+  /** Counts the streams; absent: nothing is counted. */
+  readonly tracker: RequestTracker | undefined;
+  /** Told of every request forwarded, which restarts a drain's quiet period. */
+  readonly drainer: Drainer;
+  /** Whether a request of this kind is answered by the sidecar (network probes; kubelet probes while draining). */
+  answeredHere(kind: RequestKind): boolean;
+  /** The answer to a network probe whose `K-Network-Probe` value is `value`. */
+  answerProbe(value: string | string[] | undefined): Promise<ProbeAnswer>;
+}
+
+/** The HTTP/2 server of the proxy's port and the close of its sessions. */
+export interface H2Side {
+  /** Receives the HTTP/2 connections the connection router hands it; never listens itself. */
+  readonly server: Http2Server;
+  /** Sends GOAWAY on every client session: no new stream is accepted, the open ones finish. */
+  closeSessions(): void;
+}
+
+const ignore = (): void => {};
+
+/**
+ * The HTTP/2 (h2c) side of the proxy's port. Each stream is one request,
+ * classified and counted for its whole lifetime as an HTTP/1.1 request is,
+ * network probes and `OPTIONS *` answered here. With `context` (upstream
+ * protocol `auto`), a stream goes to the app as an h2c stream
+ * ({@link H2Exchange}); without it (`http1`), Node's HTTP/2 compatibility
+ * API hands each stream to `http1Listener`, the HTTP/1.1 side's request
+ * listener, which forwards it over HTTP/1.1.
+ *
+ * nghttp2 answers malformed frames, invalid pseudo-headers and
+ * connection-specific fields with its protocol errors (a stream or
+ * session reset) before any stream reaches this code.
+ */
+export function createH2Side(rules: H2Rules, context: H2ExchangeContext | undefined, http1Listener: RequestListener): H2Side {
+  const server = createServer({ settings: { enablePush: false } });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  if (context === undefined) {
+    // The compatibility API's request and response act as Node's HTTP/1.1 ones where the listener reads them.
+    server.on('request', http1Listener as unknown as (request: unknown, response: unknown) => void);
+  } else {
+    const tracker = rules.tracker;
+    server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+      // A reset from the client (CANCEL, or an error code) is an 'error' on the stream; its 'close' does the rest.
+      stream.on('error', ignore);
+      const kind = tracker === undefined ? classifyRequest(rawHeaders) : tracker.trackStream(rawHeaders, stream);
+      if (!rules.answeredHere(kind)) {
+        if (headers[':method'] === 'OPTIONS' && headers[':path'] === '*') respondText(stream, 200, '');
+        else {
+          rules.drainer.requestArrived();
+          H2Exchange.start(context, stream, rawHeaders, flags, kind === RequestKind.KubeletProbe);
+        }
+        return;
+      }
+      void rules.answerProbe(headers[NETWORK_PROBE_HEADER]).then(({ status, body }) => respondText(stream, status, body));
+    });
+  }
+  return {
+    server,
+    closeSessions() {
+      for (const session of sessions) session.close();
+    },
+  };
+}

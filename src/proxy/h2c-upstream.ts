@@ -1,0 +1,88 @@
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+
+/** Most h2c sessions open to the app at once; a new one opens only when every open one has as many streams as the app allows. */
+const MAX_SESSIONS = 4;
+
+/** One h2c connection to the app and the number of its streams still open. */
+class UpstreamSession {
+  streams = 0;
+  /** False once the session is going away (GOAWAY from either side, an error, a close): it takes no new stream. */
+  usable = true;
+
+  readonly onStreamClose = (): void => {
+    this.streams--;
+  };
+
+  constructor(readonly session: ClientHttp2Session) {}
+
+  /** Whether another stream fits under the app's `SETTINGS_MAX_CONCURRENT_STREAMS`. */
+  get hasRoom(): boolean {
+    const limit = this.session.remoteSettings.maxConcurrentStreams;
+    return limit === undefined || this.streams < limit;
+  }
+}
+
+/**
+ * The app's side of the HTTP/2 path: streams to the app over cleartext
+ * HTTP/2 with prior knowledge (h2c), multiplexed over a few `node:http2`
+ * client sessions (nghttp2 frames everything). A session is opened on
+ * first use, and another only when the open ones are at the app's
+ * concurrent-stream limit, up to {@link MAX_SESSIONS}. A session the app
+ * sends GOAWAY on, or closes, or that fails, takes no new stream: the next
+ * one goes to another session (a new one if needed) while its streams in
+ * flight finish, as Go's HTTP/2 transport in Knative's queue-proxy does.
+ */
+export class H2cUpstream {
+  private readonly sessions: UpstreamSession[] = [];
+  private closed = false;
+
+  /** @param origin - the app's origin, e.g. `http://127.0.0.1:8080` */
+  constructor(private readonly origin: string) {}
+
+  /**
+   * Opens a stream to the app. Never throws for a failed connection: the
+   * stream then emits 'error' (ECONNREFUSED and the like) and closes.
+   *
+   * @param endStream - the request has no body: its HEADERS frame ends the stream
+   */
+  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+    const upstream = this.pick();
+    const stream = upstream.session.request(headers, { endStream });
+    upstream.streams++;
+    stream.once('close', upstream.onStreamClose);
+    return stream;
+  }
+
+  /** Closes every session at once (streams still open are reset); later requests fail. */
+  destroy(): void {
+    this.closed = true;
+    for (const upstream of this.sessions.splice(0)) upstream.session.destroy();
+  }
+
+  private pick(): UpstreamSession {
+    let best: UpstreamSession | undefined;
+    for (const upstream of this.sessions) {
+      if (upstream.usable && (best === undefined || upstream.streams < best.streams)) best = upstream;
+    }
+    // At the most sessions, a stream past the app's limit waits in nghttp2 for a free one.
+    if (best !== undefined && (best.hasRoom || this.sessions.length >= MAX_SESSIONS)) return best;
+    return this.open();
+  }
+
+  private open(): UpstreamSession {
+    const session = connect(this.origin, { settings: { enablePush: false } });
+    const upstream = new UpstreamSession(session);
+    const retire = (): void => {
+      upstream.usable = false;
+      const index = this.sessions.indexOf(upstream);
+      if (index !== -1) this.sessions.splice(index, 1);
+    };
+    session.on('goaway', retire);
+    session.on('close', retire);
+    // The streams in flight get the error too; the session is only retired.
+    session.on('error', retire);
+    if (!this.closed) this.sessions.push(upstream);
+    else session.destroy(new Error('closed'), constants.NGHTTP2_CANCEL);
+    return upstream;
+  }
+}
