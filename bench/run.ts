@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
   'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
+  h2: async () => (await import('./suites/h2.js')).h2,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
   startup: async () => (await import('./suites/startup.js')).startup,
 };

@@ -44,13 +44,18 @@ export function guarded(command: string, args: readonly string[]): ChildCommand 
   return nodeEntry('guard.js', [command, ...args]);
 }
 
+/** Whether a GET of `url` over HTTP/1.1 answers 200. */
+function answers200(url: string): Promise<boolean> {
+  return fetch(url).then((response) => response.arrayBuffer().then(() => response.status === 200));
+}
+
 /**
- * Starts a server process and polls `url` until it answers 200. The child gets a stdin pipe, so it can exit when
+ * Starts a server process and polls `url` until it answers 200 (or `ready`, given, resolves true). The child gets a stdin pipe, so it can exit when
  * this process goes away (bench/lib/serve-process.ts, bench/servers/guard.ts).
  *
  * @throws Error naming `name` when the process exits first or is not ready within 10 seconds
  */
-export async function startChildServer(name: string, command: ChildCommand, url: string): Promise<ChildServer> {
+export async function startChildServer(name: string, command: ChildCommand, url: string, ready: (url: string) => Promise<boolean> = answers200): Promise<ChildServer> {
   const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
@@ -64,12 +69,7 @@ export async function startChildServer(name: string, command: ChildCommand, url:
     return exited;
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  const answers200 = (response: Response): Promise<boolean> => response.arrayBuffer().then(() => response.status === 200);
-  while (
-    !(await fetch(url)
-      .then(answers200)
-      .catch(() => false))
-  ) {
+  while (!(await ready(url).catch(() => false))) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before answering ${url}:\n${stderr}`);
     if (Date.now() > deadline) {
       await stop();

@@ -51,14 +51,22 @@ http {
 }
 `;
 
+// The HTTP/2 counterpart: h2c with prior knowledge in (`listen ... http2` without TLS), h2c out through the gRPC
+// module (nginx's only HTTP/2 upstream), which forwards any HTTP/2 request, not only gRPC calls.
+const h2Config = (dir: string, port: number, upstreamPort: number): string =>
+  config(dir, port, upstreamPort)
+    .replace(`listen 127.0.0.1:${port};`, `listen 127.0.0.1:${port} http2;`)
+    .replace(/location \/ \{[^}]*\}/, `location / {\n      grpc_pass grpc://app;\n      grpc_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }`);
+
 /**
- * An nginx reverse proxy on 127.0.0.1:`port` in front of the app on `upstreamPort`, its config, pid, logs and temp
- * files in a new temp directory, which `remove` deletes once the process has stopped.
+ * An nginx reverse proxy on 127.0.0.1:`port` in front of the app on `upstreamPort` (HTTP/1.1 both ways, or with
+ * `http2` h2c both ways), its config, pid, logs and temp files in a new temp directory, which `remove` deletes once
+ * the process has stopped.
  */
-export function nginxProxy(port: number, upstreamPort: number): { command: ChildCommand; remove: () => void } {
+export function nginxProxy(port: number, upstreamPort: number, http2 = false): { command: ChildCommand; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const file = join(dir, 'nginx.conf');
-  writeFileSync(file, config(dir, port, upstreamPort));
+  writeFileSync(file, (http2 ? h2Config : config)(dir, port, upstreamPort));
   return {
     // -e: the error log before the config is read, else nginx opens /var/log/nginx/error.log.
     command: guarded(NGINX_PATH, ['-p', dir, '-c', file, '-e', join(dir, 'error.log')]),

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { connect } from 'node:http2';
+import { promisify } from 'node:util';
+
+/**
+ * How to load one 127.0.0.1 URL with h2load (Debian's nghttp2-client): `requests` requests over `clients`
+ * connections with at most `streams` concurrent streams each, on one thread. HTTP/2 with prior knowledge (h2c) for
+ * an `http:` URL, or HTTP/1.1 with `http1`.
+ */
+export interface H2loadOptions {
+  url: string;
+  requests: number;
+  clients: number;
+  streams: number;
+  http1?: boolean;
+}
+
+/** What one h2load run measured: succeeded requests, their rate over the run, and the mean and longest request time. */
+export interface H2loadResult {
+  requests: number;
+  requestsPerSecond: number;
+  meanMs: number;
+  maxMs: number;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
+
+/** The h2load binary, or `undefined` when it is not installed (the rows that need it then say n/a). */
+export async function h2loadVersion(): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('h2load', ['--version']);
+    return /nghttp2\/(\S+)/.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs h2load once and parses its report.
+ *
+ * @throws Error when h2load cannot be started, exits non-zero, or reports a request that did not succeed with a 2xx
+ */
+export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
+  const args = ['-n', String(options.requests), '-c', String(options.clients), '-m', String(options.streams), '-t', '1', ...(options.http1 === true ? ['--h1'] : []), options.url];
+  // The timeout only catches a hung h2load.
+  const { stdout: output } = await promisify(execFile)('h2load', args, { timeout: 120_000 });
+  const finished = /^finished in [\d.]+\w+, ([\d.]+) req\/s/m.exec(output);
+  const counts = /^requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(output);
+  const codes = /^status codes: (\d+) 2xx/m.exec(output);
+  const time = /^time for request:\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/m.exec(output);
+  if (finished === null || counts === null || codes === null || time === null) throw new Error(`h2load output not understood:\n${output}`);
+  const [total, succeeded] = [Number(counts[1]), Number(counts[2])];
+  if (succeeded !== total || Number(codes[1]) !== total) throw new Error(`h2load: ${succeeded} of ${total} requests succeeded, ${codes[1]} with a 2xx:\n${output}`);
+  const ms = (value: string, unit: string): number => Number(value) * (UNIT_MS[unit] ?? Number.NaN);
+  return { requests: succeeded, requestsPerSecond: Number(finished[1]), meanMs: ms(time[3]!, time[4]!), maxMs: ms(time[1]!, time[2]!) };
+}
+
+/** Whether a GET of `url` over h2c (prior knowledge) answers 200: the readiness check of a server that speaks HTTP/2 only. */
+export function answers200OverH2c(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const session = connect(url);
+    const done = (ok: boolean): void => {
+      session.destroy();
+      resolve(ok);
+    };
+    session.on('error', () => done(false));
+    const stream = session.request({ ':path': new URL(url).pathname });
+    stream.on('response', (headers) => {
+      stream.resume();
+      stream.on('end', () => done(headers[':status'] === 200));
+    });
+    stream.on('error', () => done(false));
+    stream.end();
+  });
+}
