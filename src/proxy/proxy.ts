@@ -1,17 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  requireHttpUrl,
-  requireNonNegativeInteger,
-  requirePort,
-  requirePositiveInteger,
-  requireTimeoutMs,
-  requireTimeoutMsOrOff,
-  requireUpstreamProtocol,
-  requireWaitMs,
-  type UpstreamProtocol,
-} from '../core/checks.js';
-import { Breaker, type BreakerReadings } from '../core/breaker.js';
+import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireUpstreamProtocol, requireWaitMs } from '../core/checks.js';
+import { Breaker } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS, type ProbeAnswer } from './network-probe-answer.js';
@@ -19,148 +9,17 @@ import { Pool } from './undici-pool.js';
 import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';
-import type { RequestTracker } from '../tracking/tracker.js';
-import type { RequestObserver } from '../core/request-observer.js';
 import { RequestTimer } from './request-timer.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './upgrade.js';
-import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
 import { ClientConnections } from './client-connections.js';
 import { Drainer } from './drainer.js';
 import { ReadinessProber } from './readiness-prober.js';
 import { ConnectionRouter } from './connection-router.js';
 import { createH2Side } from './h2-server.js';
 import { H2cUpstream } from './h2c-upstream.js';
+import type { ProxyOptions, ProxyServer } from './proxy-options.js';
 
-/** Options of {@link startProxy}. */
-export interface ProxyOptions {
-  /** Base URL of the app, e.g. `http://127.0.0.1:8080`: `http:` only, no path, query or credentials. Required. */
-  upstream: string;
-  /** TCP port to serve on; 0 picks a free one. Default 8012 (Knative's queue-proxy serving port). */
-  port?: number;
-  /** Interface to bind. Default: all interfaces. */
-  host?: string;
-  /** Counts the proxied requests. Absent: nothing is counted at all. */
-  tracker?: RequestTracker;
-  /**
-   * Revision timeout in milliseconds (Knative's `REVISION_TIMEOUT_SECONDS`):
-   * the longest an exchange may take from the request's arrival (time in the
-   * breaker's queue and waiting for an upstream connection included) to the
-   * response's end. Past it, before the response head: 504; after it, a
-   * chunked response ends with the timeout text (as Knative's does) and any
-   * other is cut short; an open upgrade tunnel is closed. An integer from 1
-   * to 2147483647 (the longest delay Node's timers take). Default 300000.
-   */
-  timeoutMs?: number;
-  /**
-   * Milliseconds from arrival to the response head (Knative's
-   * `REVISION_RESPONSE_START_TIMEOUT_SECONDS`); past it with no head: 504.
-   * Ignored once the head is out (an open upgrade tunnel included). 0 (the
-   * default): off. At most 2147483647.
-   */
-  responseStartTimeoutMs?: number;
-  /**
-   * Longest silence of the response, in milliseconds (Knative's
-   * `REVISION_IDLE_TIMEOUT_SECONDS`): counted from arrival, then from each
-   * write of the head or a body chunk; past it, the same as `timeoutMs`. Not
-   * applied to an open upgrade tunnel. 0 (the default): off. At most 2147483647.
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Most requests at the app at once (Knative's `CONTAINER_CONCURRENCY`);
-   * further ones wait in a FIFO queue of `maxQueueDepth`, and one more gets a
-   * 503 (`pending request queue full`). Counted requests and upgrades go
-   * through it; kubelet probes and network probes do not. 0 (the default):
-   * no limit, no queue.
-   */
-  containerConcurrency?: number;
-  /** Most requests waiting for a slot when `containerConcurrency` >= 1. Default 10 x `containerConcurrency`, as Knative sets it. */
-  maxQueueDepth?: number;
-  /** Most connections open to the upstream at once; further requests queue. Default 1024. */
-  connections?: number;
-  /**
-   * Milliseconds a client has to send a whole request head (request line and
-   * headers), counted from the moment the connection opens or, on a kept-alive
-   * connection, from the first byte of each further request. A slower client
-   * (slowloris) gets a 408 and is disconnected before its request reaches the
-   * tracker. Checked every second, or every `headersTimeoutMs` if shorter.
-   * A connection that sends nothing at all (or only part of the HTTP/2
-   * preface) for this long gets the same 408. Default 10000.
-   */
-  headersTimeoutMs?: number;
-  /**
-   * Told the status and duration of every request sent to the app when its
-   * response closes, timed from the moment it left the breaker's queue (or
-   * arrived, without a limit), as Knative's request metrics are; requests
-   * refused by the breaker or timed out in its queue, upgrades, probes and
-   * `OPTIONS *` are left out. Absent: nothing is timed.
-   */
-  observer?: RequestObserver;
-  /**
-   * The app's readiness probe (parse Knative's `SERVING_READINESS_PROBE` with
-   * `parseReadinessProbe`): network probes are answered from it. Absent: from a
-   * TCP connect to the upstream.
-   */
-  readinessProbe?: ReadinessProbeSpec;
-  /** Milliseconds without a new request that end a {@link ProxyServer.drain}. Default 30000 (Knative's). From 0 to 2147483647. */
-  drainQuietPeriodMs?: number;
-  /**
-   * Bound of each phase of {@link ProxyServer.drain}, in milliseconds: the
-   * quiet period ends after this long even while requests keep restarting it,
-   * and the close then gives what is in flight this long. Default 30000. From 0 to 2147483647.
-   */
-  drainTimeoutMs?: number;
-  /**
-   * Milliseconds upgraded connections (WebSocket tunnels) get at the close
-   * that ends a {@link ProxyServer.drain}, counted from that close, before
-   * they are cut: their own bound, as Knative's queue-proxy gives hijacked
-   * connections theirs. Default 60000 (Knative's). From 0 to 2147483647.
-   */
-  upgradeDrainTimeoutMs?: number;
-  /**
-   * How requests go to the app. The port serves HTTP/1.1 and HTTP/2 with
-   * prior knowledge (h2c) either way. `auto` (the default, as Knative's
-   * queue-proxy): each HTTP/2 stream goes to the app as an h2c stream over a
-   * few multiplexed sessions, each HTTP/1.1 request over HTTP/1.1. `http1`:
-   * every request, HTTP/2 ones too, goes over HTTP/1.1 (an app that speaks
-   * nothing else). `h2c` is refused: see `requireUpstreamProtocol`.
-   */
-  upstreamProtocol?: UpstreamProtocol;
-}
-
-/** A running proxy. */
-export interface ProxyServer {
-  /** The port actually bound (useful with `port: 0`). */
-  readonly port: number;
-  /** Base URL of the proxy, e.g. `http://127.0.0.1:8012`. */
-  readonly url: string;
-  /** The concurrency limit's load, read live: requests at the app, waiting, and the time they waited. `undefined` without a limit (`containerConcurrency` 0). */
-  readonly breaker: BreakerReadings | undefined;
-  /**
-   * Stops accepting connections and closes idle ones at once, lets requests
-   * in flight (and upgraded connections) finish for up to `drainTimeoutMs`
-   * milliseconds (default 30000), then destroys what is left and closes the
-   * upstream connections. Idempotent: later calls (and a later drain's
-   * close) return the first promise.
-   *
-   * @throws ConfigError (as a rejection) if `drainTimeoutMs` is not a number from 0 to 2147483647
-   */
-  close(drainTimeoutMs?: number): Promise<void>;
-  /**
-   * The quiet period of the drain: `drainer.drain()` starts it (network and
-   * kubelet probes then answer 503 `shutting down` while requests are still
-   * proxied, each restarting it) and resolves when it ends; `drainer.reset()`
-   * ends it early and lets probes pass again. The admin server's
-   * `/wait-for-drain` waits on it.
-   */
-  readonly drainer: Drainer;
-  /**
-   * The shutdown Knative's queue-proxy performs on SIGTERM: starts the quiet
-   * period (if `/wait-for-drain` has not), waits for it to end, then
-   * closes as {@link ProxyServer.close} does with `drainTimeoutMs`, except
-   * that open upgrade tunnels get `upgradeDrainTimeoutMs`. Idempotent.
-   */
-  drain(): Promise<void>;
-}
+export type { ProxyOptions, ProxyServer } from './proxy-options.js';
 
 /** Longest wait for the upstream's TCP handshake, in milliseconds (undici's default); never longer than the revision timeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
