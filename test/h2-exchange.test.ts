@@ -309,6 +309,44 @@ describe('plain h2c requests (Node http2 client)', () => {
     }
   });
 
+  it("a request's trailers follow its body to the app; a request without them reaches the app whole", async () => {
+    const { createServer } = await import('node:http2');
+    const app = createServer();
+    app.on('stream', (stream) => {
+      let body = '';
+      let trailers: IncomingHttpHeaders = {};
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => (body += c));
+      stream.on('trailers', (t: IncomingHttpHeaders) => (trailers = t));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 });
+        stream.end(JSON.stringify({ body, sum: trailers['x-sum'] ?? null }));
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { proxy } = await trackedProxy((app.address() as { port: number }).port);
+    const session = connect(proxy.url);
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/' }, { waitForTrailers: true });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'x-sum': '7' }));
+        stream.on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+        stream.end('payload');
+      });
+      assert.deepEqual(JSON.parse(answer), { body: 'payload', sum: '7' });
+      const plain = await h2Request(session, { ':method': 'POST', ':path': '/' }, 'no trailers');
+      assert.deepEqual(JSON.parse(plain.body), { body: 'no trailers', sum: null });
+    } finally {
+      session.close();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
   it('the app unreachable: 502; a revision timeout before the head: 504; the breaker queue full: 503', async () => {
     const { createServer } = await import('node:http2');
     const app = createServer();

@@ -42,7 +42,8 @@ const ignore = (): void => {};
  * control holds end to end and a large gRPC message is never buffered whole.
  * The response's HEADERS keep their END_STREAM (a gRPC trailers-only
  * answer stays one), and the app's trailers (`grpc-status`,
- * `grpc-message`) follow the body. A reset on either side resets the other
+ * `grpc-message`) follow the body; a request's trailers follow its body to
+ * the app the same way. A reset on either side resets the other
  * with the same code (a cancelled gRPC call is cancelled at the app).
  *
  * Shares the HTTP/1.1 path's rules through {@link LimitedExchange}: the
@@ -55,13 +56,15 @@ export class H2Exchange extends LimitedExchange {
   private responded = false;
   private settled = false;
   private trailers: IncomingHttpHeaders | undefined;
+  private requestTrailers: IncomingHttpHeaders | undefined;
   private readonly requestTimer: RequestTimer | undefined;
 
   protected readonly dispatch = (): void => {
     if (this.settled) return;
     const client = this.client;
     const endStream = client.readableEnded || (this.flags & END_STREAM) !== 0;
-    const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress), endStream);
+    // A request with a body may end with trailers: the app's stream waits for them (an empty set when none came).
+    const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress), endStream, !endStream);
     this.upstream = upstream;
     this.requestTimer?.startStream(client);
     upstream.on('error', ignore);
@@ -69,7 +72,20 @@ export class H2Exchange extends LimitedExchange {
     upstream.on('trailers', this.onTrailers);
     upstream.once('close', this.onUpstreamClose);
     if (this.context.timeouts.idleMs > 0) upstream.on('data', this.onData);
-    if (!endStream) client.pipe(upstream);
+    if (!endStream) {
+      client.on('trailers', this.onRequestTrailers);
+      upstream.on('wantTrailers', this.onUpstreamWantsTrailers);
+      client.pipe(upstream);
+    }
+  };
+
+  private readonly onRequestTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.requestTrailers = trailers;
+  };
+
+  private readonly onUpstreamWantsTrailers = (): void => {
+    // The client's trailers arrive before the end of its body, which the pipe passes on: they are known here.
+    this.upstream?.sendTrailers(this.requestTrailers ?? {});
   };
 
   private readonly onResponse = (headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void => {

@@ -44,10 +44,11 @@ export class H2cUpstream {
    * stream then emits 'error' (ECONNREFUSED and the like) and closes.
    *
    * @param endStream - the request has no body: its HEADERS frame ends the stream
+   * @param waitForTrailers - the stream emits 'wantTrailers' after its body, and ends only at `sendTrailers`
    */
-  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+  request(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): ClientHttp2Stream {
     const upstream = this.pick();
-    const stream = upstream.session.request(headers, { endStream });
+    const stream = upstream.session.request(headers, { endStream, waitForTrailers });
     upstream.streams++;
     stream.once('close', upstream.onStreamClose);
     return stream;
