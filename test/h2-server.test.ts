@@ -246,4 +246,40 @@ describe('drain and upstream sessions', () => {
       app.close();
     }
   });
+
+  it('a kubelet probe over HTTP/2 reaches the app uncounted, and gets 503 shutting down once the sidecar drains', async () => {
+    const app = createServer();
+    const seen: string[] = [];
+    app.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      seen.push(String(headers['user-agent']));
+      stream.respond({ ':status': 200 });
+      stream.end('app');
+    });
+    const { stats, proxy } = await trackedProxy(await listening(app), { drainQuietPeriodMs: 5000, drainTimeoutMs: 5000 });
+    const session = connect(proxy.url);
+    const probe = (): Promise<{ headers: IncomingHttpHeaders; body: string }> =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ':path': '/healthz', 'user-agent': 'kube-probe/1.30' });
+        let headers: IncomingHttpHeaders = {};
+        let body = '';
+        stream.setEncoding('utf8');
+        stream.on('response', (h: IncomingHttpHeaders) => (headers = h));
+        stream.on('data', (c: string) => (body += c));
+        stream.on('end', () => resolve({ headers, body }));
+        stream.on('error', reject);
+      });
+    try {
+      const before = await probe();
+      assert.deepEqual([before.headers[':status'], before.body, seen], [200, 'app', ['kube-probe/1.30']]);
+      assert.equal(stats.report(monotonicNow()).requestCount, 0);
+      void proxy.drainer.drain();
+      const during = await probe();
+      assert.deepEqual([during.headers[':status'], during.body, seen.length], [503, 'shutting down\n', 1]);
+    } finally {
+      session.close();
+      proxy.drainer.reset();
+      await proxy.close(0);
+      app.close();
+    }
+  });
 });
