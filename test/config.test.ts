@@ -55,6 +55,7 @@ describe('parseConfig defaults', () => {
   it('reads the upstream protocol from QUEUE_STATS_UPSTREAM_PROTOCOL; --upstream-protocol overrides it', () => {
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'http1');
     assert.equal(parseConfig(['--upstream-protocol', 'auto'], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'auto');
+    assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2c' }, 'h').upstreamProtocol, 'h2c');
   });
 
   it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {
@@ -207,13 +208,8 @@ describe('parseConfig errors name the option', () => {
     ],
     [['--upstream', 'http://127.0.0.1:8080'], {}, '--namespace', '--namespace (or SERVING_NAMESPACE) is required when --upstream or USER_PORT is set'],
     [[], { USER_PORT: '8080', SERVING_NAMESPACE: 'a', SERVING_CONFIGURATION: 'b', SERVING_REVISION: 'c' }, '--pod', '--pod (or SERVING_POD) is required when --upstream or USER_PORT is set'],
-    [['--upstream-protocol', 'h3'], {}, '--upstream-protocol', '--upstream-protocol must be auto or http1, got "h3"'],
-    [
-      [],
-      { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2c' },
-      'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol)',
-      'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol) h2c is not supported: HTTP/1.1 requests are not translated to HTTP/2; use auto, which sends every HTTP/2 request to the app over h2c',
-    ],
+    [['--upstream-protocol', 'h3'], {}, '--upstream-protocol', '--upstream-protocol must be auto, http1 or h2c, got "h3"'],
+    [[], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2' }, 'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol)', 'QUEUE_STATS_UPSTREAM_PROTOCOL (--upstream-protocol) must be auto, http1 or h2c, got "h2"'],
     [['--bogus'], {}, '--bogus', "Unknown option '--bogus'"],
     [['--port'], {}, '--port', "Option '--port <value>' argument missing"],
     [['extra'], {}, 'arguments', "Unexpected argument 'extra'"],

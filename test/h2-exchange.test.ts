@@ -6,7 +6,7 @@ import type { RequestStats } from '../src/core/stats.js';
 import { monotonicNow } from '../src/core/clock.js';
 import type { ProxyServer } from '../src/proxy/proxy.js';
 import { chat, collect, grpcClient, list, Metadata, startGrpcApp, status, unary, type Note } from './helpers/grpc.js';
-import { until } from './helpers/http.js';
+import { get, until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 
 /** What the app saw of each call, for the assertions. */
@@ -251,23 +251,32 @@ describe('gRPC through the sidecar (h2c both sides)', () => {
   });
 });
 
+/**
+ * An HTTP/2-only app: once a stream's body is in, it answers `status` with the stream's headers and body as
+ * JSON and an `x-checksum` trailer (the body's length); a stream for `/slow` is never answered.
+ */
+async function echoApp(status: number): Promise<{ port: number; close: () => void }> {
+  const { createServer } = await import('node:http2');
+  const app = createServer();
+  app.on('stream', (stream, headers) => {
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => {
+      if (headers[':path'] === '/slow') return;
+      stream.respond({ ':status': status, 'content-type': 'application/json' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': String(body.length) }));
+      stream.end(JSON.stringify({ headers, body }));
+    });
+  });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  return { port: (app.address() as { port: number }).port, close: () => app.close() };
+}
+
 describe('plain h2c requests (Node http2 client)', () => {
   it('headers, body, trailers and the Knative header contract pass; probes are answered here', async () => {
-    const { createServer } = await import('node:http2');
-    const app = createServer();
-    app.on('stream', (stream, headers) => {
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => (body += c));
-      stream.on('end', () => {
-        stream.respond({ ':status': 201, 'content-type': 'application/json' }, { waitForTrailers: true });
-        stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': String(body.length) }));
-        stream.end(JSON.stringify({ headers, body }));
-      });
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    const appPort = (app.address() as { port: number }).port;
-    const { stats, proxy } = await trackedProxy(appPort);
+    const app = await echoApp(201);
+    const { stats, proxy } = await trackedProxy(app.port);
     const session = connect(proxy.url);
     try {
       const answer = await h2Request(
@@ -342,6 +351,54 @@ describe('plain h2c requests (Node http2 client)', () => {
       assert.deepEqual(JSON.parse(plain.body), { body: 'no trailers', sum: null });
     } finally {
       session.close();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
+  it('upstreamProtocol h2c: HTTP/1.1 requests reach an HTTP/2-only app as h2c streams, body, headers and trailers intact', async () => {
+    const app = await echoApp(202);
+    const { stats, proxy } = await trackedProxy(app.port, { upstreamProtocol: 'h2c', timeoutMs: 300 });
+    try {
+      const { request } = await import('node:http');
+      const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: proxy.port,
+            method: 'POST',
+            path: '/items?q=1',
+            headers: { host: 'svc.example', 'x-forwarded-for': '10.0.0.1', te: 'trailers', 'transfer-encoding': 'chunked' },
+            agent: false,
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, trailers: res.trailers }));
+          },
+        );
+        req.on('error', reject);
+        req.write('pay');
+        req.end('load');
+      });
+      assert.equal(answer.status, 202);
+      assert.equal(answer.headers['content-type'], 'application/json');
+      assert.equal(answer.trailers['x-checksum'], '7');
+      const echoed = JSON.parse(answer.body) as { headers: IncomingHttpHeaders; body: string };
+      assert.equal(echoed.body, 'payload');
+      assert.deepEqual([echoed.headers[':method'], echoed.headers[':path'], echoed.headers[':authority']], ['POST', '/items?q=1', 'svc.example']);
+      // Hop-by-hop on HTTP/1.1 and forbidden in HTTP/2: none reaches the app.
+      assert.deepEqual([echoed.headers['host'], echoed.headers['transfer-encoding'], echoed.headers['connection'], echoed.headers['te']], [undefined, undefined, undefined, undefined]);
+      assert.equal(echoed.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+      // A GET without a body, a timeout before the head (504), and the count back to 0.
+      const plain = await get(proxy.port, '/plain');
+      assert.equal(plain.status, 202);
+      assert.equal((JSON.parse(plain.body) as { body: string }).body, '');
+      assert.deepEqual(await get(proxy.port, '/slow'), { status: 504, body: 'upstream timed out\n' });
+      await until(() => stats.inFlight === 0, 'nothing in flight');
+      assert.equal(stats.report(monotonicNow()).requestCount, 3);
+    } finally {
       await proxy.close(0);
       app.close();
     }

@@ -225,7 +225,7 @@ const OPTIONS = {
     env: SIDECAR_ENV.upstreamProtocol,
     value: 'PROTOCOL',
     defaultText: DEFAULTS.upstreamProtocol,
-    help: 'auto: HTTP/2 requests go to the app over h2c, HTTP/1.1 ones over HTTP/1.1; http1: all over HTTP/1.1',
+    help: 'auto: HTTP/2 requests go to the app over h2c, HTTP/1.1 ones over HTTP/1.1; http1: all over HTTP/1.1; h2c: all over h2c',
     parse: (value, name) => requireUpstreamProtocol(name, value),
   },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },

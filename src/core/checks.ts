@@ -180,21 +180,17 @@ export function requireHttpUrl(field: string, value: unknown, kind: UrlKind, giv
 /**
  * How the proxy speaks to the app: `auto` sends HTTP/2 requests over h2c and
  * HTTP/1.1 ones over HTTP/1.1 (Knative's queue-proxy); `http1` sends every
- * request over HTTP/1.1 (an app that speaks only HTTP/1.1).
+ * request over HTTP/1.1 (an app that speaks only HTTP/1.1); `h2c` sends every
+ * request over h2c (an app that speaks only HTTP/2), HTTP/1.1 upgrades aside.
  */
-export type UpstreamProtocol = 'auto' | 'http1';
+export type UpstreamProtocol = 'auto' | 'http1' | 'h2c';
 
 /**
- * Checks an upstream protocol. `h2c` (every request over h2c, HTTP/1.1 ones
- * too) is named but refused: it would translate each HTTP/1.1 exchange into
- * an HTTP/2 stream, and `auto` already sends every HTTP/2 request over h2c.
+ * Checks an upstream protocol.
  *
- * @throws ConfigError `<field> must be auto or http1, got <given>`, or why `h2c` is refused
+ * @throws ConfigError `<field> must be auto, http1 or h2c, got <given>`
  */
 export function requireUpstreamProtocol(field: string, value: unknown, given = `"${String(value)}"`): UpstreamProtocol {
-  if (value === 'auto' || value === 'http1') return value;
-  if (value === 'h2c') {
-    throw new ConfigError(field, `${field} h2c is not supported: HTTP/1.1 requests are not translated to HTTP/2; use auto, which sends every HTTP/2 request to the app over h2c`);
-  }
-  throw new ConfigError(field, `${field} must be auto or http1, got ${given}`);
+  if (value === 'auto' || value === 'http1' || value === 'h2c') return value;
+  throw new ConfigError(field, `${field} must be auto, http1 or h2c, got ${given}`);
 }

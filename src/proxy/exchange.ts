@@ -54,6 +54,29 @@ export function sendUpstreamFailure(response: ServerResponse, timedOut: boolean)
   else sendText(response, 502, 'upstream unavailable\n');
 }
 
+/**
+ * Tells a client that its exchange with the app failed. Before the response
+ * head: 504 (timed out) or 502. After it, the status line is out, so a
+ * chunked response that timed out ends with the timeout text, as Knative's
+ * timeout handler ends it, and any other is cut short: ending the socket
+ * (rather than destroying it) first delivers what was already written, which
+ * Node may still hold corked.
+ */
+export function failResponse(response: ServerResponse, timedOut: boolean): void {
+  if (response.destroyed) return;
+  if (!response.headersSent) {
+    sendUpstreamFailure(response, timedOut);
+    return;
+  }
+  if (timedOut && response.chunkedEncoding) {
+    response.end(TIMEOUT_TEXT);
+    return;
+  }
+  const socket = response.socket;
+  if (socket === null) response.destroy();
+  else socket.end(() => socket.destroy());
+}
+
 /** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
 export function sendQueueFull(response: ServerResponse): void {
   sendText(response, 503, 'pending request queue full\n');
@@ -226,23 +249,15 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     // A no-op when the upstream request failed by itself.
     this.controller?.abort(error);
     const response = this.response;
-    if (response.destroyed) return;
-    if (response.headersSent) {
-      if (this.timedOut && response.chunkedEncoding) {
-        response.end(TIMEOUT_TEXT);
+    if (!response.headersSent && !response.destroyed) {
+      diag.debug(`proxy: upstream request failed: ${error.message}`);
+      // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.
+      if (!this.timedOut && errorCode(error) === INVALID_ARGUMENT) {
+        sendText(response, 400, 'request cannot be forwarded\n');
         return;
       }
-      // The status line is out: the only way to tell the client is to cut the body short. Ending the socket
-      // (rather than destroying it) first delivers what was already written, which Node may still hold corked.
-      const socket = response.socket;
-      if (socket === null) response.destroy();
-      else socket.end(() => socket.destroy());
-      return;
     }
-    diag.debug(`proxy: upstream request failed: ${error.message}`);
-    // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.
-    if (!this.timedOut && errorCode(error) === INVALID_ARGUMENT) sendText(response, 400, 'request cannot be forwarded\n');
-    else sendUpstreamFailure(response, this.timedOut);
+    failResponse(response, this.timedOut);
   }
 
   private settle(): void {

@@ -100,7 +100,8 @@ export interface ProxyOptions {
    * queue-proxy): each HTTP/2 stream goes to the app as an h2c stream over a
    * few multiplexed sessions, each HTTP/1.1 request over HTTP/1.1. `http1`:
    * every request, HTTP/2 ones too, goes over HTTP/1.1 (an app that speaks
-   * nothing else). `h2c` is refused: see `requireUpstreamProtocol`.
+   * nothing else). `h2c`: every request, HTTP/1.1 ones too, goes over h2c
+   * (an app that speaks only HTTP/2); HTTP/1.1 upgrades still go over HTTP/1.1.
    */
   upstreamProtocol?: UpstreamProtocol;
 }

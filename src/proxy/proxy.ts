@@ -17,6 +17,7 @@ import { ReadinessProber } from './readiness-prober.js';
 import { ConnectionRouter } from './connection-router.js';
 import { createH2Side } from './h2-server.js';
 import { H2cUpstream } from './h2c-upstream.js';
+import { H1ToH2cExchange } from './h1-to-h2c-exchange.js';
 import type { ProxyOptions, ProxyServer } from './proxy-options.js';
 
 export type { ProxyOptions, ProxyServer } from './proxy-options.js';
@@ -109,13 +110,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const answeredHere = (kind: RequestKind): boolean => kind === RequestKind.NetworkProbe || (kind === RequestKind.KubeletProbe && drainer.draining);
   const answerProbe = (value: string | string[] | undefined): Promise<ProbeAnswer> => answerNetworkProbe(value, upstreamReady, drainer.draining);
 
+  const h2c = upstreamProtocol === 'http1' ? undefined : new H2cUpstream(upstream.origin);
+  // With `h2c` every HTTP/1.1 request goes to the app as an h2c stream too (HTTP/2 ones always do, except with `http1`).
+  const h1OverH2c = upstreamProtocol === 'h2c' ? h2c : undefined;
   const onRequest: RequestListener = (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
     if (!answeredHere(kind)) {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
       else {
         drainer.requestArrived();
-        ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe);
+        if (h1OverH2c === undefined) ProxyExchange.start(context, request, response, kind === RequestKind.KubeletProbe);
+        else H1ToH2cExchange.start(context, h1OverH2c, request, response, kind === RequestKind.KubeletProbe);
       }
       return;
     }
@@ -125,7 +130,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     });
   };
   server.on('request', onRequest);
-  const h2c = upstreamProtocol === 'auto' ? new H2cUpstream(upstream.origin) : undefined;
   const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
   const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
