@@ -19,12 +19,21 @@ export interface CliProcess {
 /**
  * Starts the CLI with `args` and an environment holding only PATH and `env`,
  * and waits until it prints its start-up line (or exits). Unless `args` name
- * them, a free `--request-metrics-port` and `--admin-port` are added: tests
- * run several sidecars at once, and they would all take 9091 and 8022.
+ * them, a free `--request-metrics-port` and `--admin-port` are added (never
+ * a number that `args` or `env` name): tests run several sidecars at once,
+ * and they would all take 9091 and 8022.
  */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
   const ports: string[] = [];
-  for (const flag of ['--request-metrics-port', '--admin-port']) if (!args.some((arg) => arg.startsWith(flag))) ports.push(flag, String(await freePort()));
+  // A port the test picked but left unbound (an upstream that is down, say) is free to the OS: never reuse one named in args or env.
+  const named = new Set(`${args.join(' ')} ${Object.values(env).join(' ')}`.match(/\d+/g));
+  for (const flag of ['--request-metrics-port', '--admin-port']) {
+    if (args.some((arg) => arg.startsWith(flag))) continue;
+    let port = String(await freePort());
+    while (named.has(port)) port = String(await freePort());
+    named.add(port);
+    ports.push(flag, port);
+  }
   const child = spawn(process.execPath, [CLI, ...ports, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
