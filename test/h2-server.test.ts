@@ -46,9 +46,9 @@ async function listening(server: Http2Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function get(session: ClientHttp2Session, path: string): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+function get(session: ClientHttp2Session, path: string, extra: Record<string, string> = {}): Promise<{ headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': path });
+    const stream = session.request({ ':path': path, ...extra });
     let headers: IncomingHttpHeaders = {};
     let body = '';
     stream.setEncoding('utf8');
@@ -257,17 +257,7 @@ describe('drain and upstream sessions', () => {
     });
     const { stats, proxy } = await trackedProxy(await listening(app), { drainQuietPeriodMs: 5000, drainTimeoutMs: 5000 });
     const session = connect(proxy.url);
-    const probe = (): Promise<{ headers: IncomingHttpHeaders; body: string }> =>
-      new Promise((resolve, reject) => {
-        const stream = session.request({ ':path': '/healthz', 'user-agent': 'kube-probe/1.30' });
-        let headers: IncomingHttpHeaders = {};
-        let body = '';
-        stream.setEncoding('utf8');
-        stream.on('response', (h: IncomingHttpHeaders) => (headers = h));
-        stream.on('data', (c: string) => (body += c));
-        stream.on('end', () => resolve({ headers, body }));
-        stream.on('error', reject);
-      });
+    const probe = (): Promise<{ headers: IncomingHttpHeaders; body: string }> => get(session, '/healthz', { 'user-agent': 'kube-probe/1.30' });
     try {
       const before = await probe();
       assert.deepEqual([before.headers[':status'], before.body, seen], [200, 'app', ['kube-probe/1.30']]);
