@@ -2,6 +2,7 @@ import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type Incom
 import { diag } from '@opentelemetry/api';
 import type { Breaker } from '../core/breaker.js';
 import type { RevisionTimeouts } from '../core/revision-timeouts.js';
+import { forwardBody } from './forward-body.js';
 import type { H2cUpstream } from './h2c-upstream.js';
 import { upstreamStreamHeaders } from './h2-headers.js';
 import { LimitedExchange } from './limited-exchange.js';
@@ -70,12 +71,12 @@ export class H2Exchange extends LimitedExchange {
     upstream.on('error', ignore);
     upstream.on('response', this.onResponse);
     upstream.on('trailers', this.onTrailers);
-    upstream.once('close', this.onUpstreamClose);
+    upstream.on('close', this.onUpstreamClose);
     if (this.context.timeouts.idleMs > 0) upstream.on('data', this.onData);
     if (!endStream) {
       client.on('trailers', this.onRequestTrailers);
       upstream.on('wantTrailers', this.onUpstreamWantsTrailers);
-      client.pipe(upstream);
+      forwardBody(client, upstream);
     }
   };
 
@@ -107,7 +108,7 @@ export class H2Exchange extends LimitedExchange {
     // A HEADERS frame that ended the stream (a gRPC trailers-only answer) leaves nothing to pipe; reading the
     // empty body lets Node close the app's stream.
     if (endStream) this.upstream!.resume();
-    else this.upstream!.pipe(client);
+    else forwardBody(this.upstream!, client);
   };
 
   private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
@@ -129,7 +130,7 @@ export class H2Exchange extends LimitedExchange {
     const upstream = this.upstream!;
     const code = upstream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (code === constants.NGHTTP2_NO_ERROR && this.responded) {
-      // Node closes a stream that ended cleanly only after its body was read: the end is through the pipe. The
+      // Node closes a stream that ended cleanly only after its body was read: the end is through the forwarded body. The
       // total timeout still bounds its delivery: a session nghttp2 ended for a protocol error stops reading and
       // writing without closing its streams, and would otherwise hold this one (and its count) for ever.
       this.settled = true;
@@ -158,7 +159,7 @@ export class H2Exchange extends LimitedExchange {
   ) {
     super();
     this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
-    client.once('close', this.onClientClose);
+    client.on('close', this.onClientClose);
     client.on('wantTrailers', this.onWantTrailers);
     if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
       this.settled = true;

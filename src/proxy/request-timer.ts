@@ -59,6 +59,6 @@ export class RequestTimer {
   /** Starts timing an HTTP/2 stream now; its end (with the `:status` it was answered) is told once it closes. */
   startStream(stream: ServerHttp2Stream): void {
     (stream as TimedStream)[ARRIVED] = this.now();
-    stream.once('close', this.onStreamClose);
+    stream.on('close', this.onStreamClose);
   }
 }
