@@ -4,12 +4,13 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 const MAX_SESSIONS = 4;
 
 /**
- * RFC 9113's default priority, stated on every request: Node 20's
- * `ClientHttp2Session.request` otherwise adds each of these to its copy of
- * the options one by one, which showed as 3-4 % of the sidecar's CPU on the
- * h2c path in a profile.
+ * The priority defaults, stated on every request: Node 20's
+ * `ClientHttp2Session.request` otherwise adds each to its copy of the
+ * options one by one, which showed as 3-4 % of the sidecar's CPU on the h2c
+ * path in a profile. Not `weight`: newer Node warns when it is set (DEP0194,
+ * priority signaling is deprecated by RFC 9113).
  */
-const PRIORITY = { weight: 16, parent: 0, exclusive: false, silent: false } as const;
+const PRIORITY = { parent: 0, exclusive: false, silent: false } as const;
 
 /** One h2c connection to the app and the number of its streams still open. */
 class UpstreamSession {
