@@ -146,6 +146,6 @@ describe('entry points', () => {
   it("the CLI's first import sets V8's WebAssembly tier before undici loads", async () => {
     const cli = (await sourceFiles()).find(({ path }) => path === 'cli/cli.ts')!;
     assert.equal(cli.specifiers[0], '../proxy/wasm-baseline.js');
-    assert.match(await readFile(SRC + 'cli/cli.ts', 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
+    assert.match(await readFile(SRC + 'cli/cli.ts', 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --liftoff-only\n/);
   });
 });

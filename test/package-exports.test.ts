@@ -63,9 +63,14 @@ describe('package.json', () => {
       if (name === './package.json') continue;
       assert.equal(typeof target, 'object', name);
       const { types, default: js } = target as { types: string; default: string };
-      // ./register is a module run for its effect (node --import), not a folder's re-exports.
-      assert.match(js, name === './register' ? /^\.\/dist\/register\/register\.js$/ : /^\.\/dist\/(.+\/)?index\.js$/, name);
-      assert.equal(types, js.replace(/\.js$/, '.d.ts'), name);
+      // ./register is a module run for its effect (node --import), bundled as the CLI is; its types are tsc's.
+      if (name === './register') {
+        assert.equal(js, './dist/bundle/register/register.js');
+        assert.equal(types, './dist/register/register.d.ts');
+      } else {
+        assert.match(js, /^\.\/dist\/(.+\/)?index\.js$/, name);
+        assert.equal(types, js.replace(/\.js$/, '.d.ts'), name);
+      }
       await access(`${ROOT}${js}`);
       await access(`${ROOT}${types}`);
     }
@@ -89,12 +94,12 @@ describe('package.json', () => {
   });
 
   it('lists as side effects only the modules that act when imported, each of them built', async () => {
-    assert.deepEqual(pkg.sideEffects, ['./dist/cli/cli.js', './dist/register/register.js', './dist/proxy/wasm-baseline.js']);
-    for (const file of pkg.sideEffects) if (!file.includes('/register/')) await access(`${ROOT}${file}`);
+    assert.deepEqual(pkg.sideEffects, ['./dist/cli/cli.js', './dist/register/register.js', './dist/bundle/cli/cli.js', './dist/bundle/register/register.js', './dist/proxy/wasm-baseline.js']);
+    for (const file of pkg.sideEffects) await access(`${ROOT}${file}`);
   });
 
-  it('points the bin at the compiled CLI', async () => {
-    assert.equal(pkg.bin['queue-stats'], 'dist/cli/cli.js');
+  it('points the bin at the bundled CLI', async () => {
+    assert.equal(pkg.bin['queue-stats'], 'dist/bundle/cli/cli.js');
     assert.match(await readFile(`${ROOT}${pkg.bin['queue-stats']}`, 'utf8'), /^#!\/usr\/bin\/env -S node /);
   });
 });

@@ -5,7 +5,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SIDECAR_ENV } from '../../src/core/defaults.js';
 import { freePort, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from '../lib/child.js';
 import { memoryBytes } from '../lib/proc.js';
-import { CLI_PATH, SIDECAR_NODE_FLAG } from '../lib/proxies.js';
 import { formatSmall, medianBy, type Benchmark, type Row } from '../lib/table.js';
 
 /** Cold starts per subject, alternated so that a slow moment of the machine hits each alike; odd for a true median. */
@@ -18,8 +17,9 @@ const READY_TIMEOUT_MS = 10_000;
 const GOAL_RATIO = 1.4;
 /** The issue's figures (bare node:http 46 MB, goal 52 MB) are MiB, as /proc and `ps` count them. */
 const GOAL_IDLE_RSS_BYTES = 52 * 2 ** 20;
-/** The register mode's entry (issue 14 part 1), measured when it is built. */
-const REGISTER_PATH = fileURLToPath(new URL('../../src/register/register.js', import.meta.url));
+/** The shipped bin and register entry: the bundles `npm run build` writes into dist/ (`npm run bench` builds them). */
+const BIN_PATH = fileURLToPath(new URL('../../../dist/bundle/cli/cli.js', import.meta.url));
+const REGISTER_PATH = fileURLToPath(new URL('../../../dist/bundle/register/register.js', import.meta.url));
 
 /** One cold start: from spawn to the first 200 on `url`, and the RSS once idle. */
 interface ColdStart {
@@ -106,23 +106,23 @@ function subjectRows(name: string, subject: string, starts: readonly ColdStart[]
 }
 
 /**
- * Start-up on the critical path of a scale-from-zero request: median of {@link RUNS} cold starts of the CLI in
- * front of a hello-world app (spawn to the first proxied 200) against a bare node:http hello server started the
- * same way (spawn to its first 200), and the idle RSS of each; with the register mode on top of the same bare
- * server when src/register/ is built.
+ * Start-up on the critical path of a scale-from-zero request: median of {@link RUNS} cold starts of the shipped
+ * bin in front of a hello-world app (spawn to the first proxied 200) against a bare node:http hello server started
+ * the same way (spawn to its first 200), and the idle RSS of each; with the shipped register entry on top of the
+ * same bare server.
  */
 async function run(): Promise<Row[]> {
   const appPort = await freePort();
   const app: ChildServer = await startChildServer('app', nodeEntry('serve-app.js', [String(appPort), 'plain']), `http://127.0.0.1:${appPort}/`);
   const bare: Subject = { subject: 'bare node:http hello server (bench/servers/serve-app.js)', launch: (port) => Promise.resolve({ command: nodeEntry('serve-app.js', [String(port), 'plain']) }) };
   const cliArgs = async (port: number): Promise<string[]> => [
-    ...[SIDECAR_NODE_FLAG, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), '--host', '127.0.0.1'],
+    ...['--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), '--host', '127.0.0.1'],
     ...['--metrics-port', String(await freePort()), '--request-metrics-port', String(await freePort()), '--admin-port', String(await freePort())],
     ...['--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
   ];
   const cli: Subject = {
-    subject: `the CLI in front of a hello app (proxy, tracker, metrics server, request metrics), ${SIDECAR_NODE_FLAG}`,
-    launch: async (port) => ({ command: [process.execPath, ...(await cliArgs(port))] }),
+    subject: 'the bin (dist/bundle/cli/cli.js run by its shebang) in front of a hello app: proxy, tracker, metrics server, request metrics',
+    launch: async (port) => ({ command: [BIN_PATH, ...(await cliArgs(port))] }),
   };
   const register: Subject = {
     subject: 'the bare server under node --import queue-stats-exporter/register (its metrics server on)',
@@ -131,8 +131,8 @@ async function run(): Promise<Row[]> {
       env: { ...process.env, [SIDECAR_ENV.metricsPort]: String(await freePort()) },
     }),
   };
-  const withRegister = existsSync(REGISTER_PATH);
-  const subjects = withRegister ? [bare, cli, register] : [bare, cli];
+  for (const path of [BIN_PATH, REGISTER_PATH]) if (!existsSync(path)) throw new Error(`${path} is not built: npm run build`);
+  const subjects = [bare, cli, register];
   const starts: ColdStart[][] = subjects.map(() => []);
   try {
     for (let round = 0; round < RUNS; round++) {
@@ -145,11 +145,8 @@ async function run(): Promise<Row[]> {
   } finally {
     await app.stop();
   }
-  const [bareStarts, cliStarts, registerStarts] = starts as [ColdStart[], ColdStart[], ColdStart[] | undefined];
-  const rows: Row[] = [summary(bare.subject, bareStarts), ...subjectRows('CLI', cli.subject, cliStarts, bareStarts)];
-  if (registerStarts === undefined) rows.push({ subject: register.subject, result: `n/a (${REGISTER_PATH} not built)` });
-  else rows.push(...subjectRows('register mode', register.subject, registerStarts, bareStarts));
-  return rows;
+  const [bareStarts, cliStarts, registerStarts] = starts as [ColdStart[], ColdStart[], ColdStart[]];
+  return [summary(bare.subject, bareStarts), ...subjectRows('CLI', cli.subject, cliStarts, bareStarts), ...subjectRows('register mode', register.subject, registerStarts, bareStarts)];
 }
 
 /** Cold start of the sidecar and of the register mode against a bare node:http server: time to the first 200 and idle RSS. */

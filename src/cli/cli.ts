@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --liftoff-only
 // First: the V8 setting must be in place before undici (through ../proxy/proxy.js) compiles its WebAssembly parser.
 import '../proxy/wasm-baseline.js';
 import { hostname } from 'node:os';

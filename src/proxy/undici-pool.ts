@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
+// @ts-expect-error -- undici types its index only; this file's module.exports is the index's `Pool`.
+import UndiciPool from 'undici/lib/dispatcher/pool.js';
 
 /**
  * undici's `Pool` class, loaded from its own module rather than from the
@@ -9,9 +10,10 @@ import type * as Undici from 'undici';
  * and 1 MB, and a sidecar starts with every pod. undici 7 has no `exports`
  * map, so the file is reachable; the proxy calls only `dispatch` and `destroy`,
  * which are the Pool's own (the index adds `request`, `stream` and the other
- * convenience methods to `Dispatcher.prototype`, which we do not use).
+ * convenience methods to `Dispatcher.prototype`, which we do not use). A static
+ * import, so that the CLI's bundle holds it.
  */
-export const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;
+export const Pool = UndiciPool as typeof Undici.Pool;
 
 /** An instance of {@link Pool}. */
 export type Pool = Undici.Pool;
