@@ -3,13 +3,14 @@ import { connect } from 'node:http2';
 import { promisify } from 'node:util';
 
 /**
- * How to load one 127.0.0.1 URL with h2load (Debian's nghttp2-client): `requests` requests over `clients`
- * connections with at most `streams` concurrent streams each, on one thread. HTTP/2 with prior knowledge (h2c) for
- * an `http:` URL, or HTTP/1.1 with `http1`.
+ * How to load one 127.0.0.1 URL with h2load (Debian's nghttp2-client): `requests` requests, or as many as fit in
+ * `durationSeconds`, over `clients` connections with at most `streams` concurrent streams each, on one thread.
+ * HTTP/2 with prior knowledge (h2c) for an `http:` URL, or HTTP/1.1 with `http1`.
  */
 export interface H2loadOptions {
   url: string;
-  requests: number;
+  requests?: number;
+  durationSeconds?: number;
   clients: number;
   streams: number;
   http1?: boolean;
@@ -41,7 +42,8 @@ export async function h2loadVersion(): Promise<string | undefined> {
  * @throws Error when h2load cannot be started, exits non-zero, or reports a request that did not succeed with a 2xx
  */
 export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
-  const args = ['-n', String(options.requests), '-c', String(options.clients), '-m', String(options.streams), '-t', '1', ...(options.http1 === true ? ['--h1'] : []), options.url];
+  const amount = options.durationSeconds === undefined ? ['-n', String(options.requests)] : ['-D', String(options.durationSeconds)];
+  const args = [...amount, '-c', String(options.clients), '-m', String(options.streams), '-t', '1', ...(options.http1 === true ? ['--h1'] : []), options.url];
   // The timeout only catches a hung h2load.
   const { stdout: output } = await promisify(execFile)('h2load', args, { timeout: 120_000 });
   const finished = /^finished in [\d.]+\w+, ([\d.]+) req\/s/m.exec(output);

@@ -1,6 +1,6 @@
 /**
  * Tracking switched on and off every 250 ms in one server process under one continuous load: the server side records
- * each phase's CPU time and requests ({@link recordSwitchedPhases}); the suite side runs such a server under wrk and
+ * each phase's CPU time and requests ({@link recordSwitchedPhases}); the suite side runs such a server under load and
  * compares the CPU time per request of the two kinds of phase ({@link runSwitched}, {@link cpuPerRequest},
  * {@link pairRatios}). Alternating this fast cancels the drift and the neighbours that make separate processes,
  * measured in turn, differ by ±5 % even when identical.
@@ -69,16 +69,22 @@ export function pairRatios(phases: readonly Phase[]): number[] {
   return ratios.sort((x, y) => x - y);
 }
 
+/** Loads `url` for `seconds` and resolves with the request rate: wrk -t1 -c32 by default. */
+export type SwitchedLoad = (url: string, seconds: number) => Promise<{ requestsPerSecond: number }>;
+
+const wrkLoad: SwitchedLoad = (url, seconds) => runWrk({ url, connections: 32, durationSeconds: seconds });
+
 /**
- * Starts the switched server `command(port, resultsFile)` (after `before`, e.g. the app it forwards to), loads it with
- * wrk -t1 -c32 for 2 s of warm-up and then `loadSeconds`, stops it, and resolves with its phases under full load
- * and wrk's req/s.
+ * Starts the switched server `command(port, resultsFile)` (after `before`, e.g. the app it forwards to), loads it
+ * with `load` (wrk -t1 -c32 by default) for 2 s of warm-up and then `loadSeconds`, stops it, and resolves with its
+ * phases under full load and the load's req/s.
  */
 export async function runSwitched(
   name: string,
   command: (port: number, resultsFile: string) => ChildCommand,
   loadSeconds: number,
   before: ChildServer[] = [],
+  load: SwitchedLoad = wrkLoad,
 ): Promise<{ phases: Phase[]; requestsPerSecond: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-switched-'));
   const resultsFile = join(dir, 'phases.json');
@@ -88,13 +94,13 @@ export async function runSwitched(
     const url = `http://127.0.0.1:${port}/`;
     const switched = await startChildServer(name, command(port, resultsFile), url);
     servers.push(switched);
-    await runWrk({ url, connections: 32, durationSeconds: 2 });
-    const load = await runWrk({ url, connections: 32, durationSeconds: loadSeconds });
+    await load(url, 2);
+    const { requestsPerSecond } = await load(url, loadSeconds);
     await switched.stop();
     const phases = JSON.parse(readFileSync(resultsFile, 'utf8')) as Phase[];
     // Drop idle phases (start-up, after the load) and those wrk started or stopped in, or a neighbour's burst slowed.
     const busiest = Math.max(...phases.map((phase) => phase.requests));
-    return { phases: phases.filter((phase) => phase.requests >= busiest / 2), requestsPerSecond: load.requestsPerSecond };
+    return { phases: phases.filter((phase) => phase.requests >= busiest / 2), requestsPerSecond };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     rmSync(dir, { recursive: true, force: true });

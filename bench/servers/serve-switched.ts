@@ -1,12 +1,13 @@
 /**
  * Benchmark server: our proxy on 127.0.0.1:<port>, forwarding to <upstream URL>, whose RequestTracker is switched on
- * and off every 250 ms (each pair of phases in random order) while it serves. Switched off, a request takes exactly
+ * and off every 250 ms (each pair of phases in random order) while it serves, HTTP/1.1 requests and HTTP/2 streams alike. Switched off, a request takes exactly
  * startProxy's stats-off path (`classifyRequest` only), so the two modes differ by the tracking alone, in one process
  * under one continuous load. Every phase's CPU time (user + system, all threads, from `process.cpuUsage()`) and
  * request count are written as JSON to <results file> when the process is stopped.
  * Usage: node dist/bench/servers/serve-switched.js <port> <upstream URL> <results file>
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { monotonicNow } from '../../src/core/clock.js';
 import { classifyRequest, type RequestKind } from '../../src/core/request-kind.js';
 import { startProxy } from '../../src/proxy/proxy.js';
@@ -22,6 +23,12 @@ class SwitchedTracker extends RequestTracker {
   override track(request: IncomingMessage, response: ServerResponse): RequestKind {
     this.requests++;
     return this.tracked ? super.track(request, response) : classifyRequest(request.rawHeaders);
+  }
+
+  /** An HTTP/2 stream (the h2 suite's load), switched the same way: off, the stats-off path's classification only. */
+  override trackStream(rawHeaders: readonly string[], stream: Duplex): RequestKind {
+    this.requests++;
+    return this.tracked ? super.trackStream(rawHeaders, stream) : classifyRequest(rawHeaders);
   }
 }
 

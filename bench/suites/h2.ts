@@ -1,13 +1,16 @@
-import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
+import { freePort, nodeEntry, startChildServer, type ChildCommand, type ChildServer } from '../lib/child.js';
 import { answers200OverH2c, h2loadVersion, runH2load } from '../lib/h2load.js';
 import { nginxProxy, nginxVersion, NGINX_PATH } from '../lib/nginx.js';
 import { cpuTimeMs, listeningPids, peakRssBytes } from '../lib/proc.js';
 import { cliKind, SIDECAR_NODE_FLAG } from '../lib/proxies.js';
+import { cpuPerRequest as phaseCpuPerRequest, pairRatios, runSwitched } from '../lib/switched-phases.js';
 import { formatCount, formatSmall, megabytes, type Benchmark, type Row } from '../lib/table.js';
 
 /** Rounds, and requests per load per round (`H2_ROUNDS`, `H2_REQUESTS` for a smoke run). */
 const ROUNDS = Number(process.env['H2_ROUNDS'] ?? 5);
 const REQUESTS = Number(process.env['H2_REQUESTS'] ?? 20_000);
+/** Seconds of h2load on the switched proxy that measures the stats' cost (`H2_SWITCHED_SECONDS`). */
+const SWITCHED_SECONDS = Number(process.env['H2_SWITCHED_SECONDS'] ?? 20);
 /** 32 requests in flight either way: 4 connections of 8 streams over HTTP/2, 32 connections over HTTP/1.1. */
 const H2_LOAD = { clients: 4, streams: 8 };
 const H1_LOAD = { clients: 32, streams: 1 };
@@ -36,9 +39,9 @@ const cpuPerRequest = (load: Load, rounds: readonly number[] = load.cpuMs.map((_
 /**
  * `h2`: the HTTP/2 path with h2load (h2c, prior knowledge), in rotated rounds: the app direct (it serves HTTP/1.1
  * and h2c on one port), the CLI with stats on (HTTP/2 streams to the app over h2c), the same CLI loaded over
- * HTTP/1.1 (the baseline of the HTTP/2 cost), two proxies in one process with and without a tracker (the stats'
- * cost, as `breaker-cost` measures the breaker's), and nginx (h2c in, h2c out through its gRPC module) when
- * installed. CPU per request from /proc over every round of a load.
+ * HTTP/1.1 (the baseline of the HTTP/2 cost), and nginx (h2c in, h2c out through its gRPC module) when installed;
+ * CPU per request from /proc over every round of a load. Then the stats' cost on the HTTP/2 path as `stats-cost`
+ * measures it on HTTP/1.1: one proxy whose tracker is switched on and off every 250 ms under one h2load run.
  */
 export const h2: Benchmark = {
   description: 'HTTP/2 (h2c) through the sidecar with h2load: CPU per request against its HTTP/1.1 path, the stats cost, nginx',
@@ -54,9 +57,6 @@ export const h2: Benchmark = {
       const cliPort = await freePort();
       const cli = await cliKind(await freePort());
       servers.push(await startChildServer(cli.name, cli.launch(cliPort, appPort).command, `http://127.0.0.1:${cliPort}/`));
-      const [trackedPort, untrackedPort] = [await freePort(), await freePort()];
-      const pairArgs = [String(trackedPort), String(untrackedPort), `http://127.0.0.1:${appPort}`];
-      servers.push(await startChildServer('tracked pair', nodeEntry('serve-tracked-pair.js', pairArgs, [SIDECAR_NODE_FLAG]), `http://127.0.0.1:${trackedPort}/`));
       const nginx = nginxVersion();
       let nginxPort: number | undefined;
       if (nginx !== undefined) {
@@ -80,8 +80,6 @@ export const h2: Benchmark = {
         load('direct', 'direct h2c: hello world, node:http2 (HTTP/1.1 and h2c on one port)', appPort),
         load('cli-h2', `ours, stats on, h2c in and out: ${cli.subject.replace('ours, stats on: ', '')}`, cliPort),
         load('cli-h1', 'ours, stats on, HTTP/1.1 in and out: the same CLI process', cliPort, true),
-        load('tracked', 'h2c through startProxy with a RequestTracker (one process with the next)', trackedPort),
-        load('untracked', 'h2c through startProxy without a tracker (the same process)', untrackedPort),
         ...(nginxPort === undefined ? [] : [load('nginx', `nginx ${nginx}, worker_processes 1, h2c in, grpc_pass h2c out`, nginxPort)]),
       ];
       // Warm-up: one unmeasured short load each, so every process runs optimised code.
@@ -98,7 +96,7 @@ export const h2: Benchmark = {
         }
       }
       const byName = (name: string): Load => loads.find((each) => each.name === name)!;
-      const [cliH2, cliH1, tracked, untracked] = [byName('cli-h2'), byName('cli-h1'), byName('tracked'), byName('untracked')];
+      const [cliH2, cliH1] = [byName('cli-h2'), byName('cli-h1')];
       const rows: Row[] = loads.map((each) => ({
         subject: each.subject,
         result: `${formatCount(median(each.rates))} req/s (${ROUNDS} rounds of ${formatCount(REQUESTS)}), mean ${formatSmall(median(each.meanMs))} ms, CPU ${formatSmall(cpuPerRequest(each))} µs/req${
@@ -106,13 +104,18 @@ export const h2: Benchmark = {
         }`,
       }));
       if (nginxPort === undefined) rows.push({ subject: 'nginx, h2c', result: `n/a (${NGINX_PATH} not installed)` });
-      const statsRatio = cpuPerRequest(tracked) / cpuPerRequest(untracked);
-      const pairs = tracked.cpuMs.map((_, i) => cpuPerRequest(tracked, [i]) / cpuPerRequest(untracked, [i])).sort((a, b) => a - b);
+      const switchedCommand = (port: number, resultsFile: string): ChildCommand => nodeEntry('serve-switched.js', [String(port), `http://127.0.0.1:${appPort}`, resultsFile], [SIDECAR_NODE_FLAG]);
+      const h2Load = (url: string, seconds: number): Promise<{ requestsPerSecond: number }> => runH2load({ url, durationSeconds: seconds, ...H2_LOAD });
+      const { phases, requestsPerSecond } = await runSwitched('switched proxy', switchedCommand, SWITCHED_SECONDS, [], h2Load);
+      const [tracked, untracked] = [phases.filter((phase) => phase.tracked), phases.filter((phase) => !phase.tracked)];
+      const statsRatio = phaseCpuPerRequest(tracked) / phaseCpuPerRequest(untracked);
+      const pairs = pairRatios(phases);
+      const at = (fraction: number): string => formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!);
       const h2OverH1 = cpuPerRequest(cliH2) / cpuPerRequest(cliH1);
       rows.push(
         {
-          subject: 'h2c: tracked ÷ untracked (CPU µs/req over all rounds)',
-          result: `per round ${pairs.map(formatSmall).join(', ')}`,
+          subject: `h2c, startProxy switched (h2load -c${H2_LOAD.clients} -m${H2_LOAD.streams} for ${SWITCHED_SECONDS} s, ${formatCount(requestsPerSecond)} req/s): tracker on ÷ off (CPU µs/req over all phases)`,
+          result: `on ${formatSmall(phaseCpuPerRequest(tracked))}, off ${formatSmall(phaseCpuPerRequest(untracked))} µs/req; ${pairs.length} adjacent pairs: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
           ratio: statsRatio,
           goal: `<= ${GOAL_STATS_RATIO.toFixed(2)}`,
           met: statsRatio <= GOAL_STATS_RATIO,
