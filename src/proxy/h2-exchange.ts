@@ -85,7 +85,7 @@ export class H2Exchange extends LimitedExchange {
   };
 
   private readonly onUpstreamWantsTrailers = (): void => {
-    // The client's trailers arrive before the end of its body, which the pipe passes on: they are known here.
+    // The client's trailers arrive before the end of its body, which forwardBody passes on: they are known here.
     this.upstream?.sendTrailers(this.requestTrailers ?? {});
   };
 
