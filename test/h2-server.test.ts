@@ -174,7 +174,7 @@ describe('a session nghttp2 ends for a protocol error', () => {
 describe('drain and upstream sessions', () => {
   it('close sends GOAWAY: no new stream on that connection, the open one finishes within the bound', async () => {
     const app = createServer();
-    let finish: () => void = () => {};
+    let finish: (() => void) | undefined;
     app.on('stream', (stream: ServerHttp2Stream) => {
       stream.respond({ ':status': 200 });
       stream.write('first ');
@@ -184,12 +184,13 @@ describe('drain and upstream sessions', () => {
     const session = connect(proxy.url);
     try {
       const open = get(session, '/long');
-      await until(() => stats.inFlight === 1, 'the stream to open');
+      // Counted on arrival at the sidecar; the app gets its stream a moment later.
+      await until(() => stats.inFlight === 1 && finish !== undefined, 'the stream to reach the app');
       const goaway = new Promise((resolve) => session.once('goaway', resolve));
       const closed = proxy.close(5000);
       await goaway;
       await assert.rejects(get(session, '/late'));
-      finish();
+      finish!();
       assert.equal((await open).body, 'first last');
       await closed;
       assert.equal(stats.inFlight, 0);
