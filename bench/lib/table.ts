@@ -35,6 +35,15 @@ export function formatSmall(value: number): string {
   return Number.isNaN(value) ? 'n/a' : String(Number(value.toPrecision(3)));
 }
 
+/**
+ * The spread of per-pair (or per-round) ratios, sorted ascending: `N <what>: median m, quartiles q1–q3`, with `-` for
+ * each figure when there are none.
+ */
+export function describeRatioSpread(sortedRatios: readonly number[], what: string): string {
+  const at = (fraction: number): string => (sortedRatios.length === 0 ? '-' : formatSmall(sortedRatios[Math.round(fraction * (sortedRatios.length - 1))]!));
+  return `${sortedRatios.length} ${what}: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`;
+}
+
 /** Formats bytes as MB (10^6 bytes), e.g. `74.2 MB`. */
 export function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;

@@ -1,7 +1,7 @@
 import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
 import { cpuTimeMs, listeningPids } from '../lib/proc.js';
 import { SIDECAR_NODE_FLAG } from '../lib/proxies.js';
-import { formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
+import { describeRatioSpread, formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
 import { runWrk } from '../lib/wrk.js';
 
 /** The limit of the limited proxy: far above wrk's 32 connections, so no request ever waits and only the breaker's bookkeeping is measured. */
@@ -68,7 +68,6 @@ export const breakerCost: Benchmark = {
       const [limited, unlimited] = sides as [Side, Side];
       const ratio = cpuPerRequest(limited) / cpuPerRequest(unlimited);
       const pairs = limited.cpuMs.map((_, i) => cpuPerRequest(limited, [i]) / cpuPerRequest(unlimited, [i])).sort((x, y) => x - y);
-      const at = (fraction: number): string => formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!);
       const total = (side: Side): number => side.requests.reduce((sum, n) => sum + n, 0);
       const row = (side: Side): Row => ({
         subject: `N=${side.concurrency}${side.concurrency === 0 ? ' (no breaker)' : ''}: ${ROUNDS} rounds of wrk -t1 -c32 for ${ROUND_SECONDS} s`,
@@ -79,7 +78,7 @@ export const breakerCost: Benchmark = {
         row(unlimited),
         {
           subject: `N=${LIMIT} ÷ N=0 (CPU µs/req over all rounds)`,
-          result: `${pairs.length} rounds: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
+          result: describeRatioSpread(pairs, 'rounds'),
           ratio,
           goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`,
           met: ratio <= GOAL_CPU_RATIO,

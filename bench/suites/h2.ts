@@ -4,7 +4,7 @@ import { nginxProxy, nginxVersion, NGINX_PATH } from '../lib/nginx.js';
 import { cpuTimeMs, listeningPids, peakRssBytes } from '../lib/proc.js';
 import { cliKind, SIDECAR_NODE_FLAG } from '../lib/proxies.js';
 import { cpuPerRequest as phaseCpuPerRequest, pairRatios, runSwitched } from '../lib/switched-phases.js';
-import { formatCount, formatSmall, megabytes, type Benchmark, type Row } from '../lib/table.js';
+import { describeRatioSpread, formatCount, formatSmall, megabytes, type Benchmark, type Row } from '../lib/table.js';
 
 /** Rounds, and requests per load per round (`H2_ROUNDS`, `H2_REQUESTS` for a smoke run). */
 const ROUNDS = Number(process.env['H2_ROUNDS'] ?? 5);
@@ -33,8 +33,8 @@ interface Load {
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-/** CPU microseconds per request over the given rounds of `load` (all of them by default). */
-const cpuPerRequest = (load: Load, rounds: readonly number[] = load.cpuMs.map((_, i) => i)): number => (sum(rounds.map((i) => load.cpuMs[i]!)) * 1000) / sum(rounds.map((i) => load.requests[i]!));
+/** CPU microseconds per request over every round of `load`. */
+const cpuPerRequest = (load: Load): number => (sum(load.cpuMs) * 1000) / sum(load.requests);
 
 /**
  * `h2`: the HTTP/2 path with h2load (h2c, prior knowledge), in rotated rounds: the app direct (it serves HTTP/1.1
@@ -110,12 +110,11 @@ export const h2: Benchmark = {
       const [tracked, untracked] = [phases.filter((phase) => phase.tracked), phases.filter((phase) => !phase.tracked)];
       const statsRatio = phaseCpuPerRequest(tracked) / phaseCpuPerRequest(untracked);
       const pairs = pairRatios(phases);
-      const at = (fraction: number): string => formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!);
       const h2OverH1 = cpuPerRequest(cliH2) / cpuPerRequest(cliH1);
       rows.push(
         {
           subject: `h2c, startProxy switched (h2load -c${H2_LOAD.clients} -m${H2_LOAD.streams} for ${SWITCHED_SECONDS} s, ${formatCount(requestsPerSecond)} req/s): tracker on ÷ off (CPU µs/req over all phases)`,
-          result: `on ${formatSmall(phaseCpuPerRequest(tracked))}, off ${formatSmall(phaseCpuPerRequest(untracked))} µs/req; ${pairs.length} adjacent pairs: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
+          result: `on ${formatSmall(phaseCpuPerRequest(tracked))}, off ${formatSmall(phaseCpuPerRequest(untracked))} µs/req; ${describeRatioSpread(pairs, 'adjacent pairs')}`,
           ratio: statsRatio,
           goal: `<= ${GOAL_STATS_RATIO.toFixed(2)}`,
           met: statsRatio <= GOAL_STATS_RATIO,

@@ -1,6 +1,6 @@
 import { nodeEntry } from '../lib/child.js';
 import { cpuPerRequest, pairRatios, runSwitched } from '../lib/switched-phases.js';
-import { formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
+import { describeRatioSpread, formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
 import { GOAL_CPU_RATIO } from './stats-cost.js';
 
 /** Seconds of continuous wrk -t1 -c32 load per mode, after a 2 s warm-up; `REGISTER_COST_SECONDS` shortens a smoke run. */
@@ -13,14 +13,13 @@ async function modeRows(mode: 'middleware' | 'register', label: string): Promise
   const untracked = phases.filter((phase) => !phase.tracked);
   const ratio = cpuPerRequest(tracked) / cpuPerRequest(untracked);
   const pairs = pairRatios(phases);
-  const at = (fraction: number): string => (pairs.length === 0 ? '-' : formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!));
   return [
     { subject: `${label}: wrk -t1 -c32 for ${LOAD_SECONDS} s`, result: `${formatCount(requestsPerSecond)} req/s` },
     { subject: `${label}, tracked: ${tracked.length} phases of 250 ms`, result: `CPU ${formatSmall(cpuPerRequest(tracked))} µs/req` },
     { subject: `${label}, untracked: ${untracked.length} phases`, result: `CPU ${formatSmall(cpuPerRequest(untracked))} µs/req` },
     {
       subject: `${label}: tracked ÷ untracked (CPU µs/req over all phases)`,
-      result: `${pairs.length} adjacent pairs: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
+      result: describeRatioSpread(pairs, 'adjacent pairs'),
       ratio,
       goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`,
       met: ratio <= GOAL_CPU_RATIO,

@@ -1,7 +1,7 @@
 import { freePort, nodeEntry, startChildServer } from '../lib/child.js';
 import { SIDECAR_NODE_FLAG } from '../lib/proxies.js';
 import { cpuPerRequest, pairRatios, runSwitched } from '../lib/switched-phases.js';
-import { formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
+import { describeRatioSpread, formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
 
 /** Seconds of continuous wrk -t1 -c32 load, after a 2 s warm-up: 120 phases of 250 ms. */
 const LOAD_SECONDS = 30;
@@ -30,14 +30,13 @@ export const statsCost: Benchmark = {
     const untracked = phases.filter((phase) => !phase.tracked);
     const ratio = cpuPerRequest(tracked) / cpuPerRequest(untracked);
     const pairs = pairRatios(phases);
-    const at = (fraction: number): string => formatSmall(pairs[Math.round(fraction * (pairs.length - 1))]!);
     return [
       { subject: `load: wrk -t1 -c32 for ${LOAD_SECONDS} s on the switched proxy (${SIDECAR_NODE_FLAG})`, result: `${formatCount(requestsPerSecond)} req/s` },
       { subject: `tracker on: ${tracked.length} phases of 250 ms`, result: `CPU ${formatSmall(cpuPerRequest(tracked))} µs/req` },
       { subject: `tracker off (startProxy's stats-off path): ${untracked.length} phases`, result: `CPU ${formatSmall(cpuPerRequest(untracked))} µs/req` },
       {
         subject: 'tracker on ÷ off (CPU µs/req over all phases)',
-        result: `${pairs.length} adjacent pairs: median ${at(0.5)}, quartiles ${at(0.25)}–${at(0.75)}`,
+        result: describeRatioSpread(pairs, 'adjacent pairs'),
         ratio,
         goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`,
         met: ratio <= GOAL_CPU_RATIO,
