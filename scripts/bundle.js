@@ -30,7 +30,7 @@ function bundle(entry, outdir, external) {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     external,
     banner: { js: REQUIRE_SHIM },
     logLevel: 'warning',

@@ -82,7 +82,7 @@ describe('package.json', () => {
     assert.equal(pkg.private, undefined);
     assert.equal(pkg.license, 'Apache-2.0');
     assert.match(await readFile(`${ROOT}LICENSE`, 'utf8'), /^\s+Apache License\n\s+Version 2\.0, January 2004\n/);
-    assert.equal(pkg.engines.node, '>=20.19.0');
+    assert.equal(pkg.engines.node, '>=22.12.0');
   });
 
   it("takes @opentelemetry/api as a peer with the SDK's own range, so an app's copy is the one copy", async () => {
@@ -203,7 +203,7 @@ describe('what a running startQueueStats loads', () => {
 });
 
 describe('requiring the package from CommonJS', () => {
-  it('gives each entry point through require(esm), unflagged from Node 20.19 (the engines floor)', async () => {
+  it('gives each entry point through require(esm), unflagged from Node 22.12 (the engines floor)', async () => {
     const script = `const names = ['', '/queue-stats', '/metrics-server', '/proxy'].map((entry) => Object.keys(require(${JSON.stringify(pkg.name)} + entry)).sort().join(',')); console.log(JSON.stringify(names));`;
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['-e', script], { cwd: ROOT, timeout: 30_000 }, (error, out, stderr) => {

@@ -168,7 +168,7 @@ describe('the packed package, installed into a fresh project', () => {
     assert.equal(stdout.trim(), `function function function function ${pkg.version}`);
   });
 
-  it('requires from CommonJS (require(esm), Node >= 20.19): each entry point by its name', async (t) => {
+  it('requires from CommonJS (require(esm), Node >= 22.12): each entry point by its name', async (t) => {
     if (skipped(t)) return;
     const script = `const { StatsReporter, VERSION } = require('queue-stats-exporter'); const { startQueueStats } = require('queue-stats-exporter/queue-stats'); const { encodeStat } = require('queue-stats-exporter/metrics-server'); const { startProxy } = require('queue-stats-exporter/proxy'); console.log([typeof StatsReporter, typeof startQueueStats, typeof encodeStat, typeof startProxy, VERSION].join(' '));`;
     const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', script], project);
