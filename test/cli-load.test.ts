@@ -4,18 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { METRIC } from '../src/core/metric-names.js';
 import { decodeStat, PROTOBUF_MEDIA_TYPE } from '../src/metrics-server/stat-proto.js';
-import { startCli, type CliProcess } from './helpers/cli.js';
+import { boundPorts, startCli, type CliProcess } from './helpers/cli.js';
 import { serve, until } from './helpers/http.js';
-import { freePort } from './helpers/http.js';
 
 /** The CLI's arguments for a proxy on `port` and metrics on `metricsPort`, all on 127.0.0.1. */
-function cliArgs(upstream: string, port: number, metricsPort: number): string[] {
-  return [
-    ...['--upstream', upstream, '--port', String(port), '--metrics-port', String(metricsPort), '--host', '127.0.0.1'],
-    ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'],
-    '--drain-quiet-period',
-    '200ms',
-  ];
+function cliArgs(upstream: string): string[] {
+  return [...['--upstream', upstream, '--host', '127.0.0.1'], ...['--namespace', 'a', '--config', 'b', '--revision', 'c', '--pod', 'd'], '--drain-quiet-period', '200ms'];
 }
 
 interface Answer {
@@ -48,10 +42,8 @@ describe('the metrics endpoint of the CLI while its proxy is saturated', () => {
   let metricsPort: number;
   before(async () => {
     app = await serve((_req, res) => res.end('Hello World!\n'));
-    proxyPort = await freePort();
-    metricsPort = await freePort();
-    cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`, proxyPort, metricsPort));
-    assert.equal(cli.child.exitCode, null, cli.output());
+    cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`));
+    ({ proxy: proxyPort, metrics: metricsPort } = boundPorts(cli));
   });
   after(async () => {
     cli.child.kill('SIGTERM');
@@ -130,8 +122,8 @@ describe('SIGTERM to the CLI under load', () => {
       }, ANSWER_AFTER_MS);
       res.on('close', () => active--);
     });
-    const proxyPort = await freePort();
-    const cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`, proxyPort, await freePort()));
+    const cli = await startCli(cliArgs(`http://127.0.0.1:${app.port}`));
+    const proxyPort = boundPorts(cli).proxy;
     const agent = new Agent({ keepAlive: true, maxSockets: WORKERS });
     try {
       assert.equal(cli.child.exitCode, null, cli.output());

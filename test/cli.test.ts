@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startCli, type CliProcess } from './helpers/cli.js';
+import { boundPorts, runCli, startCli, type CliProcess } from './helpers/cli.js';
 import { freePort, get, serve, until } from './helpers/http.js';
 import { scrapeUntil, scrapeValues } from './helpers/scrape.js';
 import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
@@ -13,18 +13,7 @@ const ONE_PER_WINDOW = 1000 / PERIOD_MS;
 const NETWORK_PROBE = { 'K-Network-Probe': 'queue' };
 
 /** The flags of a sidecar in front of the app on `appPort`, all on 127.0.0.1, reporting every PERIOD_MS. */
-const sidecarArgs = (appPort: number, proxyPort: number, metricsPort: number): string[] => [
-  '--upstream',
-  `http://127.0.0.1:${appPort}`,
-  '--port',
-  String(proxyPort),
-  '--metrics-port',
-  String(metricsPort),
-  '--host',
-  '127.0.0.1',
-  '--reporting-period',
-  `${PERIOD_MS}ms`,
-];
+const sidecarArgs = (appPort: number): string[] => ['--upstream', `http://127.0.0.1:${appPort}`, '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`];
 
 describe('queue-stats CLI in front of a real app', () => {
   let cli: CliProcess;
@@ -50,10 +39,10 @@ describe('queue-stats CLI in front of a real app', () => {
       req.on('data', (c: string) => (body += c));
       req.on('end', () => res.writeHead(201, { 'x-app': 'yes' }).end(`${req.method} ${req.url} ${String(req.headers['x-client'] ?? '')} ${body}`));
     });
-    proxyPort = await freePort();
-    const metricsPort = await freePort();
-    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), '--timeout', '1500ms', '--drain-quiet-period', '200ms', ...NAMES]);
+    cli = await startCli([...sidecarArgs(app.port), '--timeout', '1500ms', '--drain-quiet-period', '200ms', ...NAMES]);
+    const ports = boundPorts(cli);
+    proxyPort = ports.proxy;
+    metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
     assert.match(cli.output(), new RegExp(`proxy http://127.0.0.1:${proxyPort} -> http://127.0.0.1:${app.port}, metrics ${metricsUrl}`));
   });
   after(async () => {
@@ -165,9 +154,9 @@ describe('queue-stats CLI in front of a gRPC app (h2c)', () => {
         release = () => call.end();
       },
     });
-    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
+    const cli = await startCli([...sidecarArgs(app.port), ...NAMES]);
+    const { proxy: proxyPort, metrics: metricsPort } = boundPorts(cli);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const cli = await startCli([...sidecarArgs(app.port, proxyPort, metricsPort), ...NAMES]);
     const client = grpcClient(proxyPort);
     try {
       assert.deepEqual(await unary(client, { text: 'cli' }), { text: 'echo cli' });
@@ -189,8 +178,8 @@ describe('queue-stats CLI in front of a gRPC app (h2c)', () => {
 describe('queue-stats CLI failures', () => {
   it('502 when the app is unreachable', async () => {
     const deadPort = await freePort();
-    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
-    const cli = await startCli(['--upstream', `http://127.0.0.1:${deadPort}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', ...NAMES]);
+    const cli = await startCli(['--upstream', `http://127.0.0.1:${deadPort}`, '--host', '127.0.0.1', ...NAMES]);
+    const proxyPort = boundPorts(cli).proxy;
     try {
       const reply = await get(proxyPort, '/');
       assert.equal(reply.status, 502);
@@ -204,7 +193,7 @@ describe('queue-stats CLI failures', () => {
 
   it('an invalid flag prints one line naming it and exits 2', async () => {
     for (const [args, message] of [
-      [['--port', 'abc'], 'queue-stats: --port must be a port from 1 to 65535, got "abc"\n'],
+      [['--port', 'abc'], 'queue-stats: --port must be a port from 0 to 65535, got "abc"\n'],
       [['--upstream', 'nope'], 'queue-stats: --upstream must be an http:// URL, got "nope"\n'],
       [['--bogus'], "queue-stats: Unknown option '--bogus'\n"],
     ] as const) {
@@ -227,13 +216,13 @@ describe('queue-stats CLI failures', () => {
       [['--drain-timeout', '30d'], {}, 'queue-stats: --drain-timeout must be a positive duration such as 1s or 500ms, got "30d"\n'],
       [['--drain-timeout', '2592000'], {}, `queue-stats: --drain-timeout must be at most 2147483647 ms (the longest delay Node's timers take), got "2592000" (2592000000 ms)\n`],
     ] as const) {
-      assert.deepEqual(await runCli([...args, '--port', String(await freePort()), '--metrics-port', String(await freePort())], { ...env }), { code: 2, output: message });
+      assert.deepEqual(await runCli([...args], { ...env }), { code: 2, output: message });
     }
   });
 
   it('an invalid environment value prints one line naming it and exits 2', async () => {
     assert.deepEqual(await runCli([], { USER_PORT: '99999' }), { code: 2, output: 'queue-stats: USER_PORT (--upstream) must be a port from 1 to 65535, got "99999"\n' });
-    const otel = await runCli(['--port', String(await freePort()), '--metrics-port', String(await freePort())], { OTEL_METRICS_EXPORTER: 'bogus' });
+    const otel = await runCli([], { OTEL_METRICS_EXPORTER: 'bogus' });
     assert.equal(otel.code, 2);
     assert.match(otel.output, /^queue-stats: OTEL_METRICS_EXPORTER [^\n]*\n$/);
   });
@@ -241,17 +230,15 @@ describe('queue-stats CLI failures', () => {
   it('a port in use prints one line naming it and exits 1', async () => {
     const taken = await serve((_req, res) => res.end());
     try {
-      const proxyPort = await freePort();
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(proxyPort), '--metrics-port', String(taken.port)]), {
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--metrics-port', String(taken.port)]), {
         code: 1,
         output: `queue-stats: metrics server: port ${taken.port} on 127.0.0.1 is already in use\n`,
       });
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(taken.port), '--metrics-port', String(await freePort())]), {
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(taken.port)]), {
         code: 1,
         output: `queue-stats: proxy: port ${taken.port} on 127.0.0.1 is already in use\n`,
       });
-      const ports = ['--port', String(await freePort()), '--metrics-port', String(await freePort())];
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', ...ports, '--admin-port', String(taken.port)]), {
+      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--admin-port', String(taken.port)]), {
         code: 1,
         output: `queue-stats: admin server: port ${taken.port} on 127.0.0.1 is already in use\n`,
       });
@@ -270,8 +257,8 @@ describe('queue-stats CLI failures', () => {
 
 describe('queue-stats CLI demo default', () => {
   it('with no upstream it serves the embedded demo app and reports it', async () => {
-    const [proxyPort, metricsPort] = [await freePort(), await freePort()];
-    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`, '--drain-quiet-period', '100ms']);
+    const cli = await startCli(['--host', '127.0.0.1', '--reporting-period', `${PERIOD_MS}ms`, '--drain-quiet-period', '100ms']);
+    const { proxy: proxyPort, metrics: metricsPort } = boundPorts(cli);
     try {
       assert.match(cli.output(), /serving the embedded demo app/);
       assert.match(cli.output(), new RegExp(`curl 'http://127.0.0.1:${proxyPort}/\\?sleep=500'`));
@@ -290,11 +277,11 @@ describe('queue-stats CLI demo default', () => {
 
 describe('queue-stats CLI: the concurrency limit and the timeouts from the environment and flags', () => {
   it('CONTAINER_CONCURRENCY=1 with --queue-depth 1: of three at once, one gets 503; REVISION_RESPONSE_START_TIMEOUT_SECONDS gives 504', async () => {
-    const proxyPort = await freePort();
-    const cli = await startCli(['--port', String(proxyPort), '--metrics-port', String(await freePort()), '--host', '127.0.0.1', '--queue-depth', '1'], {
+    const cli = await startCli(['--host', '127.0.0.1', '--queue-depth', '1'], {
       CONTAINER_CONCURRENCY: '1',
       REVISION_RESPONSE_START_TIMEOUT_SECONDS: '1',
     });
+    const proxyPort = boundPorts(cli).proxy;
     try {
       const statuses = await Promise.all([1, 2, 3].map(() => get(proxyPort, '/?sleep=300').then((reply) => reply.status)));
       assert.deepEqual(statuses.sort(), [200, 200, 503]);
@@ -316,11 +303,11 @@ describe('queue-stats CLI drain on SIGTERM, as Knative sequences it', () => {
       if (req.url === '/healthz') res.end('healthy');
       else res.end(`app ${++forwarded}`);
     });
-    const [proxyPort, metricsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-    const cli = await startCli(
-      ['--upstream', `http://127.0.0.1:${app.port}`, '--port', String(proxyPort), '--metrics-port', String(metricsPort), '--admin-port', String(adminPort), '--host', '127.0.0.1', ...NAMES],
-      { QUEUE_STATS_DRAIN_QUIET_PERIOD: `${QUIET_MS}ms`, SERVING_READINESS_PROBE: '{"httpGet":{"path":"/healthz"},"successThreshold":1}' },
-    );
+    const cli = await startCli(['--upstream', `http://127.0.0.1:${app.port}`, '--host', '127.0.0.1', ...NAMES], {
+      QUEUE_STATS_DRAIN_QUIET_PERIOD: `${QUIET_MS}ms`,
+      SERVING_READINESS_PROBE: '{"httpGet":{"path":"/healthz"},"successThreshold":1}',
+    });
+    const { proxy: proxyPort, admin: adminPort } = boundPorts(cli);
     try {
       assert.deepEqual(await get(proxyPort, '/', NETWORK_PROBE), { status: 200, body: 'queue' });
       let preStopAnsweredAt = 0;

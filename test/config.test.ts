@@ -52,6 +52,12 @@ describe('parseConfig defaults', () => {
     });
   });
 
+  it("takes 0 for a port to listen on (a free one), but not for the app's port", () => {
+    const config = parseConfig(['--port', '0', '--metrics-port', '0', '--request-metrics-port', '0', '--admin-port', '0'], {}, 'h');
+    assert.deepEqual([config.port, config.metricsPort, config.requestMetricsPort, config.adminPort], [0, 0, 0, 0]);
+    assert.equal(parseConfig([], { QUEUE_SERVING_PORT: '0' }, 'h').port, 0);
+  });
+
   it('reads the upstream protocol from QUEUE_STATS_UPSTREAM_PROTOCOL; --upstream-protocol overrides it', () => {
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'http1');
     assert.equal(parseConfig(['--upstream-protocol', 'auto'], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'auto');
@@ -175,13 +181,14 @@ describe('parseConfig errors name the option', () => {
   });
 
   const cases: Array<[string[], Record<string, string>, string, string]> = [
-    [['--port', 'abc'], {}, '--port', '--port must be a port from 1 to 65535, got "abc"'],
-    [['--port', '70000'], {}, '--port', '--port must be a port from 1 to 65535, got "70000"'],
-    [['--metrics-port', '0'], {}, '--metrics-port', '--metrics-port must be a port from 1 to 65535, got "0"'],
-    [['--request-metrics-port', '65536'], {}, '--request-metrics-port', '--request-metrics-port must be a port from 1 to 65535, got "65536"'],
+    [['--port', 'abc'], {}, '--port', '--port must be a port from 0 to 65535, got "abc"'],
+    [['--port', '70000'], {}, '--port', '--port must be a port from 0 to 65535, got "70000"'],
+    [['--metrics-port', '1e3'], {}, '--metrics-port', '--metrics-port must be a port from 0 to 65535, got "1e3"'],
+    [['--request-metrics-port', '65536'], {}, '--request-metrics-port', '--request-metrics-port must be a port from 0 to 65535, got "65536"'],
     [[], { SERVING_SERVICE: '' }, 'SERVING_SERVICE (--service)', 'SERVING_SERVICE (--service) must not be empty'],
-    [[], { QUEUE_SERVING_PORT: '-1' }, 'QUEUE_SERVING_PORT (--port)', 'QUEUE_SERVING_PORT (--port) must be a port from 1 to 65535, got "-1"'],
-    [[], { QUEUE_STATS_METRICS_PORT: '0' }, 'QUEUE_STATS_METRICS_PORT (--metrics-port)', 'QUEUE_STATS_METRICS_PORT (--metrics-port) must be a port from 1 to 65535, got "0"'],
+    [[], { QUEUE_SERVING_PORT: '-1' }, 'QUEUE_SERVING_PORT (--port)', 'QUEUE_SERVING_PORT (--port) must be a port from 0 to 65535, got "-1"'],
+    [[], { QUEUE_STATS_METRICS_PORT: '0x50' }, 'QUEUE_STATS_METRICS_PORT (--metrics-port)', 'QUEUE_STATS_METRICS_PORT (--metrics-port) must be a port from 0 to 65535, got "0x50"'],
+    [[], { USER_PORT: '0' }, 'USER_PORT (--upstream)', 'USER_PORT (--upstream) must be a port from 1 to 65535, got "0"'],
     [[], { USER_PORT: 'x' }, 'USER_PORT (--upstream)', 'USER_PORT (--upstream) must be a port from 1 to 65535, got "x"'],
     [['--upstream', 'not a url'], {}, '--upstream', '--upstream must be an http:// URL, got "not a url"'],
     [['--upstream', 'ftp://x'], {}, '--upstream', '--upstream must be an http:// URL, got "ftp://x"'],

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { SIDECAR_ENV } from '../src/core/defaults.js';
 import { METRIC } from '../src/core/metric-names.js';
 import { freePort, get, until } from './helpers/http.js';
+import { portsIn } from './helpers/cli.js';
 import { scrapeUntil } from './helpers/scrape.js';
 
 /**
@@ -195,15 +196,16 @@ describe('the packed package, installed into a fresh project', () => {
     if (skipped(t)) return;
     const app = createServer((_request, response) => response.end('app'));
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    const [port, metricsPort, requestMetricsPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const args = ['--upstream', `http://127.0.0.1:${(app.address() as AddressInfo).port}`, '--host', '127.0.0.1', '--port', String(port), '--metrics-port', String(metricsPort)];
-    args.push('--request-metrics-port', String(requestMetricsPort), '--admin-port', String(adminPort), '--namespace', 'ns', '--config', 'cfg', '--revision', 'rev', '--pod', 'pod');
+    // Every port 0: the bin binds free ones and names them in its start-up line.
+    const args = ['--upstream', `http://127.0.0.1:${(app.address() as AddressInfo).port}`, '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0'];
+    args.push('--request-metrics-port', '0', '--admin-port', '0', '--namespace', 'ns', '--config', 'cfg', '--revision', 'rev', '--pod', 'pod');
     const child = spawn(join(project, 'node_modules/.bin/queue-stats'), args, { cwd: project, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     try {
-      await until(() => output.includes(`proxy http://127.0.0.1:${port}`), `the bin to start: ${output}`, 10_000);
+      await until(() => portsIn(output) !== undefined, `the bin to start: ${output}`, 10_000);
+      const { proxy: port, metrics: metricsPort } = portsIn(output)!;
       for (let i = 0; i < 10; i++) assert.deepEqual(await get(port, '/'), { status: 200, body: 'app' });
       const values = await scrapeUntil(`http://127.0.0.1:${metricsPort}/metrics`, (scrape) => (scrape.get(METRIC.requestsPerSecond) ?? 0) > 0, 'requests per second above 0', 10_000);
       assert.ok(values.get(METRIC.requestsPerSecond)! <= 10, output);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../src/core/readiness-probe.js';
 import { ReadinessProber } from '../src/proxy/readiness-prober.js';
-import { startCli } from './helpers/cli.js';
+import { boundPorts, startCli } from './helpers/cli.js';
 import { startHealthServer, type HealthServer, type ServingStatus } from './helpers/grpc-health.js';
 import { freePort, get, serve } from './helpers/http.js';
 
@@ -228,11 +228,11 @@ describe('gRPC readiness (grpc.health.v1.Health/Check against a grpc-js server)'
 describe('gRPC readiness through the CLI', () => {
   it('answers K-Network-Probe (HTTP/1.1 on the serving port) 200 while the grpc-js server is SERVING, 503 once NOT_SERVING', { timeout: TEST_TIMEOUT_MS }, async () => {
     await withHealthServer({ 'shop.Cart': 'SERVING' }, async (server) => {
-      const proxyPort = await freePort();
-      const args = ['--upstream', `http://127.0.0.1:${server.port}`, '--port', String(proxyPort), '--metrics-port', String(await freePort()), '--host', '127.0.0.1'];
+      const args = ['--upstream', `http://127.0.0.1:${server.port}`, '--host', '127.0.0.1'];
       const names = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod'];
       const cli = await startCli([...args, ...names], { SERVING_READINESS_PROBE: '{"grpc":{"port":0,"service":"shop.Cart"},"periodSeconds":1}' });
       try {
+        const proxyPort = boundPorts(cli).proxy;
         assert.deepEqual(await get(proxyPort, '/', { 'K-Network-Probe': 'queue' }), { status: 200, body: 'queue' });
         server.statuses.set('shop.Cart', 'NOT_SERVING');
         assert.deepEqual(await get(proxyPort, '/', { 'K-Network-Probe': 'queue' }), { status: 503, body: 'upstream not ready\n' });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRequestTelemetry, type RequestTelemetry } from '../src/queue-stats/request-telemetry.js';
-import { startCli, type CliProcess } from './helpers/cli.js';
+import { boundPorts, startCli, type CliProcess } from './helpers/cli.js';
 import { HELLOWORLD } from './helpers/fixtures.js';
-import { freePort, get, serve } from './helpers/http.js';
+import { get, serve } from './helpers/http.js';
 import { prometheusMissing, PrometheusServer } from './helpers/prometheus.js';
 
 const missing = prometheusMissing();
@@ -133,15 +133,13 @@ describe('a real Prometheus scraping the sidecar request metrics port', { skip: 
       if (req.url === '/slow') setTimeout(() => res.end('slow'), 200);
       else res.writeHead(req.url === '/unavailable' ? 503 : 200).end('ok');
     });
-    const proxyPort = await freePort();
-    metricsPort = await freePort();
-    requestMetricsPort = await freePort();
     cli = await startCli([
-      ...['--upstream', `http://127.0.0.1:${app.port}`, '--host', '127.0.0.1', '--port', String(proxyPort)],
-      ...['--metrics-port', String(metricsPort), '--request-metrics-port', String(requestMetricsPort)],
+      ...['--upstream', `http://127.0.0.1:${app.port}`, '--host', '127.0.0.1'],
       ...['--namespace', HELLOWORLD.namespace, '--config', HELLOWORLD.config, '--revision', HELLOWORLD.revision, '--pod', HELLOWORLD.pod, '--service', 'helloworld'],
       ...['--container-concurrency', '1'],
     ]);
+    let proxyPort: number;
+    ({ proxy: proxyPort, metrics: metricsPort, requestMetrics: requestMetricsPort } = boundPorts(cli));
     assert.match(cli.output(), new RegExp(`request metrics http://127.0.0.1:${requestMetricsPort}/metrics`), cli.output());
     for (let i = 0; i < 3; i++) assert.equal((await get(proxyPort, '/')).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await get(proxyPort, '/unavailable')).status, 503);

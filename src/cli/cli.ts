@@ -88,7 +88,7 @@ async function run(config: CliConfig): Promise<void> {
   });
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
   const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
-  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}`];
+  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}, admin ${admin.url}`];
   if (demo !== undefined) {
     lines.push(
       `No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  parseListenPortText,
   parsePortText,
   requireHttpUrl,
   requireNonEmpty,
@@ -78,7 +79,7 @@ interface OptionSpec {
 
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
-const port = (value: string, name: string): number => parsePortText(name, value);
+const port = (value: string, name: string): number => parseListenPortText(name, value);
 
 /** The upstream as the proxy takes it: an origin, checked by the proxy's own check. */
 const origin: Parse = (value, name) => requireHttpUrl(name, value, 'origin').origin;
@@ -252,6 +253,7 @@ export function usage(): string {
     '',
     'Options:',
     ...rows,
+    'A listening port of 0 takes a free one, which the start-up line names.',
     `${'  --help'.padEnd(USAGE_COLUMN)}print this help and exit`,
     `${'  --version'.padEnd(USAGE_COLUMN)}print the version and exit`,
     '',
@@ -276,7 +278,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
     if (fromEnv === undefined) return undefined;
     const name = `${spec.env} (--${spec.flag})`;
-    return key === 'upstream' ? origin(`http://127.0.0.1:${String(port(fromEnv, name))}`, name) : spec.parse(fromEnv, name);
+    return key === 'upstream' ? origin(`http://127.0.0.1:${String(parsePortText(name, fromEnv))}`, name) : spec.parse(fromEnv, name);
   };
   const upstream = read('upstream') as string | undefined;
   const demo = upstream === undefined;

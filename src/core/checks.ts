@@ -28,13 +28,29 @@ export function requirePort(field: string, value: unknown, given?: string): numb
 
 /**
  * Parses a port given as text, by a flag or an environment variable: 1 to
- * 65535 in decimal digits (a server others must find cannot take port 0).
+ * 65535 in decimal digits (a port to connect to, or one that others must
+ * find where they are told nothing else).
  *
  * @throws ConfigError `<field> must be a port from 1 to 65535, got "<text>"`
  */
 export function parsePortText(field: string, text: string): number {
+  return parseDecimalPort(field, text, 1);
+}
+
+/**
+ * Parses a port to listen on given as text: 0 to 65535 in decimal digits,
+ * where 0 asks the system for a free port (the CLI prints the one it got in
+ * its start-up line, which is how tests and local runs find it).
+ *
+ * @throws ConfigError `<field> must be a port from 0 to 65535, got "<text>"`
+ */
+export function parseListenPortText(field: string, text: string): number {
+  return parseDecimalPort(field, text, 0);
+}
+
+function parseDecimalPort(field: string, text: string, lowest: 0 | 1): number {
   const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 65535)) throw new ConfigError(field, `${field} must be a port from 1 to 65535, got "${text}"`);
+  if (!(n >= lowest && n <= 65535)) throw new ConfigError(field, `${field} must be a port from ${lowest} to 65535, got "${text}"`);
   return n;
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './http.js';
+import { KNATIVE_ENV, SIDECAR_ENV } from '../../src/core/defaults.js';
 
 /** The compiled CLI entry (tests run from build/test/). */
 export const CLI = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
@@ -14,25 +14,50 @@ export interface CliProcess {
   readonly exited: Promise<number | null>;
   /** Sends SIGKILL if it is still running. */
   kill(): void;
+  /** The ports it listens on, once its start-up line is out. */
+  readonly ports: CliPorts | undefined;
+}
+
+/** The ports a started CLI listens on, as its start-up line names them; a metrics endpoint that is off has none. */
+export interface CliPorts {
+  readonly proxy: number;
+  readonly metrics: number | undefined;
+  readonly requestMetrics: number | undefined;
+  readonly admin: number;
+}
+
+/** Each listening port's flag, and the environment variable that sets it where there is one. */
+const LISTEN_FLAGS: ReadonlyArray<[string, string | undefined]> = [
+  ['--port', KNATIVE_ENV.servingPort],
+  ['--metrics-port', SIDECAR_ENV.metricsPort],
+  ['--request-metrics-port', undefined],
+  ['--admin-port', undefined],
+];
+
+const STARTED =
+  /: proxy http:\/\/\S+:(\d+) -> .*?, metrics (?:http:\/\/\S+:(\d+)\/\S*|\(prometheus endpoint off\)), request metrics (?:http:\/\/\S+:(\d+)\/\S*|\(prometheus endpoint off\)), admin http:\/\/\S+:(\d+)/;
+
+/** The bound ports named by a CLI's start-up line in `output`, if it has one. */
+export function portsIn(output: string): CliPorts | undefined {
+  const match = STARTED.exec(output);
+  if (match === null) return undefined;
+  const port = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+  return { proxy: Number(match[1]), metrics: port(match[2]), requestMetrics: port(match[3]), admin: Number(match[4]) };
 }
 
 /**
  * Starts the CLI with `args` and an environment holding only PATH and `env`,
- * and waits until it prints its start-up line (or exits). Unless `args` name
- * them, a free `--request-metrics-port` and `--admin-port` are added (never
- * a number that `args` or `env` name): tests run several sidecars at once,
- * and they would all take 9091 and 8022.
+ * and waits until it prints its start-up line (or exits). Every listening
+ * port that neither `args` nor `env` sets is given as 0: the CLI binds a
+ * free one and names it in its start-up line, read back as
+ * {@link CliProcess.ports}. Tests run several sidecars at once, and a port
+ * picked by the test and bound later by the child could be taken meanwhile.
  */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
   const ports: string[] = [];
-  // A port the test picked but left unbound (an upstream that is down, say) is free to the OS: never reuse one named in args or env.
-  const named = new Set(`${args.join(' ')} ${Object.values(env).join(' ')}`.match(/\d+/g));
-  for (const flag of ['--request-metrics-port', '--admin-port']) {
-    if (args.some((arg) => arg.startsWith(flag))) continue;
-    let port = String(await freePort());
-    while (named.has(port)) port = String(await freePort());
-    named.add(port);
-    ports.push(flag, port);
+  for (const [flag, variable] of LISTEN_FLAGS) {
+    if (args.some((arg) => arg === flag || arg.startsWith(`${flag}=`)) || (variable !== undefined && variable in env)) continue;
+    ports.push(flag, '0');
   }
   const child = spawn(process.execPath, [CLI, ...ports, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -45,6 +70,9 @@ export async function startCli(args: string[], env: Record<string, string> = {})
     exited,
     kill: () => {
       if (child.exitCode === null) child.kill('SIGKILL');
+    },
+    get ports() {
+      return portsIn(text);
     },
   };
   const deadline = Date.now() + 10_000;
@@ -59,4 +87,11 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   const cli = await startCli(args, env);
   const code = await cli.exited;
   return { code, output: cli.output() };
+}
+
+/** The ports of a CLI that started, with its metrics endpoints on; throws with its output otherwise. */
+export function boundPorts(cli: CliProcess): CliPorts & { readonly metrics: number; readonly requestMetrics: number } {
+  const ports = cli.ports;
+  if (cli.child.exitCode !== null || ports?.metrics === undefined || ports.requestMetrics === undefined) throw new Error(`the sidecar did not start: ${cli.output()}`);
+  return { ...ports, metrics: ports.metrics, requestMetrics: ports.requestMetrics };
 }

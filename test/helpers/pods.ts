@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Identity } from '../../src/core/identity.js';
-import { startCli, type CliProcess } from './cli.js';
-import { freePort, get, serve, until } from './http.js';
+import { boundPorts, startCli, type CliProcess } from './cli.js';
+import { get, serve, until } from './http.js';
 
 /** The header Knative's activator puts on the requests it forwards. */
 export const ACTIVATOR = { 'K-Proxy-Request': 'activator' };
@@ -37,14 +37,14 @@ export async function startPod(identity: Identity): Promise<Pod> {
     if (req.url === '/hold') waiting.push(res);
     else res.end('ok');
   });
-  const [servingPort, metricsPort] = [await freePort(), await freePort()];
   const { namespace, config, revision, pod } = identity;
-  const args = ['--upstream', `http://127.0.0.1:${app.port}`, '--host', '127.0.0.1', '--port', String(servingPort)];
-  args.push('--metrics-port', String(metricsPort), '--namespace', namespace, '--config', config, '--revision', revision, '--pod', pod);
+  const args = ['--upstream', `http://127.0.0.1:${app.port}`, '--host', '127.0.0.1', '--namespace', namespace, '--config', config, '--revision', revision, '--pod', pod];
   let sidecar: CliProcess;
+  let servingPort: number;
+  let metricsPort: number;
   try {
     sidecar = await startCli(args);
-    if (sidecar.child.exitCode !== null || !sidecar.output().includes('queue-stats ')) throw new Error(`sidecar ${pod} did not start: ${sidecar.output()}`);
+    ({ proxy: servingPort, metrics: metricsPort } = boundPorts(sidecar));
   } catch (error) {
     await app.close();
     throw error;
