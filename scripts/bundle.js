@@ -37,4 +37,4 @@ function bundle(entry, outdir, external) {
   });
 }
 
-await Promise.all([bundle('dist/cli/cli.js', 'dist/bundle/cli', []), bundle('dist/register/register.js', 'dist/bundle/register', ['@opentelemetry/api'])]);
+await Promise.all([bundle('dist/cli/bin.js', 'dist/bundle/cli', []), bundle('dist/register/register.js', 'dist/bundle/register', ['@opentelemetry/api'])]);

@@ -146,6 +146,12 @@ describe('entry points', () => {
   it("the CLI's first import sets V8's WebAssembly tier before undici loads", async () => {
     const cli = (await sourceFiles()).find(({ path }) => path === 'cli/cli.ts')!;
     assert.equal(cli.specifiers[0], '../proxy/wasm-baseline.js');
-    assert.match(await readFile(SRC + 'cli/cli.ts', 'utf8'), /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --liftoff-only\n/);
+  });
+
+  it('the bin turns on the compile cache before it loads the CLI, and passes the V8 flags in its shebang', async () => {
+    const bin = await readFile(SRC + 'cli/bin.ts', 'utf8');
+    assert.match(bin, /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --liftoff-only\n/);
+    assert.ok(bin.indexOf('enableCompileCache();') < bin.indexOf("await import('./cli.js');"));
+    assert.deepEqual((await sourceFiles()).find(({ path }) => path === 'cli/bin.ts')!.specifiers, ['node:module', './cli.js']);
   });
 });

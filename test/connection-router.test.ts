@@ -150,3 +150,14 @@ describe('one port, HTTP/1.1 and h2c', () => {
     }
   });
 });
+
+describe('the HTTP/1.1 server it takes over', () => {
+  it("must be new: one 'connection' listener, Node's own; one with another listener is refused at construction", () => {
+    const fresh = createHttp1Server();
+    assert.equal(fresh.listenerCount('connection'), 1);
+    const router = new ConnectionRouter(fresh, createHttp2Server(), 1000);
+    assert.equal(typeof router.http1Listener, 'function');
+    const used = createHttp1Server().on('connection', () => {});
+    assert.throws(() => new ConnectionRouter(used, createHttp2Server(), 1000), /needs a new node:http server \(one 'connection' listener, Node's own\), got 2/);
+  });
+});

@@ -94,12 +94,19 @@ describe('package.json', () => {
   });
 
   it('lists as side effects only the modules that act when imported, each of them built', async () => {
-    assert.deepEqual(pkg.sideEffects, ['./dist/cli/cli.js', './dist/register/register.js', './dist/bundle/cli/cli.js', './dist/bundle/register/register.js', './dist/proxy/wasm-baseline.js']);
+    assert.deepEqual(pkg.sideEffects, [
+      './dist/cli/bin.js',
+      './dist/cli/cli.js',
+      './dist/register/register.js',
+      './dist/bundle/cli/bin.js',
+      './dist/bundle/register/register.js',
+      './dist/proxy/wasm-baseline.js',
+    ]);
     for (const file of pkg.sideEffects) await access(`${ROOT}${file}`);
   });
 
   it('points the bin at the bundled CLI', async () => {
-    assert.equal(pkg.bin['queue-stats'], 'dist/bundle/cli/cli.js');
+    assert.equal(pkg.bin['queue-stats'], 'dist/bundle/cli/bin.js');
     assert.match(await readFile(`${ROOT}${pkg.bin['queue-stats']}`, 'utf8'), /^#!\/usr\/bin\/env -S node /);
   });
 });

@@ -100,10 +100,13 @@ export class ConnectionRouter {
     readonly http2: Http2Server,
     readonly headersTimeoutMs: number,
   ) {
-    // Node's HTTP server adds its connection listener when it is built: the first one.
-    const [own] = http1.listeners('connection') as ConnectionListener[];
-    this.http1Listener = own!;
-    http1.removeListener('connection', own!);
+    // Node's HTTP server adds its connection listener when it is built: its only one then (ARCHITECTURE.md, "What the
+    // proxy takes from Node beyond its documented API"). Refused rather than guessed if a Node release changes that.
+    const listeners = http1.listeners('connection') as ConnectionListener[];
+    if (listeners.length !== 1) throw new Error(`ConnectionRouter needs a new node:http server (one 'connection' listener, Node's own), got ${listeners.length}`);
+    const [own] = listeners as [ConnectionListener];
+    this.http1Listener = own;
+    http1.removeListener('connection', own);
     http1.prependListener('connection', (socket: Socket) => new Sniff(socket, this));
   }
 }

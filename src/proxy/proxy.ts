@@ -103,7 +103,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
   };
-  const clients = new ClientConnections(server);
   const prober = options.readinessProbe === undefined ? undefined : new ReadinessProber(options.readinessProbe, target);
   const upstreamReady = (): Promise<boolean> => prober?.check() ?? tcpReachable(target.host, target.port, Math.min(TCP_PROBE_TIMEOUT_MS, timeoutMs));
   // Kubelet probes are forwarded to the app, except while draining, when Knative's drainer answers them 503.
@@ -133,6 +132,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
   const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
+  const clients = new ClientConnections(server);
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);

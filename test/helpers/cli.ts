@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { KNATIVE_ENV, SIDECAR_ENV } from '../../src/core/defaults.js';
 
 /** The compiled CLI entry (tests run from build/test/). */
-export const CLI = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 
 /** A running `queue-stats` child process. */
 export interface CliProcess {
