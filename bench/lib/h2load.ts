@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:http2';
 import { promisify } from 'node:util';
+import { nearestRank } from './load.js';
 
 /**
  * How to load one 127.0.0.1 URL with h2load (Debian's nghttp2-client): `requests` requests, or as many as fit in
@@ -76,4 +80,41 @@ export function answers200OverH2c(url: string): Promise<boolean> {
     stream.on('error', () => done(false));
     stream.end();
   });
+}
+
+/** What one warm run measured: requests logged after the warm-up and their median and 99th-percentile latency. */
+export interface WarmLatency {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Latency over connections that are already open and warm, as Knative's activator and ingress keep them: h2load over
+ * HTTP/1.1 (`--h1`) opens `clients` connections, loads them for `warmupSeconds` unmeasured (`--warm-up-time`), then
+ * for `durationSeconds` with every request written to a log (`--log-file`: start, status, microseconds to the end of
+ * the response), from which the percentiles are read. wrk, by contrast, counts the burst of new connections at its
+ * start in its percentiles.
+ *
+ * @throws Error when h2load fails, or a logged request did not answer 2xx
+ */
+export async function runWarmLatency(url: string, clients: number, durationSeconds: number, warmupSeconds: number): Promise<WarmLatency> {
+  const dir = await mkdtemp(join(tmpdir(), 'h2load-log-'));
+  try {
+    const log = join(dir, 'requests.tsv');
+    const args = ['--h1', '-c', String(clients), '-t', '1', '-D', String(durationSeconds), '--warm-up-time', String(warmupSeconds), '--log-file', log, url];
+    await promisify(execFile)('h2load', args, { timeout: (durationSeconds + warmupSeconds + 60) * 1000 });
+    const microseconds: number[] = [];
+    for (const line of (await readFile(log, 'utf8')).split('\n')) {
+      if (line === '') continue;
+      const [, status, elapsed] = line.split('\t');
+      if (!/^2\d\d$/.test(status ?? '')) throw new Error(`h2load logged a request answered ${status}`);
+      microseconds.push(Number(elapsed));
+    }
+    if (microseconds.length === 0) throw new Error(`h2load logged no request for ${url}`);
+    microseconds.sort((a, b) => a - b);
+    return { requests: microseconds.length, p50Ms: nearestRank(microseconds, 0.5) / 1000, p99Ms: nearestRank(microseconds, 0.99) / 1000 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -3,12 +3,14 @@ import { freePort, guarded, isExecutable, nodeEntry, startChildServer, type Chil
 import { compareTargets, describeMeasured, type CompareOptions, type Measured } from './compare.js';
 import { nginxProxy, nginxVersion, NGINX_PATH } from './nginx.js';
 import { cpuTimeMs, listeningPids, peakRssBytes } from './proc.js';
-import type { Row } from './table.js';
+import { runWarmLatency, type WarmLatency } from './h2load.js';
+import { formatSmall, medianBy, type Row } from './table.js';
 
 /** The V8 flag `npm start`, the bin's shebang and the Dockerfile give the CLI: a 4 MB cap on each young-generation semi-space. */
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
-/** The compiled CLI (`npm run bench` compiles src/ with the benchmarks into build/). */
-export const CLI_PATH = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
+/** The shipped bin, the bundle `npm run bench` builds into dist/, started with the flags its shebang gives Node. */
+const CLI_PATH = fileURLToPath(new URL('../../../dist/bundle/cli/bin.js', import.meta.url));
+const CLI_NODE_FLAGS = [SIDECAR_NODE_FLAG, '--liftoff-only'];
 /** The Go queue-proxy anchor, built by hand outside this repository as shared/anchors/go-queue-proxy/README.md says. */
 const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
 /** The result cell of the anchor's rows when it is not built. */
@@ -32,12 +34,12 @@ interface ProxyKind {
 export async function cliKind(metricsPort: number): Promise<ProxyKind> {
   const ports = ['--metrics-port', String(metricsPort), '--request-metrics-port', String(await freePort()), '--admin-port', String(await freePort())];
   const args = (port: number, appPort: number): string[] => [
-    ...[SIDECAR_NODE_FLAG, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), ...ports, '--host', '127.0.0.1'],
+    ...[...CLI_NODE_FLAGS, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), ...ports, '--host', '127.0.0.1'],
     ...['--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
   ];
   return {
     name: 'ours, stats on',
-    subject: `ours, stats on: the CLI (proxy + tracker + metrics server + request metrics + OTel SDK), ${SIDECAR_NODE_FLAG}`,
+    subject: `ours, stats on: the shipped bin (proxy + tracker + metrics server + request metrics + OTel SDK), ${CLI_NODE_FLAGS.join(' ')}`,
     launch: (port, appPort) => ({ command: guarded(process.execPath, args(port, appPort)) }),
   };
 }
@@ -78,6 +80,23 @@ export interface ProxyMeasurements {
   anchor?: Measured;
   /** The highest `queue_requests_per_second` the CLI's /metrics reported. */
   peakCounted: number;
+  /** With `warm`: each round's latency over warm connections, of our CLI and of the Go anchor (when run). */
+  oursWarm?: WarmLatency[];
+  anchorWarm?: WarmLatency[];
+}
+
+/** Rounds of {@link runWarmLatency} after the wrk comparison, rotated across the targets as wrk's rounds are. */
+export interface WarmOptions {
+  rounds: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+/** One target's warm rounds in a cell: median p50 and p99 with the p99's range. */
+function describeWarm(rounds: readonly WarmLatency[]): string {
+  const p99s = rounds.map((round) => round.p99Ms);
+  const median = medianBy(rounds, (round) => round.p99Ms);
+  return `warm connections (h2load --h1): p50 ${formatSmall(median.p50Ms)} ms, p99 ${formatSmall(median.p99Ms)} ms (${rounds.length} rounds ${formatSmall(Math.min(...p99s))}–${formatSmall(Math.max(...p99s))})`;
 }
 
 /**
@@ -90,7 +109,7 @@ export interface ProxyMeasurements {
  *
  * @throws Error when a server does not start, a wrk run fails, or the CLI never reported a request
  */
-export async function measureProxies(prefix: string, appSubject: string, statsOff: boolean, load: CompareOptions, appMode: 'plain' | 'sleep5'): Promise<ProxyMeasurements> {
+export async function measureProxies(prefix: string, appSubject: string, statsOff: boolean, load: CompareOptions, appMode: 'plain' | 'sleep5', warm?: WarmOptions): Promise<ProxyMeasurements> {
   const nginx = nginxVersion();
   const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
   const go = goQueueProxyKind(await freePort());
@@ -132,12 +151,24 @@ export async function measureProxies(prefix: string, appSubject: string, statsOf
       cpuUsPerRequest: ((cpuTimeMs(pids[index]!) - cpuBefore[index]!) * 1000) / requests[index]!,
       peakRssBytes: peakRssBytes(pids[index]!),
     }));
-    const rows: Row[] = [
-      { subject: `${prefix}direct: ${appSubject}`, result: describeMeasured(measured[0]!) },
-      ...kinds.map((kind, index) => ({ subject: `${prefix}${kind.subject}`, result: describeMeasured(measured[index + 1]!) })),
-    ];
+    const warmRounds: WarmLatency[][] = servers.map(() => []);
+    for (let round = 0; round < (warm?.rounds ?? 0); round++) {
+      for (let step = 0; step < servers.length; step++) {
+        const index = (round + step) % servers.length;
+        warmRounds[index]!.push(await runWarmLatency(servers[index]!.url, load.connections, warm!.durationSeconds, warm!.warmupSeconds));
+      }
+    }
+    const cell = (index: number): string => [describeMeasured(measured[index]!), ...(warm === undefined ? [] : [describeWarm(warmRounds[index]!)])].join('; ');
+    const rows: Row[] = [{ subject: `${prefix}direct: ${appSubject}`, result: cell(0) }, ...kinds.map((kind, index) => ({ subject: `${prefix}${kind.subject}`, result: cell(index + 1) }))];
     if (nginx === undefined) rows.push({ subject: `${prefix}nginx, worker_processes 1`, result: `n/a (${NGINX_PATH} not installed)` });
-    return { rows, ours: measured[1]!, statsOff: statsOff ? measured[2] : undefined, anchor: go === undefined ? undefined : measured.at(-1), peakCounted };
+    return {
+      rows,
+      ours: measured[1]!,
+      statsOff: statsOff ? measured[2] : undefined,
+      anchor: go === undefined ? undefined : measured.at(-1),
+      peakCounted,
+      ...(warm === undefined ? {} : { oursWarm: warmRounds[1], anchorWarm: go === undefined ? undefined : warmRounds.at(-1) }),
+    };
   } finally {
     clearInterval(scraper);
     await Promise.all(servers.map((server) => server.stop()));
