@@ -10,7 +10,7 @@ import { formatSmall, medianBy, type Row } from './table.js';
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
 /** The shipped bin, the bundle `npm run bench` builds into dist/, started with the flags its shebang gives Node. */
 const CLI_PATH = fileURLToPath(new URL('../../../dist/bundle/cli/bin.js', import.meta.url));
-const CLI_NODE_FLAGS = [SIDECAR_NODE_FLAG, '--liftoff-only'];
+const CLI_NODE_FLAGS = [SIDECAR_NODE_FLAG, '--liftoff-only', '--no-maglev'];
 /** The Go queue-proxy anchor, built by hand outside this repository as shared/anchors/go-queue-proxy/README.md says. */
 const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
 /** The result cell of the anchor's rows when it is not built. */
@@ -29,17 +29,17 @@ interface ProxyKind {
 
 /**
  * Our CLI, stats on: proxy, tracker, reporter, metrics server on `metricsPort`, request metrics and admin server on
- * free ports, OTel SDK, with the shipped V8 flag.
+ * free ports, OTel SDK, with the shipped V8 flags and `extraFlags` after them.
  */
-export async function cliKind(metricsPort: number): Promise<ProxyKind> {
+export async function cliKind(metricsPort: number, extraFlags: readonly string[] = []): Promise<ProxyKind> {
   const ports = ['--metrics-port', String(metricsPort), '--request-metrics-port', String(await freePort()), '--admin-port', String(await freePort())];
   const args = (port: number, appPort: number): string[] => [
-    ...[...CLI_NODE_FLAGS, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), ...ports, '--host', '127.0.0.1'],
+    ...[...CLI_NODE_FLAGS, ...extraFlags, CLI_PATH, '--upstream', `http://127.0.0.1:${appPort}`, '--port', String(port), ...ports, '--host', '127.0.0.1'],
     ...['--namespace', 'bench', '--config', 'hello', '--revision', 'hello-1', '--pod', 'hello-1-bench'],
   ];
   return {
-    name: 'ours, stats on',
-    subject: `ours, stats on: the shipped bin (proxy + tracker + metrics server + request metrics + OTel SDK), ${CLI_NODE_FLAGS.join(' ')}`,
+    name: ['ours, stats on', ...extraFlags].join(' '),
+    subject: `ours, stats on: the shipped bin (proxy + tracker + metrics server + request metrics + OTel SDK), ${[...CLI_NODE_FLAGS, ...extraFlags].join(' ')}`,
     launch: (port, appPort) => ({ command: guarded(process.execPath, args(port, appPort)) }),
   };
 }
@@ -80,6 +80,8 @@ export interface ProxyMeasurements {
   anchor?: Measured;
   /** The highest `queue_requests_per_second` the CLI's /metrics reported. */
   peakCounted: number;
+  /** The CLI run with each of `variantFlags`, in that order. */
+  variants: Measured[];
   /** With `warm`: each round's latency over warm connections, of our CLI and of the Go anchor (when run). */
   oursWarm?: WarmLatency[];
   anchorWarm?: WarmLatency[];
@@ -109,11 +111,20 @@ function describeWarm(rounds: readonly WarmLatency[]): string {
  *
  * @throws Error when a server does not start, a wrk run fails, or the CLI never reported a request
  */
-export async function measureProxies(prefix: string, appSubject: string, statsOff: boolean, load: CompareOptions, appMode: 'plain' | 'sleep5', warm?: WarmOptions): Promise<ProxyMeasurements> {
+export async function measureProxies(
+  prefix: string,
+  appSubject: string,
+  statsOff: boolean,
+  load: CompareOptions,
+  appMode: 'plain' | 'sleep5',
+  warm?: WarmOptions,
+  variantFlags: ReadonlyArray<readonly string[]> = [],
+): Promise<ProxyMeasurements> {
   const nginx = nginxVersion();
   const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
   const go = goQueueProxyKind(await freePort());
-  const kinds = [await cliKind(Number(new URL(metricsUrl).port)), ...(statsOff ? [STATS_OFF] : []), ...(nginx === undefined ? [] : [nginxKind(nginx)]), ...(go === undefined ? [] : [go])];
+  const variants = await Promise.all(variantFlags.map(async (flags) => cliKind(await freePort(), flags)));
+  const kinds = [await cliKind(Number(new URL(metricsUrl).port)), ...(statsOff ? [STATS_OFF] : []), ...variants, ...(nginx === undefined ? [] : [nginxKind(nginx)]), ...(go === undefined ? [] : [go])];
   const servers: ChildServer[] = [];
   const removals: (() => void)[] = [];
   let scraper: NodeJS.Timeout | undefined;
@@ -167,6 +178,7 @@ export async function measureProxies(prefix: string, appSubject: string, statsOf
       statsOff: statsOff ? measured[2] : undefined,
       anchor: go === undefined ? undefined : measured.at(-1),
       peakCounted,
+      variants: measured.slice(statsOff ? 3 : 2, (statsOff ? 3 : 2) + variants.length),
       ...(warm === undefined ? {} : { oursWarm: warmRounds[1], anchorWarm: go === undefined ? undefined : warmRounds.at(-1) }),
     };
   } finally {

@@ -4,10 +4,10 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 const MAX_SESSIONS = 4;
 
 /**
- * The priority defaults, stated on every request: Node 20's
- * `ClientHttp2Session.request` otherwise adds each to its copy of the
- * options one by one, which showed as 3-4 % of the sidecar's CPU on the h2c
- * path in a profile. Not `weight`: newer Node warns when it is set (DEP0194,
+ * The priority defaults, stated on every request: `ClientHttp2Session.request`
+ * (Node 20 to 24 alike, through `setAndValidatePriorityOptions`) otherwise
+ * adds each to its copy of the options one by one, which showed as 3-4 % of
+ * the sidecar's CPU on the h2c path in a profile on Node 20. Not `weight`: newer Node warns when it is set (DEP0194,
  * priority signaling is deprecated by RFC 9113).
  */
 const PRIORITY = { parent: 0, exclusive: false, silent: false } as const;
