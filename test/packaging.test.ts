@@ -148,7 +148,7 @@ describe('the packed package, installed into a fresh project', () => {
       packedFiles.filter((path) => !/^(dist\/.+\.(js|d\.ts)|otel-config\/.+|README\.md|LICENSE|package\.json)$/.test(path)),
       [],
     );
-    for (const path of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/bundle/cli/cli.js', 'dist/bundle/register/register.js']) {
+    for (const path of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/bundle/cli/bin.js', 'dist/bundle/register/register.js']) {
       assert.ok(packedFiles.includes(path), path);
     }
   });
