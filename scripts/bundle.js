@@ -17,22 +17,28 @@ import { build } from 'esbuild';
 const REQUIRE_SHIM = "import { createRequire as queueStatsCreateRequire } from 'node:module'; const require = queueStatsCreateRequire(import.meta.url);";
 
 /**
- * Node's own modules, imported by our ES modules, are loaded with `require` in the bundle. Importing a built-in as an
- * ES module makes Node read every one of its exports to build the module's facade, which runs the built-in's lazy
- * getters: on Node 24 that loads the undici copy inside Node behind `node:http`'s `WebSocket` export (13 ms of the
- * CLI's start-up in a profile) though the sidecar never uses it. esbuild's CommonJS interop reads a property only
- * where the code uses it. `node:module` stays an import (the banner's `require` comes from it), and so do dynamic
- * imports, which load a built-in only when it is needed anyway.
+ * Node's own modules, and the packages a bundle leaves to Node (`external`), are loaded with `require` where our ES
+ * modules import them. Importing a built-in as an ES module makes Node read every one of its exports to build the
+ * module's facade, which runs the built-in's lazy getters: on Node 24 that loads the undici copy inside Node behind
+ * `node:http`'s `WebSocket` export (13 ms of the CLI's start-up in a profile), though the sidecar never uses it. An
+ * external package imported as an ES module goes through Node's ES module loader file by file (the
+ * `@opentelemetry/api` of the register bundle: its ESM build is about 60 files); `require` loads its CommonJS build.
+ * esbuild's CommonJS interop reads a property only where the code uses it. `node:module` stays an import (the
+ * banner's `require` comes from it), and so do dynamic imports, which load a module only when it is needed anyway.
  *
- * @type {import('esbuild').Plugin}
+ * @param {string[]} external - packages left to Node's resolution
+ * @returns {import('esbuild').Plugin}
  */
-const BUILTINS_BY_REQUIRE = {
-  name: 'builtins-by-require',
-  setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => (args.kind !== 'import-statement' || args.path === 'node:module' ? undefined : { path: args.path, namespace: 'builtin-by-require' }));
-    build.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-  },
-};
+function loadByRequire(external) {
+  const byRequire = (/** @type {string} */ path) => (path.startsWith('node:') ? path !== 'node:module' : external.includes(path));
+  return {
+    name: 'load-by-require',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'import-statement' && byRequire(args.path) ? { path: args.path, namespace: 'by-require' } : undefined));
+      build.onLoad({ filter: /.*/, namespace: 'by-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    },
+  };
+}
 
 /**
  * @param {string} entry - the tsc-built entry point
@@ -51,7 +57,7 @@ function bundle(entry, outdir, external) {
     target: 'node22',
     external,
     banner: { js: REQUIRE_SHIM },
-    plugins: [BUILTINS_BY_REQUIRE],
+    plugins: [loadByRequire(external)],
     logLevel: 'warning',
   });
 }
