@@ -49,7 +49,23 @@ describe('parseConfig defaults', () => {
       readinessProbe: undefined,
       otlpEndpoint: undefined,
       upstreamProtocol: 'auto',
+      maxConcurrentStreams: 250,
+      maxStreams: 1024,
     });
+  });
+
+  it('reads the HTTP/2 stream limits from their flags and QUEUE_STATS_ variables; a bad one names its flag', () => {
+    const config = parseConfig(['--max-concurrent-streams', '100'], { QUEUE_STATS_MAX_STREAMS: '500' }, 'h');
+    assert.equal(config.maxConcurrentStreams, 100);
+    assert.equal(config.maxStreams, 500);
+    assert.throws(
+      () => parseConfig(['--max-streams', '0'], {}, 'h'),
+      (error: unknown) => error instanceof ConfigError && error.field === '--max-streams',
+    );
+    assert.throws(
+      () => parseConfig([], { QUEUE_STATS_MAX_CONCURRENT_STREAMS: 'x' }, 'h'),
+      (error: unknown) => error instanceof ConfigError && error.field === 'QUEUE_STATS_MAX_CONCURRENT_STREAMS (--max-concurrent-streams)',
+    );
   });
 
   it('reads the upstream protocol from QUEUE_STATS_UPSTREAM_PROTOCOL; --upstream-protocol overrides it', () => {
@@ -262,6 +278,11 @@ describe('usage', () => {
       '--upstream URL',
       'env USER_PORT',
       '--upstream-protocol PROTOCOL',
+      '--max-concurrent-streams N',
+      'env QUEUE_STATS_MAX_CONCURRENT_STREAMS',
+      '(default: 250)',
+      '--max-streams N',
+      'env QUEUE_STATS_MAX_STREAMS',
       'env QUEUE_STATS_UPSTREAM_PROTOCOL',
       '(default: auto)',
       '--port PORT',

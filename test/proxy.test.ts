@@ -508,6 +508,8 @@ describe('startProxy options', () => {
       [{ port: 70000 }, 'port'],
       [{ timeoutMs: 0 }, 'timeoutMs'],
       [{ connections: 1.5 }, 'connections'],
+      [{ maxConcurrentStreams: 0 }, 'maxConcurrentStreams'],
+      [{ maxStreams: -1 }, 'maxStreams'],
       [{ containerConcurrency: -1 }, 'containerConcurrency'],
       [{ containerConcurrency: 1.5 }, 'containerConcurrency'],
       [{ containerConcurrency: 1, maxQueueDepth: 0 }, 'maxQueueDepth'],

@@ -40,6 +40,14 @@ export const DEFAULTS = {
   adminPort: 8022,
   /** Most connections the proxy opens to the upstream at once. */
   connections: 1024,
+  /**
+   * Most streams one HTTP/2 connection may have open at once (its
+   * `SETTINGS_MAX_CONCURRENT_STREAMS`): Go's HTTP/2 server default, which
+   * Knative's queue-proxy advertises (nginx: 128).
+   */
+  maxConcurrentStreams: 250,
+  /** Most HTTP/2 streams open at once on all connections together. */
+  maxStreams: 1024,
   /** Time a client has to send a request head to the proxy, in milliseconds. */
   headersTimeoutMs: 10_000,
   /** Time a client has to send a whole scrape request, in milliseconds. */
@@ -125,6 +133,10 @@ export const SIDECAR_ENV = {
    * probe try h2c): its queue-proxy always picks by the request's protocol.
    */
   upstreamProtocol: 'QUEUE_STATS_UPSTREAM_PROTOCOL',
+  /** Most streams one HTTP/2 client connection may have open at once, a whole number. */
+  maxConcurrentStreams: 'QUEUE_STATS_MAX_CONCURRENT_STREAMS',
+  /** Most HTTP/2 streams open at once on all client connections together, a whole number. */
+  maxStreams: 'QUEUE_STATS_MAX_STREAMS',
 } as const;
 
 /** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */

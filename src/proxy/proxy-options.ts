@@ -56,6 +56,20 @@ export interface ProxyOptions {
   /** Most connections open to the upstream at once; further requests queue. Default 1024. */
   connections?: number;
   /**
+   * Most streams one HTTP/2 client connection may have open at once: the
+   * `SETTINGS_MAX_CONCURRENT_STREAMS` the proxy advertises, which nghttp2
+   * enforces (a stream past it is reset before it is parsed further).
+   * Default 250, Go's HTTP/2 server's (and so Knative's queue-proxy's).
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * Most HTTP/2 streams open at once on all client connections together, so
+   * that a client opening many connections cannot take more than that; one
+   * more stream is reset with `REFUSED_STREAM` (the client may retry it)
+   * before it is counted or forwarded. Default 1024.
+   */
+  maxStreams?: number;
+  /**
    * Milliseconds a client has to send a whole request head (request line and
    * headers), counted from the moment the connection opens or, on a kept-alive
    * connection, from the first byte of each further request. A slower client

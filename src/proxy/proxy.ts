@@ -70,6 +70,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
+  const h2Limits = {
+    maxConcurrentStreams: requirePositiveInteger('maxConcurrentStreams', options.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams),
+    maxStreams: requirePositiveInteger('maxStreams', options.maxStreams ?? DEFAULTS.maxStreams),
+  };
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
   const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
   const upstreamProtocol = requireUpstreamProtocol('upstreamProtocol', options.upstreamProtocol ?? DEFAULTS.upstreamProtocol);
@@ -131,7 +135,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   };
   server.on('request', onRequest);
   const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
-  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Context, onRequest);
+  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Limits, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {

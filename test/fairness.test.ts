@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, createServer, type ClientHttp2Session, type ClientHttp2Stream, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { until } from './helpers/http.js';
+import { trackedProxy } from './helpers/proxy.js';
+import { RawClient } from './helpers/raw.js';
+import { block, frame, PREFACE } from './helpers/h2-frames.js';
+
+/** An HTTP/1.1 app that never answers and records when each request's connection to it closes. */
+async function hangingApp(): Promise<{ port: number; arrived: () => number; closedAt: number[]; close: () => void }> {
+  let arrived = 0;
+  const closedAt: number[] = [];
+  const server = createH1Server((request: IncomingMessage, _response: ServerResponse) => {
+    arrived++;
+    request.resume();
+    request.socket.once('close', () => closedAt.push(performance.now()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    arrived: () => arrived,
+    closedAt,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('the app sees a client leave at once', () => {
+  const cases: Array<[string, string]> = [
+    ['a GET', 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a 1 MB upload left at 100 KB', `POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n${'a'.repeat(100 * 1024)}`],
+  ];
+  for (const [what, bytes] of cases) {
+    it(`HTTP/1.1, ${what}: the upstream connection closes within 200 ms of the client's`, async () => {
+      const app = await hangingApp();
+      const { stats, proxy } = await trackedProxy(app.port);
+      try {
+        const client = await RawClient.connect(proxy.port);
+        client.write(bytes);
+        await until(() => app.arrived() === 1 && stats.inFlight === 1, 'the request at the app');
+        const left = performance.now();
+        client.destroy();
+        await until(() => app.closedAt.length === 1, 'the app to see the cancel', 10_000);
+        assert.ok(app.closedAt[0]! - left < 200, `the app saw it after ${Math.round(app.closedAt[0]! - left)} ms`);
+      } finally {
+        await proxy.close(0);
+        app.close();
+      }
+    });
+  }
+});
+
+/** An h2c app that never answers and records when each of its streams closes. */
+async function hangingH2App(): Promise<{ port: number; arrived: () => number; closedAt: number[]; close: () => void }> {
+  let arrived = 0;
+  const closedAt: number[] = [];
+  const server = createServer();
+  server.on('stream', (stream: ServerHttp2Stream) => {
+    arrived++;
+    stream.on('error', () => {});
+    stream.resume();
+    stream.once('close', () => closedAt.push(performance.now()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, arrived: () => arrived, closedAt, close: () => server.close() };
+}
+
+describe('the app sees an HTTP/2 client leave at once', () => {
+  for (const upstreamProtocol of ['auto', 'http1'] as const) {
+    for (const how of ['resets its stream', 'drops its connection'] as const) {
+      for (const upload of [false, true]) {
+        it(`upstream ${upstreamProtocol}, a ${upload ? 'POST left after 100 KB' : 'GET'} whose client ${how}: the app's side closes within 200 ms`, async () => {
+          const app = upstreamProtocol === 'auto' ? await hangingH2App() : await hangingApp();
+          const { stats, proxy } = await trackedProxy(app.port, { upstreamProtocol });
+          try {
+            const session = connect(proxy.url);
+            session.on('error', () => {});
+            const stream = session.request({ ':method': upload ? 'POST' : 'GET', ':path': '/slow' }, { endStream: !upload });
+            stream.on('error', () => {});
+            if (upload) stream.write(Buffer.alloc(100 * 1024));
+            await until(() => app.arrived() === 1 && stats.inFlight === 1, 'the request at the app');
+            const left = performance.now();
+            if (how === 'resets its stream') stream.close(8);
+            else session.destroy();
+            await until(() => app.closedAt.length === 1, 'the app to see the cancel', 10_000);
+            assert.ok(app.closedAt[0]! - left < 200, `the app saw it after ${Math.round(app.closedAt[0]! - left)} ms`);
+          } finally {
+            await proxy.close(0);
+            app.close();
+          }
+        });
+      }
+    }
+  }
+});
+
+const HEADERS = 1;
+const RST_STREAM = 3;
+const SETTINGS = 4;
+const END_STREAM_AND_HEADERS = 0x5;
+const SETTINGS_MAX_CONCURRENT_STREAMS = 3;
+const REFUSED_STREAM = 7;
+
+/** The frames in what a server sent: type, stream, payload. */
+function framesIn(latin1: string): Array<{ type: number; stream: number; payload: Buffer }> {
+  const bytes = Buffer.from(latin1, 'latin1');
+  const frames: Array<{ type: number; stream: number; payload: Buffer }> = [];
+  for (let at = 0; at + 9 <= bytes.length;) {
+    const length = bytes.readUIntBE(at, 3);
+    if (at + 9 + length > bytes.length) break;
+    frames.push({ type: bytes.readUInt8(at + 3), stream: bytes.readUInt32BE(at + 5) & 0x7fffffff, payload: bytes.subarray(at + 9, at + 9 + length) });
+    at += 9 + length;
+  }
+  return frames;
+}
+
+/** The value of setting `id` in a SETTINGS payload (RFC 9113 section 6.5.1), if there. */
+function setting(payload: Buffer, id: number): number | undefined {
+  for (let at = 0; at + 6 <= payload.length; at += 6) if (payload.readUInt16BE(at) === id) return payload.readUInt32BE(at + 2);
+  return undefined;
+}
+
+function getRequest(path: string): Array<[string, string]> {
+  return [
+    [':method', 'GET'],
+    [':path', path],
+    [':scheme', 'http'],
+    [':authority', 'x'],
+  ];
+}
+
+/** Opens a GET stream on `session`; resolves with its reset code (0 when it ended cleanly). */
+function streamOutcome(stream: ClientHttp2Stream): Promise<number> {
+  return new Promise((resolve) => {
+    stream.on('error', () => {});
+    stream.resume();
+    stream.once('close', () => resolve(stream.rstCode ?? 0));
+  });
+}
+
+describe('HTTP/2 streams are bounded per connection and in all', () => {
+  it('the server advertises SETTINGS_MAX_CONCURRENT_STREAMS; streams past it are reset before the app or the count sees them', async () => {
+    const app = await hangingH2App();
+    const { stats, proxy } = await trackedProxy(app.port, { maxConcurrentStreams: 3 });
+    const client = await RawClient.connect(proxy.port);
+    try {
+      client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(SETTINGS, 0, 0, Buffer.alloc(0))]));
+      await until(() => framesIn(client.received).some((f) => f.type === SETTINGS && f.payload.length > 0), "the server's SETTINGS");
+      const settings = framesIn(client.received).find((f) => f.type === SETTINGS && f.payload.length > 0)!;
+      assert.equal(setting(settings.payload, SETTINGS_MAX_CONCURRENT_STREAMS), 3);
+      // Five streams at once, before the server's SETTINGS are acknowledged (a client that ignores them).
+      client.write(Buffer.concat([1, 3, 5, 7, 9].map((id) => frame(HEADERS, END_STREAM_AND_HEADERS, id, block(getRequest(`/${id}`))))));
+      await until(() => framesIn(client.received).filter((f) => f.type === RST_STREAM).length === 2, 'two resets');
+      const resets = framesIn(client.received).filter((f) => f.type === RST_STREAM);
+      assert.deepEqual(
+        resets.map((f) => [f.stream, f.payload.readUInt32BE(0)]),
+        [
+          [7, REFUSED_STREAM],
+          [9, REFUSED_STREAM],
+        ],
+      );
+      await until(() => app.arrived() === 3, 'three streams at the app');
+      assert.equal(stats.inFlight, 3);
+    } finally {
+      client.destroy();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
+  it('a real client (Node, nghttp2) keeps to the limit once it has the SETTINGS: ten requests with a limit of 3 all get their answer', async () => {
+    let atOnce = 0;
+    let most = 0;
+    const app = createServer();
+    app.on('stream', (stream: ServerHttp2Stream) => {
+      most = Math.max(most, ++atOnce);
+      setTimeout(() => {
+        atOnce--;
+        stream.respond({ ':status': 200 });
+        stream.end('ok');
+      }, 20);
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { proxy } = await trackedProxy((app.address() as AddressInfo).port, { maxConcurrentStreams: 3 });
+    const session: ClientHttp2Session = connect(proxy.url);
+    try {
+      // Streams sent before the SETTINGS arrive are refused past the limit (REFUSED_STREAM: the client may retry them).
+      await once(session, 'remoteSettings');
+      const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => streamOutcome(session.request({ ':path': `/${i}` }))));
+      assert.deepEqual(codes, Array(10).fill(0));
+      assert.equal(most, 3);
+    } finally {
+      session.close();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
+  it('past maxStreams on all connections together, a new stream is refused with REFUSED_STREAM and never counted; the next one after a close passes', async () => {
+    const app = await hangingH2App();
+    const { stats, proxy } = await trackedProxy(app.port, { maxStreams: 2 });
+    const sessions = [connect(proxy.url), connect(proxy.url)];
+    try {
+      const held = [sessions[0]!.request({ ':path': '/a' }), sessions[1]!.request({ ':path': '/b' })];
+      for (const stream of held) stream.on('error', () => {});
+      await until(() => app.arrived() === 2 && stats.inFlight === 2, 'two streams at the app');
+      assert.equal(await streamOutcome(sessions[1]!.request({ ':path': '/c' })), REFUSED_STREAM);
+      assert.equal(stats.inFlight, 2);
+      assert.equal(app.arrived(), 2);
+      held[0]!.close(8);
+      await until(() => stats.inFlight === 1, 'the reset stream to leave');
+      const next = sessions[1]!.request({ ':path': '/d' });
+      next.on('error', () => {});
+      await until(() => app.arrived() === 3, 'the next stream at the app');
+    } finally {
+      for (const session of sessions) session.destroy();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+});
