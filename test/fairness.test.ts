@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createH1Server, type IncomingMessage } from 'node:http';
 import { connect, createServer, type ClientHttp2Session, type ClientHttp2Stream, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -13,7 +13,7 @@ import { block, frame, PREFACE } from './helpers/h2-frames.js';
 async function hangingApp(): Promise<{ port: number; arrived: () => number; closedAt: number[]; close: () => void }> {
   let arrived = 0;
   const closedAt: number[] = [];
-  const server = createH1Server((request: IncomingMessage, _response: ServerResponse) => {
+  const server = createH1Server((request: IncomingMessage) => {
     arrived++;
     request.resume();
     request.socket.once('close', () => closedAt.push(performance.now()));
