@@ -9,19 +9,33 @@ import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
 import { block, frame, PREFACE } from './helpers/h2-frames.js';
 
+interface HangingApp {
+  port: number;
+  /** Requests (or streams) received. */
+  arrived: () => number;
+  /** Connections accepted (the HTTP/1.1 app's). */
+  accepted: () => number;
+  /** When each request's connection (or stream) closed, from `performance.now()`. */
+  closedAt: number[];
+  close: () => void;
+}
+
 /** An HTTP/1.1 app that never answers and records when each request's connection to it closes. */
-async function hangingApp(): Promise<{ port: number; arrived: () => number; closedAt: number[]; close: () => void }> {
+async function hangingApp(): Promise<HangingApp> {
   let arrived = 0;
+  let accepted = 0;
   const closedAt: number[] = [];
   const server = createH1Server((request: IncomingMessage) => {
     arrived++;
     request.resume();
     request.socket.once('close', () => closedAt.push(performance.now()));
   });
+  server.on('connection', () => accepted++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     arrived: () => arrived,
+    accepted: () => accepted,
     closedAt,
     close: () => {
       server.closeAllConnections();
@@ -30,13 +44,26 @@ async function hangingApp(): Promise<{ port: number; arrived: () => number; clos
   };
 }
 
+/**
+ * Asserts the app's side closed within 200 ms of the client's leaving, and
+ * that no other connection to the app opened: undici opens one for the
+ * aborted request right after the close, in the same turn (nodejs/undici#5845),
+ * so a short look afterwards sees it.
+ */
+async function assertPromptCancel(app: HangingApp, left: number): Promise<void> {
+  await until(() => app.closedAt.length === 1, 'the app to see the cancel', 10_000);
+  assert.ok(app.closedAt[0]! - left < 200, `the app saw it after ${Math.round(app.closedAt[0]! - left)} ms`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(app.accepted(), 1, 'connections the app accepted');
+}
+
 describe('the app sees a client leave at once', () => {
   const cases: Array<[string, string]> = [
     ['a GET', 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['a 1 MB upload left at 100 KB', `POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n${'a'.repeat(100 * 1024)}`],
   ];
   for (const [what, bytes] of cases) {
-    it(`HTTP/1.1, ${what}: the upstream connection closes within 200 ms of the client's`, async () => {
+    it(`HTTP/1.1, ${what}: the upstream connection closes within 200 ms of the client's, and no other opens`, async () => {
       const app = await hangingApp();
       const { stats, proxy } = await trackedProxy(app.port);
       try {
@@ -45,8 +72,7 @@ describe('the app sees a client leave at once', () => {
         await until(() => app.arrived() === 1 && stats.inFlight === 1, 'the request at the app');
         const left = performance.now();
         client.destroy();
-        await until(() => app.closedAt.length === 1, 'the app to see the cancel', 10_000);
-        assert.ok(app.closedAt[0]! - left < 200, `the app saw it after ${Math.round(app.closedAt[0]! - left)} ms`);
+        await assertPromptCancel(app, left);
       } finally {
         await proxy.close(0);
         app.close();
@@ -56,7 +82,7 @@ describe('the app sees a client leave at once', () => {
 });
 
 /** An h2c app that never answers and records when each of its streams closes. */
-async function hangingH2App(): Promise<{ port: number; arrived: () => number; closedAt: number[]; close: () => void }> {
+async function hangingH2App(): Promise<HangingApp> {
   let arrived = 0;
   const closedAt: number[] = [];
   const server = createServer();
@@ -67,14 +93,14 @@ async function hangingH2App(): Promise<{ port: number; arrived: () => number; cl
     stream.once('close', () => closedAt.push(performance.now()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, arrived: () => arrived, closedAt, close: () => server.close() };
+  return { port: (server.address() as AddressInfo).port, arrived: () => arrived, accepted: () => 1, closedAt, close: () => server.close() };
 }
 
 describe('the app sees an HTTP/2 client leave at once', () => {
   for (const upstreamProtocol of ['auto', 'http1'] as const) {
     for (const how of ['resets its stream', 'drops its connection'] as const) {
       for (const upload of [false, true]) {
-        it(`upstream ${upstreamProtocol}, a ${upload ? 'POST left after 100 KB' : 'GET'} whose client ${how}: the app's side closes within 200 ms`, async () => {
+        it(`upstream ${upstreamProtocol}, a ${upload ? 'POST left after 100 KB' : 'GET'} whose client ${how}: the app's side closes within 200 ms, and no other connection opens`, async () => {
           const app = upstreamProtocol === 'auto' ? await hangingH2App() : await hangingApp();
           const { stats, proxy } = await trackedProxy(app.port, { upstreamProtocol });
           try {
@@ -87,8 +113,7 @@ describe('the app sees an HTTP/2 client leave at once', () => {
             const left = performance.now();
             if (how === 'resets its stream') stream.close(8);
             else session.destroy();
-            await until(() => app.closedAt.length === 1, 'the app to see the cancel', 10_000);
-            assert.ok(app.closedAt[0]! - left < 200, `the app saw it after ${Math.round(app.closedAt[0]! - left)} ms`);
+            await assertPromptCancel(app, left);
           } finally {
             await proxy.close(0);
             app.close();

@@ -9,11 +9,14 @@ import type { RequestTimer } from './request-timer.js';
 import type { RevisionTimeouts } from '../core/revision-timeouts.js';
 import { LimitedExchange } from './limited-exchange.js';
 import { upstreamBody } from './request-body.js';
+import type { UpstreamDemand } from './upstream-demand.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {
   /** Keep-alive connections to the upstream. */
   readonly pool: Dispatcher;
+  /** The pool's requests waiting for a connection: each exchange says when it starts and stops waiting. */
+  readonly demand: UpstreamDemand;
   /** The revision timeouts of every exchange, counted from its arrival. */
   readonly timeouts: RevisionTimeouts;
   /** The concurrency limit; `undefined` when there is none (`containerConcurrency` 0). */
@@ -110,6 +113,8 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /** The upstream response ended or failed, or was given up: nothing left to abort. */
   private settled = false;
   private listeningForDrain = false;
+  /** Handed to the pool and not yet on a connection (see UpstreamDemand). */
+  private wanting = false;
   private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
@@ -138,7 +143,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
     // As Knative's request metrics handler, inside its breaker, times it: from the moment the request may go to the app.
     this.requestTimer?.start(request, this.response);
-    this.context.pool.dispatch(this.options, this);
+    this.send();
   };
 
   private constructor(
@@ -174,6 +179,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Called again when the request is retried on a new connection.
     this.controller = controller;
+    this.wanting = this.context.demand.satisfied(this.wanting);
     // Gone or timed out while it waited for a connection, when there was nothing to abort yet.
     if (this.settled) controller.abort(new Error('request abandoned'));
   }
@@ -227,11 +233,13 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
+    // A connection that failed to open ends the wait too.
+    this.wanting = this.context.demand.satisfied(this.wanting);
     const code = errorCode(error);
     if (this.retryLeft && !this.response.headersSent && code !== undefined && STALE_CONNECTION_CODES.has(code)) {
       this.retryLeft = false;
       this.controller = undefined;
-      this.context.pool.dispatch(this.options!, this);
+      this.send();
       return;
     }
     this.fail(error);
@@ -260,8 +268,16 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     failResponse(response, this.timedOut);
   }
 
+  /** Hands the request to the pool, waiting for a connection. */
+  private send(): void {
+    this.wanting = this.context.demand.want();
+    this.context.pool.dispatch(this.options!, this);
+  }
+
   private settle(): void {
     this.settled = true;
+    // Given up while still waiting: no connection is opened for it any more.
+    this.wanting = this.context.demand.satisfied(this.wanting);
     this.stopClock();
   }
 }

@@ -6,6 +6,7 @@ import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS, type ProbeAnswer } from './network-probe-answer.js';
 import { Pool } from './undici-pool.js';
+import { UpstreamDemand } from './upstream-demand.js';
 import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';
@@ -84,10 +85,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   };
   // No headers or body timeout of undici's own: the exchange's revision timeouts count from the request's arrival,
   // and a slow stream (server-sent events) is an error only past them.
+  const demand = new UpstreamDemand(Math.min(CONNECT_TIMEOUT_MS, timeoutMs));
   const pool = new Pool(upstream.origin, {
     connections,
     pipelining: 1,
-    connectTimeout: Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+    connect: demand.connect,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -101,6 +103,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
   const context: ExchangeContext = {
     pool,
+    demand,
     timeouts,
     breaker,
     requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
