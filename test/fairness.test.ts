@@ -4,6 +4,7 @@ import { connect, createServer, type ClientHttp2Session, type ClientHttp2Stream,
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { monotonicNow } from '../src/core/clock.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
@@ -244,6 +245,90 @@ describe('HTTP/2 streams are bounded per connection and in all', () => {
       await until(() => app.arrived() === 3, 'the next stream at the app');
     } finally {
       for (const session of sessions) session.destroy();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+});
+
+/** An app that answers each request once its body has come in whole. */
+async function echoLengthApp(): Promise<{ port: number; open: () => number; close: () => void }> {
+  let open = 0;
+  const server = createH1Server((request: IncomingMessage, response) => {
+    let length = 0;
+    request.on('data', (chunk: Buffer) => (length += chunk.length));
+    request.on('end', () => response.end(String(length)));
+  });
+  server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    open: () => open,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Opens `count` uploads that send one byte of a 1000-byte body and then nothing: each holds its upstream connection. */
+async function stalledUploads(port: number, count: number): Promise<RawClient[]> {
+  const clients: RawClient[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = await RawClient.connect(port);
+    client.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\na');
+    clients.push(client);
+  }
+  return clients;
+}
+
+describe('the upstream pool is never a place to hang', () => {
+  it('with no cap (the default), 1,030 stalled uploads hold 1,030 app connections and a GET is still answered at once', async () => {
+    const app = await echoLengthApp();
+    const { proxy } = await trackedProxy(app.port);
+    const uploads = await stalledUploads(proxy.port, 1030);
+    try {
+      await until(() => app.open() === 1030, 'every upload at the app', 20_000);
+      const started = performance.now();
+      const response = await fetch(`${proxy.url}/after`, { method: 'POST', body: 'abc' });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), '3');
+      assert.ok(performance.now() - started < 1000, `answered after ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      for (const upload of uploads) upload.destroy();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
+  it('with a cap the uploads hold, a request that gets no connection within connectionWaitMs is answered 503 and counted', async () => {
+    const app = await echoLengthApp();
+    const statuses: number[] = [];
+    const { stats, proxy } = await trackedProxy(app.port, {
+      connections: 2,
+      connectionWaitMs: 200,
+      observer: { requestEnded: (status: number) => statuses.push(status) },
+    });
+    const uploads = await stalledUploads(proxy.port, 2);
+    try {
+      await until(() => app.open() === 2, 'both uploads at the app');
+      const started = performance.now();
+      const response = await fetch(`${proxy.url}/after`);
+      const waited = performance.now() - started;
+      assert.equal(response.status, 503);
+      assert.equal(await response.text(), 'no upstream connection available\n');
+      assert.ok(waited >= 190 && waited < 1000, `answered after ${Math.round(waited)} ms`);
+      await until(() => stats.inFlight === 2, 'the 503 to leave the count');
+      assert.equal(stats.report(monotonicNow()).requestCount, 3);
+      await until(() => statuses.includes(503), 'the 503 observed');
+      for (const upload of uploads) upload.destroy();
+      await until(() => app.open() === 0, 'the uploads gone');
+      assert.equal(await (await fetch(`${proxy.url}/again`, { method: 'POST', body: 'x' })).text(), '1');
+    } finally {
+      for (const upload of uploads) upload.destroy();
       await proxy.close(0);
       app.close();
     }

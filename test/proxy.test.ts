@@ -510,6 +510,7 @@ describe('startProxy options', () => {
       [{ connections: 1.5 }, 'connections'],
       [{ maxConcurrentStreams: 0 }, 'maxConcurrentStreams'],
       [{ maxStreams: -1 }, 'maxStreams'],
+      [{ connectionWaitMs: 0 }, 'connectionWaitMs'],
       [{ containerConcurrency: -1 }, 'containerConcurrency'],
       [{ containerConcurrency: 1.5 }, 'containerConcurrency'],
       [{ containerConcurrency: 1, maxQueueDepth: 0 }, 'maxQueueDepth'],

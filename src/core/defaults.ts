@@ -38,8 +38,8 @@ export const DEFAULTS = {
   drainQuietPeriodMs: 30_000,
   /** Port of the admin server (`/wait-for-drain`): Knative's queue-proxy admin port. */
   adminPort: 8022,
-  /** Most connections the proxy opens to the upstream at once. */
-  connections: 1024,
+  /** With a cap on the upstream connections: the longest a request waits for one before a 503, in milliseconds. */
+  connectionWaitMs: 1000,
   /**
    * Most streams one HTTP/2 connection may have open at once (its
    * `SETTINGS_MAX_CONCURRENT_STREAMS`): Go's HTTP/2 server default, which

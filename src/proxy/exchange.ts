@@ -17,6 +17,8 @@ export interface ExchangeContext {
   readonly pool: Dispatcher;
   /** The pool's requests waiting for a connection: each exchange says when it starts and stops waiting. */
   readonly demand: UpstreamDemand;
+  /** Longest wait for a connection of the pool, in milliseconds, past which the request gets a 503; 0: no bound (an uncapped pool opens one at once). */
+  readonly connectionWaitMs: number;
   /** The revision timeouts of every exchange, counted from its arrival. */
   readonly timeouts: RevisionTimeouts;
   /** The concurrency limit; `undefined` when there is none (`containerConcurrency` 0). */
@@ -115,6 +117,9 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   private listeningForDrain = false;
   /** Handed to the pool and not yet on a connection (see UpstreamDemand). */
   private wanting = false;
+  /** Bounds the wait for a connection of a capped pool. */
+  private waitTimer: NodeJS.Timeout | undefined;
+  private noConnection = false;
   private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
@@ -124,6 +129,12 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
       this.controller?.abort(new Error('client closed the connection'));
     }
     if (this.context.draining) this.context.closeIdleConnections();
+  };
+
+  private readonly onNoConnection = (): void => {
+    this.waitTimer = undefined;
+    this.noConnection = true;
+    this.fail(new Error('no upstream connection free'));
   };
 
   private readonly onResponseDrain = (): void => {
@@ -180,6 +191,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     // Called again when the request is retried on a new connection.
     this.controller = controller;
     this.wanting = this.context.demand.satisfied(this.wanting);
+    this.stopWaitTimer();
     // Gone or timed out while it waited for a connection, when there was nothing to abort yet.
     if (this.settled) controller.abort(new Error('request abandoned'));
   }
@@ -264,6 +276,10 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
         sendText(response, 400, 'request cannot be forwarded\n');
         return;
       }
+      if (this.noConnection) {
+        sendText(response, 503, 'no upstream connection available\n');
+        return;
+      }
     }
     failResponse(response, this.timedOut);
   }
@@ -271,13 +287,22 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /** Hands the request to the pool, waiting for a connection. */
   private send(): void {
     this.wanting = this.context.demand.want();
+    const waitMs = this.context.connectionWaitMs;
+    if (waitMs > 0 && this.waitTimer === undefined) this.waitTimer = setTimeout(this.onNoConnection, waitMs);
     this.context.pool.dispatch(this.options!, this);
+  }
+
+  private stopWaitTimer(): void {
+    if (this.waitTimer === undefined) return;
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
   }
 
   private settle(): void {
     this.settled = true;
     // Given up while still waiting: no connection is opened for it any more.
     this.wanting = this.context.demand.satisfied(this.wanting);
+    this.stopWaitTimer();
     this.stopClock();
   }
 }

@@ -53,8 +53,21 @@ export interface ProxyOptions {
   containerConcurrency?: number;
   /** Most requests waiting for a slot when `containerConcurrency` >= 1. Default 10 x `containerConcurrency`, as Knative sets it. */
   maxQueueDepth?: number;
-  /** Most connections open to the upstream at once; further requests queue. Default 1024. */
+  /**
+   * Most connections open to the upstream at once; further requests wait for
+   * one up to `connectionWaitMs`. Absent (the default): no cap, as Go's
+   * transport in Knative's queue-proxy has none; each request at the app
+   * then holds a client connection or one of `maxStreams` HTTP/2 streams,
+   * which bound the upstream connections in turn.
+   */
   connections?: number;
+  /**
+   * With `connections`: the longest a request waits for an upstream
+   * connection (the TCP handshake included), in milliseconds, before the
+   * proxy answers it 503 (`no upstream connection available`), counted and
+   * timed as any answer. An integer from 1 to 2147483647. Default 1000.
+   */
+  connectionWaitMs?: number;
   /**
    * Most streams one HTTP/2 client connection may have open at once: the
    * `SETTINGS_MAX_CONCURRENT_STREAMS` the proxy advertises, which nghttp2

@@ -53,7 +53,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -68,7 +68,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const containerConcurrency = requireNonNegativeInteger('containerConcurrency', options.containerConcurrency ?? DEFAULTS.containerConcurrency);
   const maxQueueDepth = options.maxQueueDepth === undefined ? undefined : requirePositiveInteger('maxQueueDepth', options.maxQueueDepth);
   const breaker = containerConcurrency === 0 ? undefined : new Breaker(containerConcurrency, maxQueueDepth ?? DEFAULTS.queueDepthPerSlot * containerConcurrency);
-  const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
+  const connections = options.connections === undefined ? undefined : requirePositiveInteger('connections', options.connections);
+  const connectionWaitMs = requireTimeoutMs('connectionWaitMs', options.connectionWaitMs ?? DEFAULTS.connectionWaitMs);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
   const h2Limits = {
@@ -86,8 +87,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   // No headers or body timeout of undici's own: the exchange's revision timeouts count from the request's arrival,
   // and a slow stream (server-sent events) is an error only past them.
   const demand = new UpstreamDemand(Math.min(CONNECT_TIMEOUT_MS, timeoutMs));
+  // No cap by default, as Go's transport in Knative's queue-proxy: every request in flight holds a client connection
+  // (or, over HTTP/2, one of a bounded number of streams), so the client side already bounds the upstream one.
   const pool = new Pool(upstream.origin, {
-    connections,
+    connections: connections ?? null,
     pipelining: 1,
     connect: demand.connect,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -104,6 +107,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const context: ExchangeContext = {
     pool,
     demand,
+    connectionWaitMs: connections === undefined ? 0 : connectionWaitMs,
     timeouts,
     breaker,
     requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
