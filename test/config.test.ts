@@ -49,13 +49,15 @@ describe('parseConfig defaults', () => {
       readinessProbe: undefined,
       otlpEndpoint: undefined,
       upstreamProtocol: 'auto',
+      requestBodyIdleTimeoutMs: 0,
       maxConcurrentStreams: 250,
       maxStreams: 1024,
     });
   });
 
-  it('reads the HTTP/2 stream limits from their flags and QUEUE_STATS_ variables; a bad one names its flag', () => {
-    const config = parseConfig(['--max-concurrent-streams', '100'], { QUEUE_STATS_MAX_STREAMS: '500' }, 'h');
+  it('reads the HTTP/2 stream limits and the request body idle timeout from their flags and QUEUE_STATS_ variables; a bad one names its flag', () => {
+    const config = parseConfig(['--max-concurrent-streams', '100'], { QUEUE_STATS_MAX_STREAMS: '500', QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT: '30' }, 'h');
+    assert.equal(config.requestBodyIdleTimeoutMs, 30_000);
     assert.equal(config.maxConcurrentStreams, 100);
     assert.equal(config.maxStreams, 500);
     assert.throws(
@@ -282,6 +284,8 @@ describe('usage', () => {
       'env QUEUE_STATS_MAX_CONCURRENT_STREAMS',
       '(default: 250)',
       '--max-streams N',
+      '--request-body-idle-timeout DURATION',
+      'env QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT',
       'env QUEUE_STATS_MAX_STREAMS',
       'env QUEUE_STATS_UPSTREAM_PROTOCOL',
       '(default: auto)',

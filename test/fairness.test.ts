@@ -334,3 +334,71 @@ describe('the upstream pool is never a place to hang', () => {
     }
   });
 });
+
+describe('a request body that stalls', () => {
+  it("HTTP/1.1: no byte for requestBodyIdleTimeoutMs gets 408, the connection closed, the app's request aborted; a steady trickle passes", async () => {
+    const app = await echoLengthApp();
+    const { stats, proxy } = await trackedProxy(app.port, { requestBodyIdleTimeoutMs: 300 });
+    try {
+      const [stalled] = await stalledUploads(proxy.port, 1);
+      const started = performance.now();
+      const text = await stalled!.whenClosed(3000);
+      const waited = performance.now() - started;
+      assert.match(text, /^HTTP\/1\.1 408 /);
+      assert.match(text, /request body timed out\n$/);
+      assert.ok(waited >= 250 && waited < 1500, `answered after ${Math.round(waited)} ms`);
+      await until(() => app.open() === 0 && stats.inFlight === 0, 'the app connection and the count to go');
+
+      const trickle = await RawClient.connect(proxy.port);
+      trickle.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\nConnection: close\r\n\r\n');
+      for (let i = 0; i < 8; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        trickle.write('a');
+      }
+      assert.match(await trickle.whenClosed(), /\r\n\r\n8$/);
+    } finally {
+      await proxy.close(0);
+      app.close();
+    }
+  });
+
+  it('HTTP/1.1: a body the app is slow to read (the proxy holds it back) is not a stall', async () => {
+    const app = createH1Server((request: IncomingMessage, response) => {
+      let length = 0;
+      request.pause();
+      setTimeout(() => request.resume(), 800);
+      request.on('data', (chunk: Buffer) => (length += chunk.length));
+      request.on('end', () => response.end(String(length)));
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { proxy } = await trackedProxy((app.address() as AddressInfo).port, { requestBodyIdleTimeoutMs: 300 });
+    try {
+      const response = await fetch(`${proxy.url}/big`, { method: 'POST', body: Buffer.alloc(8 * 1024 * 1024) });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), String(8 * 1024 * 1024));
+    } finally {
+      await proxy.close(0);
+      app.closeAllConnections();
+      app.close();
+    }
+  });
+
+  it("HTTP/2: a stream whose body stops gets 408 and the app's stream is cancelled", async () => {
+    const app = await hangingH2App();
+    const { stats, proxy } = await trackedProxy(app.port, { requestBodyIdleTimeoutMs: 300 });
+    const session = connect(proxy.url);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/upload' });
+      stream.write('a');
+      const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+      assert.equal(headers[':status'], 408);
+      await until(() => app.closedAt.length === 1, "the app's stream to close");
+      stream.close();
+      await until(() => stats.inFlight === 0, 'the count to go');
+    } finally {
+      session.destroy();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+});

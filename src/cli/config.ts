@@ -63,6 +63,8 @@ export interface CliConfig {
   otlpEndpoint: string | undefined;
   /** How requests go to the app: `auto` (HTTP/2 ones over h2c, HTTP/1.1 ones over HTTP/1.1) or `http1`. Default `auto`. */
   upstreamProtocol: UpstreamProtocol;
+  /** Longest silence of a request body, in milliseconds; 0 (the default): off. */
+  requestBodyIdleTimeoutMs: number;
   /** Most streams one HTTP/2 client connection may have open at once. Default 250. */
   maxConcurrentStreams: number;
   /** Most HTTP/2 streams open at once on all client connections together. Default 1024. */
@@ -174,6 +176,14 @@ const OPTIONS = {
     value: 'DURATION',
     defaultText: 'off',
     help: "longest pause in the app's response; 0 is off; a bare number is seconds",
+    parse: duration('s', requireTimeoutMsOrOff, true),
+  },
+  requestBodyIdleTimeout: {
+    flag: 'request-body-idle-timeout',
+    env: SIDECAR_ENV.requestBodyIdleTimeout,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "longest pause in a request's body (408); 0 is off; a bare number is seconds",
     parse: duration('s', requireTimeoutMsOrOff, true),
   },
   containerConcurrency: {
@@ -335,6 +345,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     readinessProbe: read('readinessProbe') as ReadinessProbeSpec | undefined,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
     upstreamProtocol: (read('upstreamProtocol') as UpstreamProtocol | undefined) ?? DEFAULTS.upstreamProtocol,
+    requestBodyIdleTimeoutMs: (read('requestBodyIdleTimeout') as number | undefined) ?? DEFAULTS.requestBodyIdleTimeoutMs,
     maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
   };

@@ -22,6 +22,8 @@ export const DEFAULTS = {
   responseStartTimeoutMs: 0,
   /** Idle timeout, in milliseconds; 0: off (Knative's queue-proxy without `REVISION_IDLE_TIMEOUT_SECONDS`). */
   idleTimeoutMs: 0,
+  /** Longest silence of a request body, in milliseconds; 0: off (Knative's queue-proxy has no such bound). */
+  requestBodyIdleTimeoutMs: 0,
   /** Most requests at the app at once; 0: no limit (Knative's `containerConcurrency` default). */
   containerConcurrency: 0,
   /** Breaker queue depth per unit of container concurrency (Knative's queue-proxy: 10). */
@@ -133,6 +135,8 @@ export const SIDECAR_ENV = {
    * probe try h2c): its queue-proxy always picks by the request's protocol.
    */
   upstreamProtocol: 'QUEUE_STATS_UPSTREAM_PROTOCOL',
+  /** The longest silence of a request body, a duration (a bare number is seconds); 0: off. */
+  requestBodyIdleTimeout: 'QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT',
   /** Most streams one HTTP/2 client connection may have open at once, a whole number. */
   maxConcurrentStreams: 'QUEUE_STATS_MAX_CONCURRENT_STREAMS',
   /** Most HTTP/2 streams open at once on all client connections together, a whole number. */

@@ -17,6 +17,8 @@ export interface ExchangeContext {
   readonly pool: Dispatcher;
   /** The pool's requests waiting for a connection: each exchange says when it starts and stops waiting. */
   readonly demand: UpstreamDemand;
+  /** Longest silence of a request body, in milliseconds, before the request is answered 408 and the upstream one aborted; 0: no bound. */
+  readonly requestBodyIdleMs: number;
   /** Longest wait for a connection of the pool, in milliseconds, past which the request gets a 503; 0: no bound (an uncapped pool opens one at once). */
   readonly connectionWaitMs: number;
   /** The revision timeouts of every exchange, counted from its arrival. */
@@ -82,6 +84,22 @@ export function failResponse(response: ServerResponse, timedOut: boolean): void 
   else socket.end(() => socket.destroy());
 }
 
+/**
+ * Tells a client whose request body stopped arriving (see
+ * `requestBodyIdleTimeoutMs`): before the response head, 408 with the
+ * connection closed, since the rest of the body will not be read; after
+ * it, the response is cut short.
+ */
+export function failStalledBody(response: ServerResponse): void {
+  if (response.destroyed) return;
+  if (response.headersSent) {
+    failResponse(response, false);
+    return;
+  }
+  response.shouldKeepAlive = false;
+  sendText(response, 408, 'request body timed out\n');
+}
+
 /** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
 export function sendQueueFull(response: ServerResponse): void {
   sendText(response, 503, 'pending request queue full\n');
@@ -120,6 +138,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /** Bounds the wait for a connection of a capped pool. */
   private waitTimer: NodeJS.Timeout | undefined;
   private noConnection = false;
+  private bodyStalled = false;
   private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
@@ -137,6 +156,11 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     this.fail(new Error('no upstream connection free'));
   };
 
+  private readonly onBodyStall = (): void => {
+    this.bodyStalled = true;
+    this.fail(new Error('request body stalled'));
+  };
+
   private readonly onResponseDrain = (): void => {
     this.controller?.resume();
   };
@@ -152,6 +176,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
       body,
     };
     this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
+    if (body !== null) this.watchBody(request, this.context.requestBodyIdleMs, this.onBodyStall);
     // As Knative's request metrics handler, inside its breaker, times it: from the moment the request may go to the app.
     this.requestTimer?.start(request, this.response);
     this.send();
@@ -269,6 +294,10 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     // A no-op when the upstream request failed by itself.
     this.controller?.abort(error);
     const response = this.response;
+    if (this.bodyStalled) {
+      failStalledBody(response);
+      return;
+    }
     if (!response.headersSent && !response.destroyed) {
       diag.debug(`proxy: upstream request failed: ${error.message}`);
       // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.

@@ -51,6 +51,16 @@ export interface ProxyOptions {
    * no limit, no queue.
    */
   containerConcurrency?: number;
+  /**
+   * Longest silence of a request body while it comes in, in milliseconds:
+   * past it with no new byte, the upstream request is aborted and the
+   * client answered 408 (`request body timed out`; its HTTP/1.1 connection
+   * is closed), or its response cut short if it had started. Counted from
+   * the moment the request goes to the app, then from each chunk of the
+   * body. 0 (the default): no bound, as Knative's queue-proxy has none;
+   * the revision timeout still bounds the whole exchange. At most 2147483647.
+   */
+  requestBodyIdleTimeoutMs?: number;
   /** Most requests waiting for a slot when `containerConcurrency` >= 1. Default 10 x `containerConcurrency`, as Knative sets it. */
   maxQueueDepth?: number;
   /**

@@ -53,7 +53,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `requestBodyIdleTimeoutMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -69,6 +69,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const maxQueueDepth = options.maxQueueDepth === undefined ? undefined : requirePositiveInteger('maxQueueDepth', options.maxQueueDepth);
   const breaker = containerConcurrency === 0 ? undefined : new Breaker(containerConcurrency, maxQueueDepth ?? DEFAULTS.queueDepthPerSlot * containerConcurrency);
   const connections = options.connections === undefined ? undefined : requirePositiveInteger('connections', options.connections);
+  const requestBodyIdleMs = requireTimeoutMsOrOff('requestBodyIdleTimeoutMs', options.requestBodyIdleTimeoutMs ?? DEFAULTS.requestBodyIdleTimeoutMs);
   const connectionWaitMs = requireTimeoutMs('connectionWaitMs', options.connectionWaitMs ?? DEFAULTS.connectionWaitMs);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
@@ -108,6 +109,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     pool,
     demand,
     connectionWaitMs: connections === undefined ? 0 : connectionWaitMs,
+    requestBodyIdleMs,
     timeouts,
     breaker,
     requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
@@ -141,7 +143,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     });
   };
   server.on('request', onRequest);
-  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
+  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer, requestBodyIdleMs };
   const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Limits, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
 
