@@ -402,3 +402,66 @@ describe('a request body that stalls', () => {
     }
   });
 });
+
+const CONTINUATION = 9;
+const GOAWAY = 7;
+
+describe('an HTTP/2 header block in progress is bounded by headersTimeoutMs', () => {
+  const holds: Array<[string, (client: RawClient) => Promise<void>]> = [
+    ['HEADERS without END_HEADERS, then nothing', async () => {}],
+    [
+      'HEADERS without END_HEADERS, then a CONTINUATION without it every 100 ms',
+      async (client) => {
+        while (!client.closed) {
+          client.write(frame(CONTINUATION, 0, 1, block([['x-more', 'a']])));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+    ],
+  ];
+  for (const [what, hold] of holds) {
+    it(`${what}: the connection gets GOAWAY and is closed within headersTimeoutMs; nothing reaches the app`, async () => {
+      const app = await hangingH2App();
+      const { stats, proxy } = await trackedProxy(app.port, { headersTimeoutMs: 400 });
+      const client = await RawClient.connect(proxy.port);
+      try {
+        const started = performance.now();
+        client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(SETTINGS, 0, 0, Buffer.alloc(0)), frame(HEADERS, 0x1, 1, block(getRequest('/held')))]));
+        void hold(client);
+        await client.whenClosed(3000);
+        const held = performance.now() - started;
+        assert.ok(held >= 150 && held < 600, `closed after ${Math.round(held)} ms`);
+        assert.ok(framesIn(client.received).some((f) => f.type === GOAWAY));
+        assert.equal(app.arrived(), 0);
+        assert.equal(stats.inFlight, 0);
+      } finally {
+        client.destroy();
+        await proxy.close(0);
+        app.close();
+      }
+    });
+  }
+
+  it('an idle client that answers PINGs keeps its connection past several headersTimeoutMs and is served on it', async () => {
+    const app = createServer();
+    app.on('stream', (stream: ServerHttp2Stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { proxy } = await trackedProxy((app.address() as AddressInfo).port, { headersTimeoutMs: 200 });
+    const session = connect(proxy.url);
+    try {
+      let pings = 0;
+      session.on('ping', () => pings++);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.ok(pings >= 2, `${pings} PINGs`);
+      assert.equal(session.closed, false);
+      assert.equal(await streamOutcome(session.request({ ':path': '/after' })), 0);
+    } finally {
+      session.close();
+      await proxy.close(0);
+      app.close();
+    }
+  });
+});

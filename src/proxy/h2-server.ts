@@ -1,9 +1,10 @@
 import type { RequestListener } from 'node:http';
-import { constants, createServer, type Http2Server, type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, createServer, type Http2Server, type Http2Session, type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import type { RequestTracker } from '../tracking/tracker.js';
 import type { Drainer } from './drainer.js';
 import { H2Exchange, respondText, type H2ExchangeContext } from './h2-exchange.js';
+import { HeaderDeadline } from './h2-header-deadline.js';
 import type { ProbeAnswer } from './network-probe-answer.js';
 
 /** What the HTTP/2 side shares with the proxy's HTTP/1.1 side: the same counting, drain and probe answers. */
@@ -24,6 +25,8 @@ export interface H2Limits {
   readonly maxConcurrentStreams: number;
   /** Most streams open at once on all connections together; one more is refused with `REFUSED_STREAM`. */
   readonly maxStreams: number;
+  /** The HTTP/1.1 side's bound on a request head, in milliseconds: a header block in progress gets about as long (see HeaderDeadline). */
+  readonly headersTimeoutMs: number;
 }
 
 /** The HTTP/2 server of the proxy's port and the close of its sessions. */
@@ -52,9 +55,9 @@ const ignore = (): void => {};
 export function createH2Side(rules: H2Rules, limits: H2Limits, context: H2ExchangeContext | undefined, http1Listener: RequestListener): H2Side {
   // nghttp2 refuses a stream past the advertised limit itself, before Node sees it (RFC 9113 section 5.1.2).
   const server = createServer({ settings: { enablePush: false, maxConcurrentStreams: limits.maxConcurrentStreams } });
-  const sessions = new Set<ServerHttp2Session>();
+  const sessions = new Map<Http2Session, HeaderDeadline>();
   server.on('session', (session: ServerHttp2Session) => {
-    sessions.add(session);
+    sessions.set(session, new HeaderDeadline(session, limits.headersTimeoutMs));
     session.once('close', () => sessions.delete(session));
   });
   let open = 0;
@@ -75,6 +78,7 @@ export function createH2Side(rules: H2Rules, limits: H2Limits, context: H2Exchan
     }
     open++;
     stream.once('close', onStreamClose);
+    sessions.get(stream.session!)?.streamOpened(stream);
     return true;
   };
   if (context === undefined) {
@@ -102,7 +106,7 @@ export function createH2Side(rules: H2Rules, limits: H2Limits, context: H2Exchan
   return {
     server,
     closeSessions() {
-      for (const session of sessions) session.close();
+      for (const session of sessions.keys()) session.close();
     },
   };
 }

@@ -76,6 +76,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const h2Limits = {
     maxConcurrentStreams: requirePositiveInteger('maxConcurrentStreams', options.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams),
     maxStreams: requirePositiveInteger('maxStreams', options.maxStreams ?? DEFAULTS.maxStreams),
+    headersTimeoutMs,
   };
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
   const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
