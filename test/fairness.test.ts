@@ -465,3 +465,38 @@ describe('an HTTP/2 header block in progress is bounded by headersTimeoutMs', ()
     }
   });
 });
+
+describe('HTTP/2 request authority', () => {
+  for (const upstreamProtocol of ['auto', 'http1'] as const) {
+    it(`upstream ${upstreamProtocol}: a host that disagrees with :authority loses; the app sees only the authority`, async () => {
+      const hosts: Array<string | undefined> = [];
+      const app = upstreamProtocol === 'auto' ? createServer() : createH1Server();
+      if (upstreamProtocol === 'auto') {
+        app.on('stream', (stream: ServerHttp2Stream, headers: Record<string, string | undefined>) => {
+          hosts.push(`${headers[':authority']} ${headers['host']}`);
+          stream.respond({ ':status': 200 });
+          stream.end();
+        });
+      } else {
+        app.on('request', (request: IncomingMessage, response: { end(): void }) => {
+          hosts.push(`${request.headers.host} ${request.rawHeaders.filter((name) => name.toLowerCase() === 'host').length}`);
+          response.end();
+        });
+      }
+      await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+      const { proxy } = await trackedProxy((app.address() as AddressInfo).port, { upstreamProtocol });
+      const client = await RawClient.connect(proxy.port);
+      try {
+        client.write(
+          Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(SETTINGS, 0, 0, Buffer.alloc(0)), frame(HEADERS, END_STREAM_AND_HEADERS, 1, block([...getRequest('/'), ['host', 'elsewhere']]))]),
+        );
+        await until(() => hosts.length === 1, 'the request at the app');
+        assert.equal(hosts[0], upstreamProtocol === 'auto' ? 'x undefined' : 'x 1');
+      } finally {
+        client.destroy();
+        await proxy.close(0);
+        app.close();
+      }
+    });
+  }
+});
