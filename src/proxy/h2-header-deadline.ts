@@ -53,9 +53,9 @@ export class HeaderDeadline {
   }
 
   /** A stream of the session opened: the session is not asked while it has one. */
-  streamOpened(stream: { once(event: 'close', listener: () => void): unknown }): void {
+  streamOpened(stream: { on(event: 'close', listener: () => void): unknown }): void {
     this.openStreams++;
-    stream.once('close', this.onStreamClose);
+    stream.on('close', this.onStreamClose);
   }
 
   private cut(): void {

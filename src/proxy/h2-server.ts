@@ -77,7 +77,7 @@ export function createH2Side(rules: H2Rules, limits: H2Limits, context: H2Exchan
       return false;
     }
     open++;
-    stream.once('close', onStreamClose);
+    stream.on('close', onStreamClose);
     sessions.get(stream.session!)?.streamOpened(stream);
     return true;
   };
