@@ -17,11 +17,13 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./suites/scrape.js')).scrape,
   'stats-cost': async () => (await import('./suites/stats-cost.js')).statsCost,
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
+  'bounds-cost': async () => (await import('./suites/bounds-cost.js')).boundsCost,
   'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   h2: async () => (await import('./suites/h2.js')).h2,
   'proxy-load': async () => (await import('./suites/proxy-load.js')).proxyLoad,
   startup: async () => (await import('./suites/startup.js')).startup,
+  abuse: async () => (await import('./suites/abuse.js')).abuse,
 };
 
 const names = process.argv.slice(2);

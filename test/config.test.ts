@@ -49,6 +49,9 @@ describe('parseConfig defaults', () => {
       readinessProbe: undefined,
       otlpEndpoint: undefined,
       upstreamProtocol: 'auto',
+      requestBodyIdleTimeoutMs: 0,
+      maxConcurrentStreams: 250,
+      maxStreams: 1024,
     });
   });
 
@@ -56,6 +59,21 @@ describe('parseConfig defaults', () => {
     const config = parseConfig(['--port', '0', '--metrics-port', '0', '--request-metrics-port', '0', '--admin-port', '0'], {}, 'h');
     assert.deepEqual([config.port, config.metricsPort, config.requestMetricsPort, config.adminPort], [0, 0, 0, 0]);
     assert.equal(parseConfig([], { QUEUE_SERVING_PORT: '0' }, 'h').port, 0);
+  });
+
+  it('reads the HTTP/2 stream limits and the request body idle timeout from their flags and QUEUE_STATS_ variables; a bad one names its flag', () => {
+    const config = parseConfig(['--max-concurrent-streams', '100'], { QUEUE_STATS_MAX_STREAMS: '500', QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT: '30' }, 'h');
+    assert.equal(config.requestBodyIdleTimeoutMs, 30_000);
+    assert.equal(config.maxConcurrentStreams, 100);
+    assert.equal(config.maxStreams, 500);
+    assert.throws(
+      () => parseConfig(['--max-streams', '0'], {}, 'h'),
+      (error: unknown) => error instanceof ConfigError && error.field === '--max-streams',
+    );
+    assert.throws(
+      () => parseConfig([], { QUEUE_STATS_MAX_CONCURRENT_STREAMS: 'x' }, 'h'),
+      (error: unknown) => error instanceof ConfigError && error.field === 'QUEUE_STATS_MAX_CONCURRENT_STREAMS (--max-concurrent-streams)',
+    );
   });
 
   it('reads the upstream protocol from QUEUE_STATS_UPSTREAM_PROTOCOL; --upstream-protocol overrides it', () => {
@@ -269,6 +287,13 @@ describe('usage', () => {
       '--upstream URL',
       'env USER_PORT',
       '--upstream-protocol PROTOCOL',
+      '--max-concurrent-streams N',
+      'env QUEUE_STATS_MAX_CONCURRENT_STREAMS',
+      '(default: 250)',
+      '--max-streams N',
+      '--request-body-idle-timeout DURATION',
+      'env QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT',
+      'env QUEUE_STATS_MAX_STREAMS',
       'env QUEUE_STATS_UPSTREAM_PROTOCOL',
       '(default: auto)',
       '--port PORT',

@@ -360,12 +360,18 @@ describe('fuzzed framing headers through the proxy, against Node itself', () => 
 describe('fuzzed HTTP/2 frames through the proxy', () => {
   let app: Http2Server;
   let appStreams = 0;
+  /** Fields the app got that RFC 9113 section 8.2.1 makes malformed, or a `host` beside `:authority`. */
+  const appMalformed: string[] = [];
   let stats: RequestStats;
   let proxy: ProxyServer;
   before(async () => {
     app = createH2Server();
-    app.on('stream', (stream) => {
+    app.on('stream', (stream, _headers, _flags, rawHeaders: string[]) => {
       appStreams++;
+      for (let i = 0; i < rawHeaders.length; i += 2) {
+        const [name, value] = [rawHeaders[i]!, rawHeaders[i + 1]!];
+        if (/[\r\n\0]/.test(value) || /[\sA-Z]|.:/.test(name) || name === 'host') appMalformed.push(`${name}: ${value}`);
+      }
       stream.on('error', () => {});
       stream.respond({ ':status': 200 });
       stream.end('ok');
@@ -379,9 +385,22 @@ describe('fuzzed HTTP/2 frames through the proxy', () => {
     app.close();
   });
 
-  /** A request's header block: valid, or with one field that nghttp2 must refuse. */
+  /** A request's header block: valid, or with one field that nghttp2 must refuse or drop, or a `host` that disagrees with `:authority`. */
   const headerBlock = fc
-    .constantFrom<Array<[string, string]>>([], [['connection', 'close']], [[':bogus', 'x']], [['te', 'gzip']], [['Upper', 'x']], [['k-proxy-request', 'activator']])
+    .constantFrom<Array<[string, string]>>(
+      [],
+      [['connection', 'close']],
+      [[':bogus', 'x']],
+      [['te', 'gzip']],
+      [['Upper', 'x']],
+      [['k-proxy-request', 'activator']],
+      [['x-a', 'b\rc']],
+      [['x-a', 'b\nc']],
+      [['x-a', 'b\0c']],
+      [['x:a', 'b']],
+      [['x a', 'b']],
+      [['host', 'elsewhere']],
+    )
     .map((extra) => block([[':method', 'POST'], [':path', '/f'], [':scheme', 'http'], [':authority', 'x'], ...extra]));
   /** Any frame: a known or unknown type, any flags, a small stream id, a short payload (or a request's header block). */
   const anyFrame = fc.oneof(
@@ -391,17 +410,19 @@ describe('fuzzed HTTP/2 frames through the proxy', () => {
     fc.tuple(fc.integer({ min: 0, max: 3 }), headerBlock, fc.boolean()).map(([n, fields, end]) => frame(1, end ? 0x5 : 0x4, 2 * n + 1, fields)),
   );
 
-  it('never crashes the sidecar; the app sees only streams the sidecar counted; in flight returns to 0; the next client is served', async () => {
+  it('never crashes the sidecar; the app sees only streams the sidecar counted, none with a malformed field or a second authority; in flight returns to 0; the next client is served', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyFrame, { minLength: 1, maxLength: 8 }), async (frames) => {
         stats.report(monotonicNow());
         appStreams = 0;
+        appMalformed.length = 0;
         const client = await RawClient.connect(proxy.port);
         client.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(4, 0, 0, Buffer.alloc(0)), ...frames]));
         await new Promise((r) => setTimeout(r, 20));
         client.destroy();
         await until(() => stats.inFlight === 0 && stats.proxiedInFlight === 0, 'in-flight streams to return to 0');
         assert.ok(appStreams <= stats.report(monotonicNow()).requestCount, 'every stream the app saw was counted');
+        assert.deepEqual(appMalformed, [], 'malformed fields at the app');
       }),
       { numRuns: Math.ceil(NUM_RUNS / 4), interruptAfterTimeLimit: 60_000 },
     );

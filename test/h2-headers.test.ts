@@ -61,4 +61,13 @@ describe('upstreamStreamHeaders', () => {
     assert.equal(kept['forwarded'], 'for=9.9.9.9');
     assert.equal(kept['x-forwarded-for'], '1.1.1.1, unknown');
   });
+
+  it("lets `:authority` win over a `host` that disagrees, and makes a lone `host` the authority (as Go's server does)", () => {
+    const both = upstreamStreamHeaders([...PSEUDO, 'host', 'elsewhere', 'x-a', 'b'], '127.0.0.1');
+    assert.equal(both[':authority'], 'svc.example');
+    assert.equal(both['host'], undefined);
+    const hostOnly = upstreamStreamHeaders([':method', 'GET', ':path', '/', ':scheme', 'http', 'host', 'h.example', 'host', 'second'], '127.0.0.1');
+    assert.equal(hostOnly[':authority'], 'h.example');
+    assert.equal(hostOnly['host'], undefined);
+  });
 });

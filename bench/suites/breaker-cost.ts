@@ -1,5 +1,6 @@
 import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
-import { cpuTimeMs, listeningPids } from '../lib/proc.js';
+import { alternate, cpuPerRequest, side, type Side } from '../lib/alternating.js';
+import { listeningPids } from '../lib/proc.js';
 import { SIDECAR_NODE_FLAG } from '../lib/proxies.js';
 import { describeRatioSpread, formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
 import { runWrk } from '../lib/wrk.js';
@@ -11,30 +12,6 @@ const ROUNDS = Number(process.env['BREAKER_COST_ROUNDS'] ?? 20);
 const ROUND_SECONDS = Number(process.env['BREAKER_COST_SECONDS'] ?? 2);
 /** Breaker cost goal: CPU per request with N = 1000 at most 3 % over N = 0. */
 const GOAL_CPU_RATIO = 1.03;
-
-/** One proxy under test and what its rounds measured. */
-interface Side {
-  concurrency: number;
-  url: string;
-  pids: number[];
-  cpuMs: number[];
-  requests: number[];
-}
-
-/** CPU microseconds per request over the given rounds of `side` (all of them by default). */
-function cpuPerRequest(side: Side, rounds: readonly number[] = side.cpuMs.map((_, i) => i)): number {
-  const cpuMs = rounds.reduce((sum, i) => sum + side.cpuMs[i]!, 0);
-  const requests = rounds.reduce((sum, i) => sum + side.requests[i]!, 0);
-  return (cpuMs * 1000) / requests;
-}
-
-/** One round of load on `side`: its CPU time from /proc and wrk's completed requests. */
-async function loadRound(side: Side, seconds: number): Promise<void> {
-  const before = cpuTimeMs(side.pids);
-  const { requests } = await runWrk({ url: side.url, connections: 32, durationSeconds: seconds });
-  side.cpuMs.push(cpuTimeMs(side.pids) - before);
-  side.requests.push(requests);
-}
 
 /**
  * `breaker-cost`: what the breaker costs a proxied request that does not wait: two proxies (stats off, the same app)
@@ -56,22 +33,17 @@ export const breakerCost: Benchmark = {
       const args = [String(unlimitedPort), upstream, '0', String(limitedPort), String(LIMIT)];
       servers.push(await startChildServer('proxies N=1000 and N=0', nodeEntry('serve-proxy.js', args, [SIDECAR_NODE_FLAG]), `http://127.0.0.1:${unlimitedPort}/`));
       const pids = listeningPids(unlimitedPort);
-      const sides: Side[] = [
-        { concurrency: LIMIT, url: `http://127.0.0.1:${limitedPort}/`, pids, cpuMs: [], requests: [] },
-        { concurrency: 0, url: `http://127.0.0.1:${unlimitedPort}/`, pids, cpuMs: [], requests: [] },
-      ];
+      const limited = side(`N=${LIMIT}`, `http://127.0.0.1:${limitedPort}/`, pids);
+      const unlimited = side('N=0 (no breaker)', `http://127.0.0.1:${unlimitedPort}/`, pids);
+      const wrk = async (url: string, seconds: number): Promise<number> => (await runWrk({ url, connections: 32, durationSeconds: seconds })).requests;
       // Warm-up: one unmeasured round each, so both run optimised code.
-      for (const side of sides) await runWrk({ url: side.url, connections: 32, durationSeconds: Math.max(1, Math.min(2, ROUND_SECONDS)) });
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await loadRound(side, ROUND_SECONDS);
-      }
-      const [limited, unlimited] = sides as [Side, Side];
+      for (const warmed of [limited, unlimited]) await wrk(warmed.url, Math.max(1, Math.min(2, ROUND_SECONDS)));
+      const pairs = await alternate(limited, unlimited, ROUNDS, (url) => wrk(url, ROUND_SECONDS));
       const ratio = cpuPerRequest(limited) / cpuPerRequest(unlimited);
-      const pairs = limited.cpuMs.map((_, i) => cpuPerRequest(limited, [i]) / cpuPerRequest(unlimited, [i])).sort((x, y) => x - y);
-      const total = (side: Side): number => side.requests.reduce((sum, n) => sum + n, 0);
-      const row = (side: Side): Row => ({
-        subject: `N=${side.concurrency}${side.concurrency === 0 ? ' (no breaker)' : ''}: ${ROUNDS} rounds of wrk -t1 -c32 for ${ROUND_SECONDS} s`,
-        result: `${formatCount(total(side) / (ROUNDS * ROUND_SECONDS))} req/s, CPU ${formatSmall(cpuPerRequest(side))} µs/req`,
+      const total = (measured: Side): number => measured.requests.reduce((sum, n) => sum + n, 0);
+      const row = (measured: Side): Row => ({
+        subject: `${measured.label}: ${ROUNDS} rounds of wrk -t1 -c32 for ${ROUND_SECONDS} s`,
+        result: `${formatCount(total(measured) / (ROUNDS * ROUND_SECONDS))} req/s, CPU ${formatSmall(cpuPerRequest(measured))} µs/req`,
       });
       return [
         row(limited),

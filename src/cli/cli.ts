@@ -71,6 +71,9 @@ async function run(config: CliConfig): Promise<void> {
     drainTimeoutMs: config.drainTimeoutMs,
     upgradeDrainTimeoutMs: config.upgradeDrainTimeoutMs,
     upstreamProtocol: config.upstreamProtocol,
+    requestBodyIdleTimeoutMs: config.requestBodyIdleTimeoutMs,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+    maxStreams: config.maxStreams,
   }).catch(async (error: unknown) => {
     await requestTelemetry.close();
     await queueStats.close();

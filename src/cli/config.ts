@@ -64,6 +64,12 @@ export interface CliConfig {
   otlpEndpoint: string | undefined;
   /** How requests go to the app: `auto` (HTTP/2 ones over h2c, HTTP/1.1 ones over HTTP/1.1) or `http1`. Default `auto`. */
   upstreamProtocol: UpstreamProtocol;
+  /** Longest silence of a request body, in milliseconds; 0 (the default): off. */
+  requestBodyIdleTimeoutMs: number;
+  /** Most streams one HTTP/2 client connection may have open at once. Default 250. */
+  maxConcurrentStreams: number;
+  /** Most HTTP/2 streams open at once on all client connections together. Default 1024. */
+  maxStreams: number;
 }
 
 type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
@@ -173,6 +179,14 @@ const OPTIONS = {
     help: "longest pause in the app's response; 0 is off; a bare number is seconds",
     parse: duration('s', requireTimeoutMsOrOff, true),
   },
+  requestBodyIdleTimeout: {
+    flag: 'request-body-idle-timeout',
+    env: SIDECAR_ENV.requestBodyIdleTimeout,
+    value: 'DURATION',
+    defaultText: 'off',
+    help: "longest pause in a request's body (408); 0 is off; a bare number is seconds",
+    parse: duration('s', requireTimeoutMsOrOff, true),
+  },
   containerConcurrency: {
     flag: 'container-concurrency',
     env: KNATIVE_ENV.containerConcurrency,
@@ -228,6 +242,22 @@ const OPTIONS = {
     defaultText: DEFAULTS.upstreamProtocol,
     help: 'auto: HTTP/2 requests go to the app over h2c, HTTP/1.1 ones over HTTP/1.1; http1: all over HTTP/1.1; h2c: all over h2c',
     parse: (value, name) => requireUpstreamProtocol(name, value),
+  },
+  maxConcurrentStreams: {
+    flag: 'max-concurrent-streams',
+    env: SIDECAR_ENV.maxConcurrentStreams,
+    value: 'N',
+    defaultText: String(DEFAULTS.maxConcurrentStreams),
+    help: 'most streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)',
+    parse: integer(requirePositiveInteger),
+  },
+  maxStreams: {
+    flag: 'max-streams',
+    env: SIDECAR_ENV.maxStreams,
+    value: 'N',
+    defaultText: String(DEFAULTS.maxStreams),
+    help: 'most HTTP/2 streams open on all connections together; one more is refused (REFUSED_STREAM)',
+    parse: integer(requirePositiveInteger),
   },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
@@ -317,6 +347,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     readinessProbe: read('readinessProbe') as ReadinessProbeSpec | undefined,
     otlpEndpoint: flags.values['otlp-endpoint'] as string | undefined,
     upstreamProtocol: (read('upstreamProtocol') as UpstreamProtocol | undefined) ?? DEFAULTS.upstreamProtocol,
+    requestBodyIdleTimeoutMs: (read('requestBodyIdleTimeout') as number | undefined) ?? DEFAULTS.requestBodyIdleTimeoutMs,
+    maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
+    maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
   };
 }
 

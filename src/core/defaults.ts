@@ -22,6 +22,8 @@ export const DEFAULTS = {
   responseStartTimeoutMs: 0,
   /** Idle timeout, in milliseconds; 0: off (Knative's queue-proxy without `REVISION_IDLE_TIMEOUT_SECONDS`). */
   idleTimeoutMs: 0,
+  /** Longest silence of a request body, in milliseconds; 0: off (Knative's queue-proxy has no such bound). */
+  requestBodyIdleTimeoutMs: 0,
   /** Most requests at the app at once; 0: no limit (Knative's `containerConcurrency` default). */
   containerConcurrency: 0,
   /** Breaker queue depth per unit of container concurrency (Knative's queue-proxy: 10). */
@@ -38,8 +40,16 @@ export const DEFAULTS = {
   drainQuietPeriodMs: 30_000,
   /** Port of the admin server (`/wait-for-drain`): Knative's queue-proxy admin port. */
   adminPort: 8022,
-  /** Most connections the proxy opens to the upstream at once. */
-  connections: 1024,
+  /** With a cap on the upstream connections: the longest a request waits for one before a 503, in milliseconds. */
+  connectionWaitMs: 1000,
+  /**
+   * Most streams one HTTP/2 connection may have open at once (its
+   * `SETTINGS_MAX_CONCURRENT_STREAMS`): Go's HTTP/2 server default, which
+   * Knative's queue-proxy advertises (nginx: 128).
+   */
+  maxConcurrentStreams: 250,
+  /** Most HTTP/2 streams open at once on all connections together. */
+  maxStreams: 1024,
   /** Time a client has to send a request head to the proxy, in milliseconds. */
   headersTimeoutMs: 10_000,
   /** Time a client has to send a whole scrape request, in milliseconds. */
@@ -125,6 +135,12 @@ export const SIDECAR_ENV = {
    * probe try h2c): its queue-proxy always picks by the request's protocol.
    */
   upstreamProtocol: 'QUEUE_STATS_UPSTREAM_PROTOCOL',
+  /** The longest silence of a request body, a duration (a bare number is seconds); 0: off. */
+  requestBodyIdleTimeout: 'QUEUE_STATS_REQUEST_BODY_IDLE_TIMEOUT',
+  /** Most streams one HTTP/2 client connection may have open at once, a whole number. */
+  maxConcurrentStreams: 'QUEUE_STATS_MAX_CONCURRENT_STREAMS',
+  /** Most HTTP/2 streams open at once on all client connections together, a whole number. */
+  maxStreams: 'QUEUE_STATS_MAX_STREAMS',
 } as const;
 
 /** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */

@@ -9,11 +9,18 @@ import type { RequestTimer } from './request-timer.js';
 import type { RevisionTimeouts } from '../core/revision-timeouts.js';
 import { LimitedExchange } from './limited-exchange.js';
 import { upstreamBody } from './request-body.js';
+import type { UpstreamDemand } from './upstream-demand.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {
   /** Keep-alive connections to the upstream. */
   readonly pool: Dispatcher;
+  /** The pool's requests waiting for a connection: each exchange says when it starts and stops waiting. */
+  readonly demand: UpstreamDemand;
+  /** Longest silence of a request body, in milliseconds, before the request is answered 408 and the upstream one aborted; 0: no bound. */
+  readonly requestBodyIdleMs: number;
+  /** Longest wait for a connection of the pool, in milliseconds, past which the request gets a 503; 0: no bound (an uncapped pool opens one at once). */
+  readonly connectionWaitMs: number;
   /** The revision timeouts of every exchange, counted from its arrival. */
   readonly timeouts: RevisionTimeouts;
   /** The concurrency limit; `undefined` when there is none (`containerConcurrency` 0). */
@@ -77,6 +84,22 @@ export function failResponse(response: ServerResponse, timedOut: boolean): void 
   else socket.end(() => socket.destroy());
 }
 
+/**
+ * Tells a client whose request body stopped arriving (see
+ * `requestBodyIdleTimeoutMs`): before the response head, 408 with the
+ * connection closed, since the rest of the body will not be read; after
+ * it, the response is cut short.
+ */
+export function failStalledBody(response: ServerResponse): void {
+  if (response.destroyed) return;
+  if (response.headersSent) {
+    failResponse(response, false);
+    return;
+  }
+  response.shouldKeepAlive = false;
+  sendText(response, 408, 'request body timed out\n');
+}
+
 /** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
 export function sendQueueFull(response: ServerResponse): void {
   sendText(response, 503, 'pending request queue full\n');
@@ -110,6 +133,12 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   /** The upstream response ended or failed, or was given up: nothing left to abort. */
   private settled = false;
   private listeningForDrain = false;
+  /** Handed to the pool and not yet on a connection (see UpstreamDemand). */
+  private wanting = false;
+  /** Bounds the wait for a connection of a capped pool. */
+  private waitTimer: NodeJS.Timeout | undefined;
+  private noConnection = false;
+  private bodyStalled = false;
   private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
@@ -119,6 +148,17 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
       this.controller?.abort(new Error('client closed the connection'));
     }
     if (this.context.draining) this.context.closeIdleConnections();
+  };
+
+  private readonly onNoConnection = (): void => {
+    this.waitTimer = undefined;
+    this.noConnection = true;
+    this.fail(new Error('no upstream connection free'));
+  };
+
+  private readonly onBodyStall = (): void => {
+    this.bodyStalled = true;
+    this.fail(new Error('request body stalled'));
   };
 
   private readonly onResponseDrain = (): void => {
@@ -136,9 +176,10 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
       body,
     };
     this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
+    if (body !== null) this.watchBody(request, this.context.requestBodyIdleMs, this.onBodyStall);
     // As Knative's request metrics handler, inside its breaker, times it: from the moment the request may go to the app.
     this.requestTimer?.start(request, this.response);
-    this.context.pool.dispatch(this.options, this);
+    this.send();
   };
 
   private constructor(
@@ -174,6 +215,8 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Called again when the request is retried on a new connection.
     this.controller = controller;
+    this.wanting = this.context.demand.satisfied(this.wanting);
+    this.stopWaitTimer();
     // Gone or timed out while it waited for a connection, when there was nothing to abort yet.
     if (this.settled) controller.abort(new Error('request abandoned'));
   }
@@ -227,11 +270,13 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
+    // A connection that failed to open ends the wait too.
+    this.wanting = this.context.demand.satisfied(this.wanting);
     const code = errorCode(error);
     if (this.retryLeft && !this.response.headersSent && code !== undefined && STALE_CONNECTION_CODES.has(code)) {
       this.retryLeft = false;
       this.controller = undefined;
-      this.context.pool.dispatch(this.options!, this);
+      this.send();
       return;
     }
     this.fail(error);
@@ -249,6 +294,10 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     // A no-op when the upstream request failed by itself.
     this.controller?.abort(error);
     const response = this.response;
+    if (this.bodyStalled) {
+      failStalledBody(response);
+      return;
+    }
     if (!response.headersSent && !response.destroyed) {
       diag.debug(`proxy: upstream request failed: ${error.message}`);
       // Node accepted the request, but it cannot be expressed upstream: the client's doing, not the app's.
@@ -256,12 +305,33 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
         sendText(response, 400, 'request cannot be forwarded\n');
         return;
       }
+      if (this.noConnection) {
+        sendText(response, 503, 'no upstream connection available\n');
+        return;
+      }
     }
     failResponse(response, this.timedOut);
   }
 
+  /** Hands the request to the pool, waiting for a connection. */
+  private send(): void {
+    this.wanting = this.context.demand.want();
+    const waitMs = this.context.connectionWaitMs;
+    if (waitMs > 0 && this.waitTimer === undefined) this.waitTimer = setTimeout(this.onNoConnection, waitMs);
+    this.context.pool.dispatch(this.options!, this);
+  }
+
+  private stopWaitTimer(): void {
+    if (this.waitTimer === undefined) return;
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+  }
+
   private settle(): void {
     this.settled = true;
+    // Given up while still waiting: no connection is opened for it any more.
+    this.wanting = this.context.demand.satisfied(this.wanting);
+    this.stopWaitTimer();
     this.stopClock();
   }
 }

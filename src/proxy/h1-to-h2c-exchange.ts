@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import { diag } from '@opentelemetry/api';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
-import { failResponse, sendQueueFull, type ExchangeContext } from './exchange.js';
+import { failResponse, failStalledBody, sendQueueFull, type ExchangeContext } from './exchange.js';
 import type { H2cUpstream } from './h2c-upstream.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { LimitedExchange } from './limited-exchange.js';
@@ -65,7 +65,16 @@ export class H1ToH2cExchange extends LimitedExchange {
     upstream.on('trailers', this.onTrailers);
     upstream.on('end', this.onUpstreamEnd);
     upstream.once('close', this.onUpstreamClose);
-    if (body !== null) body.pipe(upstream);
+    if (body !== null) {
+      this.watchBody(request, this.context.requestBodyIdleMs, this.onBodyStall);
+      body.pipe(upstream);
+    }
+  };
+
+  private readonly onBodyStall = (): void => {
+    this.settle();
+    this.upstream?.close(constants.NGHTTP2_CANCEL);
+    failStalledBody(this.response);
   };
 
   private readonly onResponse = (headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void => {

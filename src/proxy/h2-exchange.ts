@@ -18,6 +18,8 @@ export interface H2ExchangeContext {
   readonly breaker: Breaker | undefined;
   /** Times each stream from the moment it gets to go to the app; `undefined` when no observer wants to know. */
   readonly requestTimer: RequestTimer | undefined;
+  /** Longest silence of a request body, in milliseconds, before the stream is answered 408 and the app's cancelled; 0: no bound. */
+  readonly requestBodyIdleMs: number;
 }
 
 const CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -76,8 +78,15 @@ export class H2Exchange extends LimitedExchange {
     if (!endStream) {
       client.on('trailers', this.onRequestTrailers);
       upstream.on('wantTrailers', this.onUpstreamWantsTrailers);
+      this.watchBody(client, this.context.requestBodyIdleMs, this.onBodyStall);
       forwardBody(client, upstream);
     }
+  };
+
+  private readonly onBodyStall = (): void => {
+    if (this.settled) return;
+    if (this.responded) this.cut(constants.NGHTTP2_CANCEL);
+    else this.fail(408, 'request body timed out\n');
   };
 
   private readonly onRequestTrailers = (trailers: IncomingHttpHeaders): void => {

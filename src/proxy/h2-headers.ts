@@ -37,11 +37,13 @@ function append(headers: OutgoingHttpHeaders, name: string, value: string): void
  * stream's raw headers (HTTP/2 names are lower case; nghttp2 refuses others).
  * `:method`, `:path` and `:authority` pass as they came, so the app sees the
  * client's authority, as Go's reverse proxy in Knative's queue-proxy keeps
- * the request's Host. `grpc-timeout` and `te: trailers` pass.
+ * the request's Host; `host` never passes: it becomes `:authority` when the
+ * client sent none, and is dropped when it did (Go's server takes
+ * `:authority` then, RFC 9113 section 8.3.1). `grpc-timeout` and `te: trailers` pass.
  *
  * The same contract as the HTTP/1.1 path's `upstreamRequestHeaders`: drops
  * {@link REPLACED_STREAM_HEADERS}; a non-empty first `K-Original-Host`
- * becomes `:authority` (with any `Host` and every `K-Original-Host` gone);
+ * becomes `:authority` (with every `K-Original-Host` gone);
  * a blank or absent first `Forwarded` is built from `X-Forwarded-For`,
  * `-Host` and `-Proto` when they give one; the client's address is appended
  * to `X-Forwarded-For` and `X-Forwarded-Proto` is `http`.
@@ -52,17 +54,21 @@ function append(headers: OutgoingHttpHeaders, name: string, value: string): void
 export function upstreamStreamHeaders(rawHeaders: readonly string[], clientAddress: string | undefined): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   let forwardedFor: string | undefined;
+  let host: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
     if (name === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+    else if (name === 'host') host ??= value;
     else if (!REPLACED_STREAM_HEADERS.has(name)) append(headers, name, value);
   }
+  // One authority reaches the app, as from Go's server and transport in Knative's queue-proxy: `:authority` when the
+  // client sent it (a `host` that disagrees loses, RFC 9113 section 8.3.1), else its first `host`.
+  if (host !== undefined && headers[':authority'] === undefined) headers[':authority'] = host;
   // Knative reads these first lines before its reverse proxy drops any header.
   const originalHost = firstRawHeaderValue(rawHeaders, ORIGINAL_HOST_HEADER);
   if (originalHost !== undefined && originalHost !== '') {
     delete headers[ORIGINAL_HOST_HEADER];
-    delete headers['host'];
     headers[':authority'] = originalHost;
   }
   const forwarded = firstRawHeaderValue(rawHeaders, 'forwarded');

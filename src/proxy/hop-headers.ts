@@ -113,10 +113,14 @@ export function upstreamRequestHeaders(request: IncomingMessage, contentLength: 
     }
     headers.push(name, value);
   }
-  // An HTTP/2 request has `:authority` where HTTP/1.1 has Host (Node's http2 client sends no Host).
-  if (request.httpVersionMajor === 2 && rawHeaderValue(rawHeaders, 'host') === undefined) {
+  // An HTTP/2 request has `:authority` where HTTP/1.1 has Host (Node's http2 client sends no Host). With both, the
+  // authority wins, as in Go's server in Knative's queue-proxy (RFC 9113 section 8.3.1).
+  if (request.httpVersionMajor === 2) {
     const authority = rawHeaderValue(rawHeaders, ':authority');
-    if (authority !== undefined) headers.unshift('host', authority);
+    if (authority !== undefined) {
+      if (rawHeaderValue(rawHeaders, 'host') !== undefined) removeHeader(headers, 'host');
+      headers.unshift('host', authority);
+    }
   }
   if (originalHost !== undefined && originalHost !== '') {
     removeHeader(headers, ORIGINAL_HOST_HEADER);

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Admission, type Breaker, type BreakerWaiter } from '../core/breaker.js';
 import { monotonicNow } from '../core/clock.js';
 import { timeoutDeadline, type RevisionTimeouts } from '../core/revision-timeouts.js';
@@ -26,6 +27,7 @@ export abstract class LimitedExchange implements BreakerWaiter {
   private slot = NO_SLOT;
   /** Whether only the total timeout applies now (an open tunnel). */
   private totalOnly = false;
+  private bodyTimer: NodeJS.Timeout | undefined;
 
   /** Sends the request upstream; runs in a microtask once the request holds a slot (at once without a breaker). */
   protected abstract readonly dispatch: () => void;
@@ -75,6 +77,24 @@ export abstract class LimitedExchange implements BreakerWaiter {
     if (this.lastWriteAt === undefined || this.timeouts!.idleMs > 0) this.lastWriteAt = monotonicNow();
   }
 
+  /**
+   * Bounds the silences of the request body: `onStalled` runs once `body`
+   * has brought no byte for `idleMs` milliseconds before its end (0: no
+   * bound). Time while the body is paused does not count: the proxy then
+   * holds it back itself, the app not taking it as fast (TCP flow control
+   * stops the client, through no fault of its own). Stopped with the clock.
+   */
+  protected watchBody(body: Readable, idleMs: number, onStalled: () => void): void {
+    if (idleMs === 0) return;
+    const timer = setTimeout(() => {
+      if (body.isPaused()) timer.refresh();
+      else onStalled();
+    }, idleMs);
+    this.bodyTimer = timer;
+    body.on('data', () => timer.refresh());
+    body.once('end', () => clearTimeout(timer));
+  }
+
   /** From now on only the total timeout applies: an upgrade tunnel is open. */
   protected onlyTotalTimeout(): void {
     this.totalOnly = true;
@@ -84,6 +104,7 @@ export abstract class LimitedExchange implements BreakerWaiter {
   protected stopClock(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.bodyTimer);
     if (this.slot === QUEUED) {
       this.slot = NO_SLOT;
       this.breaker!.cancel(this);

@@ -51,10 +51,47 @@ export interface ProxyOptions {
    * no limit, no queue.
    */
   containerConcurrency?: number;
+  /**
+   * Longest silence of a request body while it comes in, in milliseconds:
+   * past it with no new byte, the upstream request is aborted and the
+   * client answered 408 (`request body timed out`; its HTTP/1.1 connection
+   * is closed), or its response cut short if it had started. Counted from
+   * the moment the request goes to the app, then from each chunk of the
+   * body. 0 (the default): no bound, as Knative's queue-proxy has none;
+   * the revision timeout still bounds the whole exchange. At most 2147483647.
+   */
+  requestBodyIdleTimeoutMs?: number;
   /** Most requests waiting for a slot when `containerConcurrency` >= 1. Default 10 x `containerConcurrency`, as Knative sets it. */
   maxQueueDepth?: number;
-  /** Most connections open to the upstream at once; further requests queue. Default 1024. */
+  /**
+   * Most connections open to the upstream at once; further requests wait for
+   * one up to `connectionWaitMs`. Absent (the default): no cap, as Go's
+   * transport in Knative's queue-proxy has none; each request at the app
+   * then holds a client connection or one of `maxStreams` HTTP/2 streams,
+   * which bound the upstream connections in turn.
+   */
   connections?: number;
+  /**
+   * With `connections`: the longest a request waits for an upstream
+   * connection (the TCP handshake included), in milliseconds, before the
+   * proxy answers it 503 (`no upstream connection available`), counted and
+   * timed as any answer. An integer from 1 to 2147483647. Default 1000.
+   */
+  connectionWaitMs?: number;
+  /**
+   * Most streams one HTTP/2 client connection may have open at once: the
+   * `SETTINGS_MAX_CONCURRENT_STREAMS` the proxy advertises, which nghttp2
+   * enforces (a stream past it is reset before it is parsed further).
+   * Default 250, Go's HTTP/2 server's (and so Knative's queue-proxy's).
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * Most HTTP/2 streams open at once on all client connections together, so
+   * that a client opening many connections cannot take more than that; one
+   * more stream is reset with `REFUSED_STREAM` (the client may retry it)
+   * before it is counted or forwarded. Default 1024.
+   */
+  maxStreams?: number;
   /**
    * Milliseconds a client has to send a whole request head (request line and
    * headers), counted from the moment the connection opens or, on a kept-alive

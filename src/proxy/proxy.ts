@@ -6,6 +6,7 @@ import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
 import { answerNetworkProbe, tcpReachable, TCP_PROBE_TIMEOUT_MS, type ProbeAnswer } from './network-probe-answer.js';
 import { Pool } from './undici-pool.js';
+import { UpstreamDemand } from './upstream-demand.js';
 import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './exchange.js';
@@ -52,7 +53,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `requestBodyIdleTimeoutMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -67,9 +68,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const containerConcurrency = requireNonNegativeInteger('containerConcurrency', options.containerConcurrency ?? DEFAULTS.containerConcurrency);
   const maxQueueDepth = options.maxQueueDepth === undefined ? undefined : requirePositiveInteger('maxQueueDepth', options.maxQueueDepth);
   const breaker = containerConcurrency === 0 ? undefined : new Breaker(containerConcurrency, maxQueueDepth ?? DEFAULTS.queueDepthPerSlot * containerConcurrency);
-  const connections = requirePositiveInteger('connections', options.connections ?? DEFAULTS.connections);
+  const connections = options.connections === undefined ? undefined : requirePositiveInteger('connections', options.connections);
+  const requestBodyIdleMs = requireTimeoutMsOrOff('requestBodyIdleTimeoutMs', options.requestBodyIdleTimeoutMs ?? DEFAULTS.requestBodyIdleTimeoutMs);
+  const connectionWaitMs = requireTimeoutMs('connectionWaitMs', options.connectionWaitMs ?? DEFAULTS.connectionWaitMs);
   const headersTimeoutMs = requirePositiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs);
   const tracker = options.tracker;
+  const h2Limits = {
+    maxConcurrentStreams: requirePositiveInteger('maxConcurrentStreams', options.maxConcurrentStreams ?? DEFAULTS.maxConcurrentStreams),
+    maxStreams: requirePositiveInteger('maxStreams', options.maxStreams ?? DEFAULTS.maxStreams),
+    headersTimeoutMs,
+  };
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
   const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
   const upstreamProtocol = requireUpstreamProtocol('upstreamProtocol', options.upstreamProtocol ?? DEFAULTS.upstreamProtocol);
@@ -80,10 +88,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   };
   // No headers or body timeout of undici's own: the exchange's revision timeouts count from the request's arrival,
   // and a slow stream (server-sent events) is an error only past them.
+  const demand = new UpstreamDemand(Math.min(CONNECT_TIMEOUT_MS, timeoutMs));
+  // No cap by default, as Go's transport in Knative's queue-proxy: every request in flight holds a client connection
+  // (or, over HTTP/2, one of a bounded number of streams), so the client side already bounds the upstream one.
   const pool = new Pool(upstream.origin, {
-    connections,
+    connections: connections ?? null,
     pipelining: 1,
-    connectTimeout: Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+    connect: demand.connect,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -97,6 +108,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
   const context: ExchangeContext = {
     pool,
+    demand,
+    connectionWaitMs: connections === undefined ? 0 : connectionWaitMs,
+    requestBodyIdleMs,
     timeouts,
     breaker,
     requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
@@ -129,8 +143,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     });
   };
   server.on('request', onRequest);
-  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer };
-  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Context, onRequest);
+  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer, requestBodyIdleMs };
+  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Limits, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
   const clients = new ClientConnections(server);
 

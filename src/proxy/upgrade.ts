@@ -47,12 +47,15 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
   private settled = false;
   private timedOut = false;
   private tunnelOpen = false;
+  /** Handed to the pool and not yet on a connection (see UpstreamDemand). */
+  private wanting = false;
 
   protected readonly dispatch = (): void => {
     if (this.settled) return;
     const request = this.request;
     const upgrade = request.headers.upgrade ?? '';
     const options = { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null };
+    this.wanting = this.context.demand.want();
     this.context.pool.dispatch(servedAsHttp1(request) ? options : { ...options, upgrade }, this);
   };
 
@@ -88,6 +91,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.wanting = this.context.demand.satisfied(this.wanting);
     if (this.settled) controller.abort(new Error('request abandoned'));
   }
 
@@ -152,6 +156,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.wanting = this.context.demand.satisfied(this.wanting);
     this.fail(error);
   }
 
@@ -169,6 +174,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
 
   private settle(): void {
     this.settled = true;
+    this.wanting = this.context.demand.satisfied(this.wanting);
     this.stopClock();
   }
 }
