@@ -15,8 +15,7 @@ export const REQUEST_START_CHANNEL = 'http.server.request.start';
 interface RequestStart {
   request: IncomingMessage;
   response: ServerResponse;
-  // Node's own test for a queued (pipelined) response: the connection still belongs to an earlier response.
-  socket: Socket & { _httpMessage?: ServerResponse | null };
+  socket: Socket;
   server: MarkableServer;
 }
 
@@ -31,10 +30,24 @@ interface RequestStart {
  * @returns a function that stops tracking
  */
 export function trackAllServers(tracker: RequestTracker): () => void {
+  // Responses begun on each connection and not yet closed. Node publishes a request before it hands the response
+  // its connection, and queues the response of a pipelined request while an earlier one on the connection is
+  // unfinished (it never emits 'close' for a queued response whose connection dies): a response begun while
+  // another is open on its connection is queued. A response finishes before it closes, so this errs only towards
+  // "queued", which costs a listener, never a lost out-event. Every request counts here, probes too: they hold the
+  // connection as much as any.
+  const openResponses = new WeakMap<Socket, number>();
+  function onResponseClose(this: ServerResponse): void {
+    const socket = this.req.socket;
+    openResponses.set(socket, openResponses.get(socket)! - 1);
+  }
   const onRequestStart = (message: unknown): void => {
     const { request, response, socket, server } = message as RequestStart;
-    // Published before the server hands the response its socket, so the response's own socket says nothing yet.
-    if (server[UNTRACKED_SERVER] !== true) tracker.track(request, response, (socket._httpMessage ?? null) !== null);
+    if (server[UNTRACKED_SERVER] === true) return;
+    const open = openResponses.get(socket) ?? 0;
+    openResponses.set(socket, open + 1);
+    response.on('close', onResponseClose);
+    tracker.track(request, response, open > 0);
   };
   subscribe(REQUEST_START_CHANNEL, onRequestStart);
   return () => {
