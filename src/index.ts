@@ -12,7 +12,7 @@
 export { ConfigError, PortInUseError } from './core/errors.js';
 export type { Identity } from './core/identity.js';
 export { RequestStats, ReqEventType, type ReqEvent, type StatsReport } from './core/stats.js';
-export { classifyRequest, RequestKind } from './core/request-kind.js';
+export { classifyHeaders, classifyRequest, RequestKind, type HeadersObject } from './core/request-kind.js';
 export { parseReadinessProbe, type ReadinessProbeSpec, type HttpGetAction, type TcpSocketAction, type GrpcAction } from './core/readiness-probe.js';
 export { LABEL, METRIC, METRIC_HELP, REQUEST_METRIC } from './core/metric-names.js';
 export type { RequestObserver } from './core/request-observer.js';

@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@grpc/grpc-js';
+import { chat, collect, grpcClient, list, status, unary } from './helpers/grpc.js';
 import { freePort, get, serve, until } from './helpers/http.js';
 import { scrapeValues } from './helpers/scrape.js';
 
@@ -70,11 +72,12 @@ interface Window {
 }
 
 /**
- * Sends {@link HELD} requests of {@link HOLD_MS} ms at once and reads the gauges every 50 ms from before they start
- * until a window after they ended; resolves with the windows seen, consecutive equal readings merged (a window's
- * values stay until the next report, and two different windows of this traffic never read the same).
+ * Starts `hold` (traffic of `held` requests held open at once for about {@link HOLD_MS} ms) and reads the gauges every
+ * 50 ms from before it starts until a window after it ended; resolves with the windows seen, consecutive equal
+ * readings merged (a window's values stay until the next report, and two different windows of this traffic never
+ * read the same).
  */
-async function heldRequestWindows(appPort: number, read: () => Promise<Window | undefined>): Promise<Window[]> {
+async function heldWindows(hold: () => Promise<void>, read: () => Promise<Window | undefined>): Promise<Window[]> {
   const readings: Window[] = [];
   let done = false;
   const poll = (async () => {
@@ -85,26 +88,58 @@ async function heldRequestWindows(appPort: number, read: () => Promise<Window | 
     }
   })();
   await new Promise((r) => setTimeout(r, 300));
-  const held = await Promise.all(Array.from({ length: HELD }, () => get(appPort, `/hold?ms=${HOLD_MS}`)));
-  assert.deepEqual(
-    held.map(({ status }) => status),
-    Array(HELD).fill(200),
-  );
+  await hold();
   await until(() => readings.length > 0 && readings.at(-1)!.concurrency === 0 && readings.at(-1)!.requestsPerSecond === 0, 'an idle window', 3000);
   done = true;
   await poll;
   return readings.filter((w, i) => i === 0 || w.requestsPerSecond !== readings[i - 1]!.requestsPerSecond || w.concurrency !== readings[i - 1]!.concurrency);
 }
 
-/** Asserts the windows of {@link heldRequestWindows}: exactly {@link HELD} arrivals in all, and a whole window with all of them in flight. */
-function assertHeldWindows(windows: Window[]): void {
+/** {@link heldWindows} of {@link HELD} `GET /hold` requests of {@link HOLD_MS} ms at once. */
+function heldRequestWindows(appPort: number, read: () => Promise<Window | undefined>): Promise<Window[]> {
+  return heldWindows(async () => {
+    const held = await Promise.all(Array.from({ length: HELD }, () => get(appPort, `/hold?ms=${HOLD_MS}`)));
+    assert.deepEqual(
+      held.map(({ status }) => status),
+      Array(HELD).fill(200),
+    );
+  }, read);
+}
+
+/** Asserts the windows of {@link heldWindows}: exactly `held` arrivals in all, and a whole window with all of them in flight. */
+function assertHeldWindows(windows: Window[], held = HELD): void {
   const arrivals = windows.reduce((sum, w) => sum + w.requestsPerSecond, 0);
-  assert.equal(arrivals, HELD, JSON.stringify(windows));
+  assert.equal(arrivals, held, JSON.stringify(windows));
   assert.ok(
-    windows.some((w) => w.concurrency === HELD && w.requestsPerSecond === 0),
+    windows.some((w) => w.concurrency === held && w.requestsPerSecond === 0),
     JSON.stringify(windows),
   );
   assert.deepEqual(windows.at(-1), { requestsPerSecond: 0, concurrency: 0 });
+}
+
+/** Reads with `read` every 50 ms until `check` holds, for at most 3 s; resolves with the last reading. */
+async function readUntil(read: () => Promise<Window>, check: (w: Window) => boolean): Promise<Window> {
+  const deadline = Date.now() + 3000;
+  let reading = await read();
+  while (!check(reading) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    reading = await read();
+  }
+  return reading;
+}
+
+/** Starts the gRPC test app under the register mode, runs `test` with a client of it, then checks its stderr stayed empty. */
+async function withGrpcApp(test: (client: Client, metricsPort: number) => Promise<void>): Promise<void> {
+  const metricsPort = await freePort();
+  const app = await startApp('grpc', { QUEUE_STATS_METRICS_PORT: String(metricsPort) });
+  const client = grpcClient(app.port);
+  try {
+    await test(client, metricsPort);
+    assert.equal(app.stderr(), '');
+  } finally {
+    client.close();
+    await stop(app);
+  }
 }
 
 function scrapeWindow(metricsPort: number): () => Promise<Window> {
@@ -137,24 +172,69 @@ describe('node --import queue-stats-exporter/register', () => {
       const read = scrapeWindow(metricsPort);
       const clients = Array.from({ length: 2 }, () => request({ host: '127.0.0.1', port: app.port, path: '/hold?ms=60000' }).on('error', () => {}));
       for (const client of clients) client.end();
-      /** Reads every 50 ms until `check` holds, for at most 3 s; resolves with the last reading. */
-      const readUntil = async (check: (w: Window) => boolean): Promise<Window> => {
-        const deadline = Date.now() + 3000;
-        let reading = await read();
-        while (!check(reading) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-          reading = await read();
-        }
-        return reading;
-      };
       // A whole window with both in flight, then none once the clients are gone.
-      assert.deepEqual(await readUntil((w) => w.concurrency === 2), { requestsPerSecond: 0, concurrency: 2 });
+      assert.deepEqual(await readUntil(read, (w) => w.concurrency === 2), { requestsPerSecond: 0, concurrency: 2 });
       for (const client of clients) client.destroy();
-      assert.deepEqual(await readUntil((w) => w.concurrency === 0 && w.requestsPerSecond === 0), { requestsPerSecond: 0, concurrency: 0 });
+      assert.deepEqual(await readUntil(read, (w) => w.concurrency === 0 && w.requestsPerSecond === 0), { requestsPerSecond: 0, concurrency: 0 });
     } finally {
       await stop(app);
     }
   });
+
+  it("tracks a @grpc/grpc-js server's calls, unary, server-, client- and bidi-streaming, each once for its whole life", () =>
+    withGrpcApp(async (client, metricsPort) => {
+      const hold = String(HOLD_MS);
+      const calls = (): Promise<void>[] => [
+        unary(client, { text: hold }).then(() => undefined),
+        new Promise((resolve, reject) =>
+          list(client, { text: hold })
+            .on('data', () => {})
+            .on('error', reject)
+            .on('end', resolve),
+        ),
+        new Promise((resolve, reject) => {
+          const call = collect(client, (error) => (error === null ? resolve() : reject(error)));
+          call.write({ text: 'a' });
+          setTimeout(() => call.end(), HOLD_MS);
+        }),
+        new Promise((resolve, reject) => {
+          const call = chat(client)
+            .on('data', () => {})
+            .on('error', reject)
+            .on('end', resolve);
+          call.write({ text: 'a' });
+          setTimeout(() => call.end(), HOLD_MS);
+        }),
+      ];
+      assertHeldWindows(
+        await heldWindows(async () => {
+          await Promise.all(calls());
+        }, scrapeWindow(metricsPort)),
+        4,
+      );
+    }));
+
+  it('ends gRPC calls cancelled by the client or past their deadline: concurrency returns to 0', () =>
+    withGrpcApp(async (client, metricsPort) => {
+      const read = scrapeWindow(metricsPort);
+      const forever = { text: '60000' };
+      const pastDeadline = unary(client, forever, { deadlineMs: HOLD_MS }).then(
+        () => assert.fail('the call should have passed its deadline'),
+        (error: { code: number }) => error.code,
+      );
+      const streaming = list(client, forever)
+        .on('data', () => {})
+        .on('error', () => {});
+      const bidi = chat(client)
+        .on('data', () => {})
+        .on('error', () => {});
+      bidi.write({ text: 'a' });
+      assert.deepEqual(await readUntil(read, (w) => w.concurrency === 3), { requestsPerSecond: 0, concurrency: 3 });
+      streaming.cancel();
+      bidi.cancel();
+      assert.equal(await pastDeadline, status.DEADLINE_EXCEEDED);
+      assert.deepEqual(await readUntil(read, (w) => w.concurrency === 0 && w.requestsPerSecond === 0), { requestsPerSecond: 0, concurrency: 0 });
+    }));
 
   it('names the demo identity and the hostname when no SERVING_* variable is set', async () => {
     const metricsPort = await freePort();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyRequest, RequestKind } from '../src/core/request-kind.js';
+import { classifyHeaders, classifyRequest, RequestKind } from '../src/core/request-kind.js';
 
 describe('classifyRequest', () => {
   const cases: Array<[string, Array<[string, string]>, RequestKind]> = [
@@ -49,5 +49,17 @@ describe('classifyRequest', () => {
   ];
   for (const [name, headers, kind] of cases) {
     it(name, () => assert.equal(classifyRequest(headers.flat()), kind));
+    // The same headers as Node's http2 hands them over: a null-prototype object with lower-case names.
+    it(`${name}, from a headers object`, () => {
+      const object = Object.create(null) as Record<string, string>;
+      for (const [field, value] of headers) object[field.toLowerCase()] = value;
+      assert.equal(classifyHeaders(object), kind);
+    });
   }
+
+  it('reads a repeated field of a headers object by its first value', () => {
+    assert.equal(classifyHeaders({ 'k-proxy-request': ['activator', 'other'] }), RequestKind.Proxied);
+    assert.equal(classifyHeaders({ 'k-proxy-request': ['other', 'activator'] }), RequestKind.Direct);
+    assert.equal(classifyHeaders({ 'user-agent': ['kube-probe/1.30', 'curl/8'] }), RequestKind.KubeletProbe);
+  });
 });

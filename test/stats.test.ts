@@ -147,6 +147,21 @@ describe('RequestStats across windows', () => {
   });
 });
 
+describe('RequestStats at a constant concurrency', () => {
+  it('reports that concurrency exactly, whatever the fractions of the times (a gauge read as 3 must be 3)', () => {
+    const stats = new RequestStats(1000);
+    for (let i = 0; i < 3; i++) stats.handle(ProxiedIn, 1000);
+    // 100 ms: 3 × 0.1 s / 0.1 s is 3.0000000000000004 in floating point.
+    assert.deepEqual(stats.report(1100), report(3, 3, 3, 3));
+    // Pieces of odd lengths within one window: a probe's or scrape's event changes nothing but splits the sum.
+    for (const t of [1100.7, 1333.3331, 1650.123456, 1999.9]) {
+      stats.handle(ReqIn, t);
+      stats.handle(ReqOut, t);
+    }
+    assert.deepEqual(stats.report(2100), report(3, 3, 4, 0));
+  });
+});
+
 describe('RequestStats with out-of-order events', () => {
   it('an earlier time does not move time back, but still changes the counts', () => {
     const stats = new RequestStats(0);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect, createServer as createH2cServer, type ClientHttp2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { RequestKind } from '../src/core/request-kind.js';
 import { RequestStats } from '../src/core/stats.js';
@@ -118,6 +121,47 @@ describe('RequestTracker.middleware', () => {
       assert.equal(stats.report(monotonicNow()).requestCount, 1);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('RequestTracker.trackStream', () => {
+  it("tracks the streams of a node:http2 server by hand, from its 'stream' event or its compatibility API, until each closes", async () => {
+    const { stats, tracker } = tracked();
+    const inside: number[] = [];
+    const onStream = createH2cServer();
+    onStream.on('stream', (stream, _headers, _flags, rawHeaders) => {
+      tracker.trackStream(rawHeaders, stream);
+      inside.push(stats.inFlight);
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    const compat = createH2cServer((req, res) => {
+      tracker.trackStream(req.rawHeaders, req.stream);
+      inside.push(stats.inFlight);
+      res.end('ok');
+    });
+    const sessions: ClientHttp2Session[] = [];
+    try {
+      for (const server of [onStream, compat]) {
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const session = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+        sessions.push(session);
+        for (const headers of [{}, { 'k-proxy-request': 'activator' }, { 'user-agent': 'kube-probe/1.30' }]) {
+          const stream = session.request({ ':path': '/', ...headers }).resume();
+          stream.end();
+          await once(stream, 'close');
+          await until(() => stats.inFlight === 0, 'the out-event');
+        }
+      }
+      assert.deepEqual(inside, [1, 1, 0, 1, 1, 0]);
+      const report = stats.report(monotonicNow());
+      assert.deepEqual([report.requestCount, report.proxiedRequestCount], [4, 2]);
+    } finally {
+      for (const session of sessions) session.close();
+      onStream.close();
+      compat.close();
     }
   });
 });

@@ -74,17 +74,25 @@ export type SwitchedLoad = (url: string, seconds: number) => Promise<{ requestsP
 
 const wrkLoad: SwitchedLoad = (url, seconds) => runWrk({ url, connections: 32, durationSeconds: seconds });
 
+/** Options of {@link runSwitched}. */
+export interface SwitchedRunOptions {
+  /** Servers started before it (e.g. the app it forwards to), stopped with it. Default none. */
+  before?: ChildServer[];
+  /** The load. Default wrk -t1 -c32. */
+  load?: SwitchedLoad;
+  /** Whether the server is ready at its URL. Default: a GET over HTTP/1.1 answers 200. */
+  ready?: (url: string) => Promise<boolean>;
+}
+
 /**
- * Starts the switched server `command(port, resultsFile)` (after `before`, e.g. the app it forwards to), loads it
- * with `load` (wrk -t1 -c32 by default) for 2 s of warm-up and then `loadSeconds`, stops it, and resolves with its
- * phases under full load and the load's req/s.
+ * Starts the switched server `command(port, resultsFile)` (after `options.before`), loads it with `options.load` for
+ * 2 s of warm-up and then `loadSeconds`, stops it, and resolves with its phases under full load and the load's req/s.
  */
 export async function runSwitched(
   name: string,
   command: (port: number, resultsFile: string) => ChildCommand,
   loadSeconds: number,
-  before: ChildServer[] = [],
-  load: SwitchedLoad = wrkLoad,
+  { before = [], load = wrkLoad, ready }: SwitchedRunOptions = {},
 ): Promise<{ phases: Phase[]; requestsPerSecond: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-switched-'));
   const resultsFile = join(dir, 'phases.json');
@@ -92,7 +100,7 @@ export async function runSwitched(
   try {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/`;
-    const switched = await startChildServer(name, command(port, resultsFile), url);
+    const switched = await startChildServer(name, command(port, resultsFile), url, ready);
     servers.push(switched);
     await load(url, 2);
     const { requestsPerSecond } = await load(url, loadSeconds);

@@ -1,12 +1,15 @@
 /**
  * Benchmark server: a hello-world app on 127.0.0.1:<port> whose request tracking is switched on and off every 250 ms
- * (bench/lib/switched-phases.ts) while it serves, in one of two ways: `middleware`, an Express app whose first
+ * (bench/lib/switched-phases.ts) while it serves, in one of three ways: `middleware`, an Express app whose first
  * middleware is RequestTracker.middleware when on and a bare `next()` when off; `register`, a bare `node:http` app
  * tracked as the `--import` register mode tracks it (trackAllServers, Node's `http.server.request.start` channel),
- * subscribed when on and unsubscribed when off, so that off is Node's own path without a subscriber.
- * Usage: node dist/bench/servers/serve-switched-app.js <port> middleware|register <results file>
+ * subscribed when on and unsubscribed when off, so that off is Node's own path without a subscriber; `register-h2`,
+ * the same for a bare `node:http2` cleartext app answering on its 'stream' event (Node's `http2.server.stream.start`
+ * channel).
+ * Usage: node dist/bench/servers/serve-switched-app.js <port> middleware|register|register-h2 <results file>
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createH2cServer } from 'node:http2';
 import express from 'express';
 import { monotonicNow } from '../../src/core/clock.js';
 import { RequestStats } from '../../src/core/stats.js';
@@ -16,8 +19,8 @@ import { portArgument } from '../lib/serve-process.js';
 import { recordSwitchedPhases } from '../lib/switched-phases.js';
 
 const [mode, resultsFile] = process.argv.slice(3);
-if ((mode !== 'middleware' && mode !== 'register') || resultsFile === undefined) {
-  console.error('usage: serve-switched-app.js <port> middleware|register <results file>');
+if ((mode !== 'middleware' && mode !== 'register' && mode !== 'register-h2') || resultsFile === undefined) {
+  console.error('usage: serve-switched-app.js <port> middleware|register|register-h2 <results file>');
   process.exit(2);
 }
 const stats = new RequestStats(monotonicNow());
@@ -40,10 +43,20 @@ if (mode === 'middleware') {
   app.listen(port, '127.0.0.1');
   recordSwitchedPhases({ setTracked: (on) => (tracked = on), requests: () => requests }, resultsFile);
 } else {
-  createServer((_request: IncomingMessage, response: ServerResponse) => {
-    requests++;
-    response.end('hello\n');
-  }).listen(port, '127.0.0.1');
+  if (mode === 'register') {
+    createServer((_request: IncomingMessage, response: ServerResponse) => {
+      requests++;
+      response.end('hello\n');
+    }).listen(port, '127.0.0.1');
+  } else {
+    createH2cServer()
+      .on('stream', (stream) => {
+        requests++;
+        stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+        stream.end('hello\n');
+      })
+      .listen(port, '127.0.0.1');
+  }
   let stop: (() => void) | undefined;
   const setTracked = (on: boolean): void => {
     if (on) stop ??= trackAllServers(tracker);

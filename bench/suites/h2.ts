@@ -106,7 +106,7 @@ export const h2: Benchmark = {
       if (nginxPort === undefined) rows.push({ subject: 'nginx, h2c', result: `n/a (${NGINX_PATH} not installed)` });
       const switchedCommand = (port: number, resultsFile: string): ChildCommand => nodeEntry('serve-switched.js', [String(port), `http://127.0.0.1:${appPort}`, resultsFile], [SIDECAR_NODE_FLAG]);
       const h2Load = (url: string, seconds: number): Promise<{ requestsPerSecond: number }> => runH2load({ url, durationSeconds: seconds, ...H2_LOAD });
-      const { phases, requestsPerSecond } = await runSwitched('switched proxy', switchedCommand, SWITCHED_SECONDS, [], h2Load);
+      const { phases, requestsPerSecond } = await runSwitched('switched proxy', switchedCommand, SWITCHED_SECONDS, { load: h2Load });
       const [tracked, untracked] = [phases.filter((phase) => phase.tracked), phases.filter((phase) => !phase.tracked)];
       const statsRatio = phaseCpuPerRequest(tracked) / phaseCpuPerRequest(untracked);
       const pairs = pairRatios(phases);

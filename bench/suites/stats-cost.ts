@@ -24,7 +24,7 @@ export const statsCost: Benchmark = {
       'switched proxy',
       (port, resultsFile) => nodeEntry('serve-switched.js', [String(port), `http://127.0.0.1:${appPort}`, resultsFile], [SIDECAR_NODE_FLAG]),
       LOAD_SECONDS,
-      [app],
+      { before: [app] },
     );
     const tracked = phases.filter((phase) => phase.tracked);
     const untracked = phases.filter((phase) => !phase.tracked);

@@ -39,3 +39,24 @@ export function classifyRequest(rawHeaders: readonly string[]): RequestKind {
   }
   return kind;
 }
+
+/** A headers object as Node's `http2` gives it: lower-case names, repeated fields as arrays or joined. */
+export type HeadersObject = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Classifies a request by a headers object as {@link classifyRequest} does by
+ * the raw list: for an HTTP/2 stream announced with its headers object only
+ * (Node's `http2.server.stream.start` channel). HTTP/2 field names are lower
+ * case (RFC 9113, 8.2.1), so the names are looked up directly. A repeated
+ * User-Agent or K-Proxy-Request counts by its first value, as Knative's
+ * `Header.Get` reads it.
+ */
+export function classifyHeaders(headers: HeadersObject): RequestKind {
+  if (headers[NETWORK_PROBE_HEADER] !== undefined) return RequestKind.NetworkProbe;
+  if (headers['k-kubelet-probe'] !== undefined || firstValue(headers['user-agent'])?.startsWith('kube-probe/') === true) return RequestKind.KubeletProbe;
+  return firstValue(headers['k-proxy-request']) === 'activator' ? RequestKind.Proxied : RequestKind.Direct;
+}
+
+function firstValue(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}

@@ -47,6 +47,11 @@ function checkTime(time: number): void {
   if (!Number.isFinite(time)) badTime(time);
 }
 
+/** A time in milliseconds as a whole number of microseconds. */
+function toMicroseconds(timeMs: number): number {
+  return Math.round(timeMs * 1000);
+}
+
 /**
  * Accumulates request events and turns them into one {@link StatsReport} per
  * reporting window.
@@ -60,13 +65,16 @@ function checkTime(time: number): void {
 export class RequestStats {
   private concurrency = 0;
   private proxiedConcurrency = 0;
-  // Initialised so the field starts as a double, not undefined (a boxed store per event otherwise).
-  private lastChangeMs = 0;
+  // Time is kept in whole microseconds, and the weighted sums as integers (concurrency × µs): below 2^53 integer
+  // sums are exact, so a window at a constant concurrency c reports exactly c. Summing c × seconds in floating point
+  // does not (3 × 0.1 / 0.1 is 3.0000000000000004), and a gauge read as 3 must be 3. 1 µs is far finer than the 1 s
+  // windows the autoscaler reads.
+  private lastChangeUs = 0;
   private requestCount = 0;
   private proxiedCount = 0;
-  private concurrencySeconds = 0;
-  private proxiedConcurrencySeconds = 0;
-  private secondsInUse = 0;
+  private concurrencyUs = 0;
+  private proxiedConcurrencyUs = 0;
+  private usInUse = 0;
 
   /**
    * @param startedAtMs - when the first window starts, in milliseconds
@@ -74,7 +82,7 @@ export class RequestStats {
    */
   constructor(startedAtMs: number) {
     checkTime(startedAtMs);
-    this.lastChangeMs = startedAtMs;
+    this.lastChangeUs = toMicroseconds(startedAtMs);
   }
 
   /** Requests in flight right now (proxied ones included). */
@@ -144,29 +152,29 @@ export class RequestStats {
   report(nowMs: number): StatsReport {
     checkTime(nowMs);
     this.accumulate(nowMs);
-    const seconds = this.secondsInUse;
+    const us = this.usInUse;
     const report: StatsReport = {
-      averageConcurrency: seconds > 0 ? this.concurrencySeconds / seconds : 0,
-      averageProxiedConcurrency: seconds > 0 ? this.proxiedConcurrencySeconds / seconds : 0,
+      averageConcurrency: us > 0 ? this.concurrencyUs / us : 0,
+      averageProxiedConcurrency: us > 0 ? this.proxiedConcurrencyUs / us : 0,
       requestCount: this.requestCount,
       proxiedRequestCount: this.proxiedCount,
     };
     this.requestCount = 0;
     this.proxiedCount = 0;
-    this.concurrencySeconds = 0;
-    this.proxiedConcurrencySeconds = 0;
-    this.secondsInUse = 0;
+    this.concurrencyUs = 0;
+    this.proxiedConcurrencyUs = 0;
+    this.usInUse = 0;
     return report;
   }
 
   private accumulate(timeMs: number): void {
-    const elapsedMs = timeMs - this.lastChangeMs;
-    if (elapsedMs > 0) {
-      const seconds = elapsedMs / 1000;
-      this.secondsInUse += seconds;
-      this.concurrencySeconds += this.concurrency * seconds;
-      this.proxiedConcurrencySeconds += this.proxiedConcurrency * seconds;
-      this.lastChangeMs = timeMs;
+    const timeUs = toMicroseconds(timeMs);
+    const elapsedUs = timeUs - this.lastChangeUs;
+    if (elapsedUs > 0) {
+      this.usInUse += elapsedUs;
+      this.concurrencyUs += this.concurrency * elapsedUs;
+      this.proxiedConcurrencyUs += this.proxiedConcurrency * elapsedUs;
+      this.lastChangeUs = timeUs;
     }
   }
 }

@@ -19,10 +19,11 @@ export interface InProcessTracking {
 export const REGISTER_PREFIX = 'queue-stats-exporter/register:';
 
 /**
- * Tracks every request of every `node:http`/`node:https` server in this
- * process (see {@link trackAllServers}) and publishes the gauges as
- * `env` says ({@link registerConfigFromEnv}, plus the `OTEL_*` variables
- * with our own MeterProvider). Never throws: a bad setting, a metrics port in
+ * Tracks every request of every `node:http`/`node:https` server, and every
+ * stream of every `node:http2` server, in this process (see
+ * {@link trackAllServers}) and publishes the gauges as `env` says
+ * ({@link registerConfigFromEnv}, plus the `OTEL_*` variables with our own
+ * MeterProvider). Never throws: a bad setting, a metrics port in
  * use, or `global` without a global MeterProvider is reported as one line
  * through `warn` and the app runs untracked. Nothing it starts keeps the
  * process alive, and it adds no signal handler, so the app's own exit

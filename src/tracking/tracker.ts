@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { monotonicNow } from '../core/clock.js';
-import { classifyRequest, RequestKind } from '../core/request-kind.js';
+import { classifyHeaders, classifyRequest, RequestKind, type HeadersObject } from '../core/request-kind.js';
 import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
 import { ReqEventType, type RequestStats } from '../core/stats.js';
 
@@ -11,13 +11,14 @@ import { ReqEventType, type RequestStats } from '../core/stats.js';
  * its connection closes, whichever comes first, so aborted clients do not
  * leak concurrency. Probes are not counted.
  *
- * Works as a wrapper around a Node request listener ({@link RequestTracker.wrap})
- * and as Connect/Express middleware ({@link RequestTracker.middleware}).
+ * Works as a wrapper around a Node request listener ({@link RequestTracker.wrap}),
+ * as Connect/Express middleware ({@link RequestTracker.middleware}), and on
+ * the streams of a `node:http2` server ({@link RequestTracker.trackStream}).
  */
 export class RequestTracker {
   // Shared listeners, so tracking a request allocates no closure and adds no property to it. A response emits
   // 'close' exactly once, when it is finished or its connection is gone (an upgraded socket too), except a pipelined
-  // response still queued behind another when the connection dies: Node never emits it for that one, so a queued
+  // response still queued behind another when the connection dies: Node 22 never emits it for that one, so a queued
   // response also waits for its connection's 'close' (trackQueued).
   private readonly onDirectEnd = (): void => {
     this.stats.handle(ReqEventType.ReqOut, this.now());
@@ -41,7 +42,8 @@ export class RequestTracker {
    * @param queued - whether `response` waits behind another response on its
    *   connection (pipelining). Default: whether it has no socket yet, which
    *   holds from a 'request' listener; before the server assigns the socket
-   *   (Node's `http.server.request.start` channel) the caller must tell.
+   *   (Node's `http.server.request.start` channel) the caller must tell
+   *   (telling true when unsure is safe, only slower).
    * @returns how the request was classified; probes are not tracked
    */
   track(request: IncomingMessage, response: ServerResponse, queued = response.socket === null): RequestKind {
@@ -82,16 +84,36 @@ export class RequestTracker {
   }
 
   /**
-   * Records an HTTP/2 stream (a `node:http2` server's 'stream' event) as one
-   * request for its whole lifetime: the in-event now, the out-event when
-   * `stream` closes (it emits 'close' once, whether it ended, was reset or
-   * its session went away).
+   * Records an HTTP/2 stream of a `node:http2` server as one request for its
+   * whole lifetime: the in-event now, the out-event when `stream` closes (it
+   * emits 'close' once, whether it ended, was reset, or its session was
+   * destroyed or went away with GOAWAY). For the 'stream' event, pass its
+   * fourth argument; with the compatibility API ('request' event), pass
+   * `request.rawHeaders` and `request.stream`.
    *
-   * @param rawHeaders - the stream's headers as a flat name, value... list (the event's fourth argument)
+   * @example
+   * server.on('stream', (stream, headers, flags, rawHeaders) => tracker.trackStream(rawHeaders, stream));
+   *
+   * @param rawHeaders - the stream's headers as a flat name, value... list
    * @returns how the request was classified; probes are not tracked
    */
   trackStream(rawHeaders: readonly string[], stream: Duplex): RequestKind {
-    const kind = classifyRequest(rawHeaders);
+    return this.trackUntilClose(classifyRequest(rawHeaders), stream);
+  }
+
+  /**
+   * Same as {@link RequestTracker.trackStream}, for a caller that holds the
+   * stream's headers object rather than the raw list (Node's
+   * `http2.server.stream.start` channel).
+   *
+   * @param headers - the stream's headers object, lower-case names as Node's `http2` gives them
+   * @returns how the request was classified; probes are not tracked
+   */
+  trackStreamHeaders(headers: HeadersObject, stream: Duplex): RequestKind {
+    return this.trackUntilClose(classifyHeaders(headers), stream);
+  }
+
+  private trackUntilClose(kind: RequestKind, stream: Duplex): RequestKind {
     if (kind === RequestKind.Direct) {
       this.stats.handle(ReqEventType.ReqIn, this.now());
       stream.on('close', this.onDirectEnd);

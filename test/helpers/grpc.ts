@@ -30,12 +30,14 @@ export const NOTES: ServiceDefinition = {
   Chat: method('Chat', true, true),
 };
 
-/** Starts a @grpc/grpc-js server with `implementation` on 127.0.0.1 (h2c); `close` stops it at once. */
-export async function startGrpcApp(implementation: UntypedServiceImplementation): Promise<{ port: number; close: () => void }> {
+/** Starts a @grpc/grpc-js server with `implementation` on 127.0.0.1:`port` (h2c; default a free port); `close` stops it at once. */
+export async function startGrpcApp(implementation: UntypedServiceImplementation, port = 0): Promise<{ port: number; close: () => void }> {
   const server = new Server();
   server.addService(NOTES, implementation);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))));
-  return { port, close: () => server.forceShutdown() };
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+  );
+  return { port: bound, close: () => server.forceShutdown() };
 }
 
 /** A @grpc/grpc-js client of the test service to 127.0.0.1:`port`, over cleartext HTTP/2. */

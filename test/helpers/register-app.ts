@@ -1,12 +1,16 @@
 /**
  * An app that knows nothing of this package, for the `--import` register mode's tests: Express, Fastify or a bare
  * `node:http` server on 127.0.0.1:<port>, answering `GET /hold?ms=N` after N milliseconds and anything else at once.
- * Prints `listening` when ready. `once` serves one request of its own, then closes its server and should exit.
- * Usage: node build/test/helpers/register-app.js express|fastify|bare|once <port>
+ * `grpc` is a @grpc/grpc-js server of the test service (helpers/grpc.ts) instead, each call held as its note says
+ * (see {@link holdingNotes}). Prints `listening` when ready. `once` serves one request of its own, then closes its
+ * server and should exit.
+ * Usage: node build/test/helpers/register-app.js express|fastify|bare|grpc|once <port>
  */
 import { createServer, get, type IncomingMessage, type ServerResponse } from 'node:http';
 import express from 'express';
 import fastify from 'fastify';
+import { startGrpcApp } from './grpc.js';
+import { holdingNotes } from './holding-notes.js';
 
 const [kind, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -29,6 +33,9 @@ if (kind === 'express') {
   const app = fastify();
   app.get('/*', (request, reply) => new Promise((resolve) => setTimeout(() => resolve('hello\n'), holdMs(request.url))).then((body) => reply.send(body)));
   await app.listen({ port, host: '127.0.0.1' });
+  console.log('listening');
+} else if (kind === 'grpc') {
+  await startGrpcApp(holdingNotes, port);
   console.log('listening');
 } else if (kind === 'bare') {
   createServer(answer).listen(port, '127.0.0.1', () => console.log('listening'));
