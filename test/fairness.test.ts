@@ -8,7 +8,7 @@ import { monotonicNow } from '../src/core/clock.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
-import { block, frame, PREFACE } from './helpers/h2-frames.js';
+import { block, CONTINUATION, END_STREAM_AND_HEADERS, frame, GOAWAY, HEADERS, PREFACE, REFUSED_STREAM, RST_STREAM, SETTINGS } from './helpers/h2-frames.js';
 
 interface HangingApp {
   port: number;
@@ -125,12 +125,7 @@ describe('the app sees an HTTP/2 client leave at once', () => {
   }
 });
 
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const END_STREAM_AND_HEADERS = 0x5;
 const SETTINGS_MAX_CONCURRENT_STREAMS = 3;
-const REFUSED_STREAM = 7;
 
 /** The frames in what a server sent: type, stream, payload. */
 function framesIn(latin1: string): Array<{ type: number; stream: number; payload: Buffer }> {
@@ -402,9 +397,6 @@ describe('a request body that stalls', () => {
     }
   });
 });
-
-const CONTINUATION = 9;
-const GOAWAY = 7;
 
 describe('an HTTP/2 header block in progress is bounded by headersTimeoutMs', () => {
   const holds: Array<[string, (client: RawClient) => Promise<void>]> = [

@@ -8,15 +8,7 @@ import type { ProxyServer } from '../src/proxy/proxy.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
-import { block, frame, PREFACE } from './helpers/h2-frames.js';
-
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const GOAWAY = 7;
-const END_STREAM_AND_HEADERS = 0x5;
-const PROTOCOL_ERROR = 1;
-const FRAME_SIZE_ERROR = 6;
+import { block, END_STREAM_AND_HEADERS, frame, FRAME_SIZE_ERROR, GOAWAY, HEADERS, PREFACE, PROTOCOL_ERROR, RST_STREAM, SETTINGS } from './helpers/h2-frames.js';
 
 /** The frames in what a server sent, as type, stream and (for RST_STREAM and GOAWAY) error code. */
 function framesIn(latin1: string): Array<{ type: number; stream: number; code?: number }> {

@@ -1,6 +1,19 @@
 /** The HTTP/2 connection preface a client with prior knowledge sends first. */
 export const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 
+/** Frame types (RFC 9113 section 6). */
+export const HEADERS = 1;
+export const RST_STREAM = 3;
+export const SETTINGS = 4;
+export const GOAWAY = 7;
+export const CONTINUATION = 9;
+/** The END_STREAM and END_HEADERS flags of a HEADERS frame, together. */
+export const END_STREAM_AND_HEADERS = 0x5;
+/** Error codes (RFC 9113 section 7). */
+export const PROTOCOL_ERROR = 1;
+export const FRAME_SIZE_ERROR = 6;
+export const REFUSED_STREAM = 7;
+
 /** One HTTP/2 frame in wire form (RFC 9113 section 4.1), for input no HTTP/2 client would send. */
 export function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(9);
