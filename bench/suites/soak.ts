@@ -40,6 +40,17 @@ async function sampleUntil(url: string, done: (sample: StatSample) => boolean, t
 
 const okCount = (result: LoadResult): number => result.statuses['200'] ?? 0;
 const idle = (sample: StatSample): boolean => sample.requestsPerSecond === 0 && sample.averageConcurrency === 0;
+/**
+ * Idle once a busy window has been on show: right after a load, the window on show may still be the idle one before
+ * it, with the load's own window reported at the next tick (the warm-up's requests were then counted with the soak's).
+ */
+const idleAfterBusy = (): ((sample: StatSample) => boolean) => {
+  let busy = false;
+  return (sample) => {
+    busy ||= sample.requestsPerSecond > 0;
+    return busy && idle(sample);
+  };
+};
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
@@ -71,7 +82,7 @@ try {
   const load = (count: number): Promise<LoadResult> => runLoad({ url: `http://127.0.0.1:${proxyPort}`, connections: CONNECTIONS, requests: count });
 
   const warm = await load(warmup);
-  await sampleUntil(metricsUrl, idle, 5000);
+  await sampleUntil(metricsUrl, idleAfterBusy(), 5000);
   const before = await measure();
 
   let loading = true;
@@ -81,7 +92,7 @@ try {
   loading = false;
   const samples = await sampler;
   // The first idle window after the last answer: every busy window has been reported by then.
-  const tail = await sampleUntil(metricsUrl, idle, 5000);
+  const tail = await sampleUntil(metricsUrl, idleAfterBusy(), 5000);
   const idleAfterMs = performance.now() - lastAnswerAt;
   const windows = sumWindows([...samples, ...tail], PERIOD_SECONDS);
   const after = await measure();
