@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { block, frame, PREFACE } from '../../test/helpers/h2-frames.js';
+import { block, END_HEADERS, END_STREAM_AND_HEADERS, frame, HEADERS, PREFACE, RST_STREAM, SETTINGS } from '../../test/helpers/h2-frames.js';
 import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
 import { listeningPids, memoryBytes } from '../lib/proc.js';
 import { cliKind } from '../lib/proxies.js';
@@ -13,11 +13,6 @@ const SETTLE_SECONDS = Number(process.env['ABUSE_SETTLE_SECONDS'] ?? 15);
 /** Goal: RSS settled after the attacks at most 1.3 times what it was before them. */
 const GOAL_AFTER_RATIO = 1.3;
 
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const END_STREAM_AND_HEADERS = 0x5;
-const END_HEADERS = 0x4;
 const CANCEL = Buffer.from([0, 0, 0, 8]);
 /** Frames per write: large enough to keep the sidecar busy, small enough to let it read between them. */
 const BATCH = 100;

@@ -7,7 +7,8 @@ export const RST_STREAM = 3;
 export const SETTINGS = 4;
 export const GOAWAY = 7;
 export const CONTINUATION = 9;
-/** The END_STREAM and END_HEADERS flags of a HEADERS frame, together. */
+/** The END_HEADERS flag of a HEADERS frame, and it with END_STREAM. */
+export const END_HEADERS = 0x4;
 export const END_STREAM_AND_HEADERS = 0x5;
 /** Error codes (RFC 9113 section 7). */
 export const PROTOCOL_ERROR = 1;
