@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { monotonicNow } from '../src/core/clock.js';
 import { PortInUseError } from '../src/core/errors.js';
-import { startAdminServer } from '../src/proxy/admin-server.js';
+import { startAdminServer } from '../src/proxy/admin/admin-server.js';
 import { get, serve } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 

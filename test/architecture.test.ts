@@ -23,6 +23,24 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   register: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats'],
   cli: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats', 'proxy'],
 };
+/**
+ * The sub-folders of proxy/ as ARCHITECTURE.md's "Inside proxy/" draws them, bottom
+ * to top, and those each may import besides its own; the files at the top of
+ * proxy/ wire them and may import any.
+ */
+const PROXY_PARTS = ['contract', 'upstream', 'connections', 'admin', 'http1', 'http2'] as const;
+type ProxyPart = (typeof PROXY_PARTS)[number];
+const PROXY_PART_MAY_IMPORT: Record<ProxyPart, readonly ProxyPart[]> = {
+  contract: [],
+  upstream: [],
+  connections: [],
+  admin: ['contract'],
+  http1: ['contract', 'upstream'],
+  http2: ['contract', 'upstream', 'admin'],
+};
+/** The files at the top of proxy/. */
+const PROXY_TOP = ['index.ts', 'proxy-options.ts', 'proxy.ts'];
+
 /** What the package root may re-export from: the reporter's path, which needs `@opentelemetry/api` alone. */
 const ROOT_EXPORTS_FROM: readonly Layer[] = ['core', 'tracking', 'otel'];
 
@@ -122,6 +140,59 @@ describe('imports between folders', () => {
   });
 });
 
+/** The sub-folder of proxy/ a path under src/ lies in: `'http1'` for `proxy/http1/exchange.ts`, `''` for a file at the top of proxy/. */
+function proxyPart(path: string): string {
+  const [, part, file] = path.split('/');
+  return file === undefined ? '' : part!;
+}
+
+function isProxyPart(part: string): part is ProxyPart {
+  return (PROXY_PARTS as readonly string[]).includes(part);
+}
+
+describe('the sub-folders of proxy/', () => {
+  it('point down only, and are the only folders beside the wiring files', async () => {
+    for (const part of PROXY_PARTS) {
+      for (const lower of PROXY_PART_MAY_IMPORT[part]) {
+        assert.ok(PROXY_PARTS.indexOf(lower) < PROXY_PARTS.indexOf(part), `proxy/${part} may import ${lower}, which is not below it`);
+      }
+    }
+    const entries = await readdir(SRC + 'proxy', { withFileTypes: true });
+    assert.deepEqual(
+      entries
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort(),
+      [...PROXY_PARTS].sort(),
+    );
+    assert.deepEqual(
+      entries
+        .filter((entry) => !entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort(),
+      PROXY_TOP,
+    );
+  });
+
+  it('import only their own sub-folder and those they may', async () => {
+    const proxyFiles = (await sourceFiles()).filter(({ path }) => path.startsWith('proxy/') && proxyPart(path) !== '');
+    const wrong = proxyFiles.flatMap(({ path, specifiers }) => {
+      const part = proxyPart(path);
+      assert.ok(isProxyPart(part), `${path} is in an unknown sub-folder`);
+      return specifiers
+        .filter((s) => s.startsWith('.'))
+        .map((s) => posix.normalize(posix.join(posix.dirname(path), s)))
+        .filter((target) => target.startsWith('proxy/'))
+        .filter((target) => {
+          const to = proxyPart(target);
+          return to !== part && !(isProxyPart(to) && PROXY_PART_MAY_IMPORT[part].includes(to));
+        })
+        .map((target) => `${path} -> ${target}`);
+    });
+    assert.deepEqual(wrong, []);
+  });
+});
+
 describe('entry points', () => {
   it('only re-export: src/index.ts and each index.ts of a folder', async () => {
     const entries = (await sourceFiles()).filter(({ path }) => posix.basename(path) === 'index.ts');
@@ -145,7 +216,7 @@ describe('entry points', () => {
 
   it("the CLI's first import sets V8's WebAssembly tier before undici loads", async () => {
     const cli = (await sourceFiles()).find(({ path }) => path === 'cli/cli.ts')!;
-    assert.equal(cli.specifiers[0], '../proxy/wasm-baseline.js');
+    assert.equal(cli.specifiers[0], '../proxy/upstream/wasm-baseline.js');
   });
 
   it('the bin turns on the compile cache before it loads the CLI, and passes the V8 flags in its shebang', async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { monotonicNow } from '../src/core/clock.js';
 import type { RequestStats } from '../src/core/stats.js';
-import { ConnectionRouter } from '../src/proxy/connection-router.js';
+import { ConnectionRouter } from '../src/proxy/connections/connection-router.js';
 import type { ProxyServer } from '../src/proxy/proxy.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { forwardedFromXForwarded } from '../src/proxy/forwarded-header.js';
+import { forwardedFromXForwarded } from '../src/proxy/contract/forwarded-header.js';
 
 describe('forwardedFromXForwarded', () => {
   const cases: Array<{ name: string; xff?: string; xfh?: string; xfp?: string; want: string }> = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { frameHealthCheckRequest, isServingResponse } from '../src/proxy/grpc-health-messages.js';
+import { frameHealthCheckRequest, isServingResponse } from '../src/proxy/admin/grpc-health-messages.js';
 
 describe('frameHealthCheckRequest', () => {
   it('prefixes the message with flag 0 and its big-endian length', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { upstreamStreamHeaders } from '../src/proxy/h2-headers.js';
+import { upstreamStreamHeaders } from '../src/proxy/http2/h2-headers.js';
 
 const PSEUDO = [':method', 'GET', ':path', '/p', ':scheme', 'https', ':authority', 'svc.example'];
 

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../src/cli/config.js';
 import { DEFAULTS } from '../src/core/defaults.js';
 import { LABEL, METRIC } from '../src/core/metric-names.js';
-import { WAIT_FOR_DRAIN_PATH } from '../src/proxy/admin-server.js';
+import { WAIT_FOR_DRAIN_PATH } from '../src/proxy/admin/admin-server.js';
 import { withFileDiscovery, type PromConfig, type ScrapeConfig } from './helpers/kubernetes-sd.js';
 import { configPath, loadOne, loadYaml, parseYaml, ROOT } from './helpers/otel-config.js';
 

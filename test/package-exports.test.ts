@@ -100,7 +100,7 @@ describe('package.json', () => {
       './dist/register/register.js',
       './dist/bundle/cli/bin.js',
       './dist/bundle/register/register.js',
-      './dist/proxy/wasm-baseline.js',
+      './dist/proxy/upstream/wasm-baseline.js',
     ]);
     for (const file of pkg.sideEffects) await access(`${ROOT}${file}`);
   });
@@ -175,7 +175,7 @@ describe('what importing the package root loads', () => {
     // The gRPC readiness check (node:http2, protobufjs) loads only when a grpc probe first runs.
     const dist = new URL('../../dist/', import.meta.url).href;
     assert.deepEqual(
-      urls.filter((url) => /\/node_modules\/protobufjs\//.test(url) || url.startsWith(`${dist}proxy/grpc-health`)),
+      urls.filter((url) => /\/node_modules\/protobufjs\//.test(url) || url.startsWith(`${dist}proxy/admin/grpc-health`)),
       [],
     );
   });

@@ -4,7 +4,7 @@ import { createServer as createH2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../src/core/readiness-probe.js';
-import { ReadinessProber } from '../src/proxy/readiness-prober.js';
+import { ReadinessProber } from '../src/proxy/admin/readiness-prober.js';
 import { boundPorts, startCli } from './helpers/cli.js';
 import { startHealthServer, type HealthServer, type ServingStatus } from './helpers/grpc-health.js';
 import { freePort, get, serve } from './helpers/http.js';

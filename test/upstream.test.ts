@@ -9,7 +9,7 @@ import { trackedProxy } from './helpers/proxy.js';
 import { exchange, parseResponses, RawClient, requestHead } from './helpers/raw.js';
 
 /*
- * End-to-end tests of how the proxy (src/proxy/exchange.ts on an undici Pool)
+ * End-to-end tests of how the proxy (src/proxy/http1/exchange.ts on an undici Pool)
  * opens, reuses, limits, retries and closes TCP connections to the app, seen
  * from the app's side of the wire. Everything runs on 127.0.0.1.
  */

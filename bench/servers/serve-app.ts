@@ -7,7 +7,7 @@
  */
 import { createServer, type RequestListener } from 'node:http';
 import { createServer as createH2cServer, type ServerHttp2Stream } from 'node:http2';
-import { ConnectionRouter } from '../../src/proxy/connection-router.js';
+import { ConnectionRouter } from '../../src/proxy/connections/connection-router.js';
 import { listen } from '../../src/http/listen.js';
 import { exitWithParent, portArgument } from '../lib/serve-process.js';
 

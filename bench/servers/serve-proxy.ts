@@ -7,7 +7,7 @@
  * two limits can be loaded in turn on one heap and one JIT state.
  * Usage: node build/bench/servers/serve-proxy.js <port> <upstream URL> [container concurrency] [second port] [second concurrency]
  */
-import '../../src/proxy/wasm-baseline.js';
+import '../../src/proxy/upstream/wasm-baseline.js';
 import { startProxy } from '../../src/proxy/proxy.js';
 import { exitWithParent, portArgument } from '../lib/serve-process.js';
 

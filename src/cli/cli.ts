@@ -1,5 +1,5 @@
 // First: the V8 setting must be in place before undici (through ../proxy/proxy.js) compiles its WebAssembly parser.
-import '../proxy/wasm-baseline.js';
+import '../proxy/upstream/wasm-baseline.js';
 import { flushCompileCache } from 'node:module';
 import { hostname } from 'node:os';
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
@@ -8,7 +8,7 @@ import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
-import { startAdminServer } from '../proxy/admin-server.js';
+import { startAdminServer } from '../proxy/admin/admin-server.js';
 import { startProxy, type ProxyServer } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';

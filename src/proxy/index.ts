@@ -3,5 +3,5 @@
  * (undici to the app). This file only re-exports.
  */
 export { startProxy, type ProxyOptions, type ProxyServer } from './proxy.js';
-export type { Drainer } from './drainer.js';
-export { startAdminServer, WAIT_FOR_DRAIN_PATH, type AdminServer, type AdminServerOptions } from './admin-server.js';
+export type { Drainer } from './contract/drainer.js';
+export { startAdminServer, WAIT_FOR_DRAIN_PATH, type AdminServer, type AdminServerOptions } from './admin/admin-server.js';

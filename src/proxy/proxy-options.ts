@@ -7,7 +7,7 @@ import type { UpstreamProtocol } from '../core/checks.js';
 import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
 import type { RequestObserver } from '../core/request-observer.js';
 import type { RequestTracker } from '../tracking/tracker.js';
-import type { Drainer } from './drainer.js';
+import type { Drainer } from './contract/drainer.js';
 
 /** Options of `startProxy`. */
 export interface ProxyOptions {

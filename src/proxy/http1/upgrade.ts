@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
 import { sendQueueFull, sendUpstreamFailure, type ExchangeContext } from './exchange.js';
-import { LimitedExchange } from './limited-exchange.js';
+import { LimitedExchange } from '../contract/limited-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
 

@@ -1,15 +1,15 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { sendText } from '../http/plain-text.js';
-import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
-import type { Breaker } from '../core/breaker.js';
-import type { RequestTimer } from './request-timer.js';
-import type { RevisionTimeouts } from '../core/revision-timeouts.js';
-import { LimitedExchange } from './limited-exchange.js';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
+import { sendText } from '../../http/plain-text.js';
+import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
+import type { Breaker } from '../../core/breaker.js';
+import type { RequestTimer } from '../contract/request-timer.js';
+import type { RevisionTimeouts } from '../../core/revision-timeouts.js';
+import { LimitedExchange } from '../contract/limited-exchange.js';
 import { upstreamBody } from './request-body.js';
-import type { UpstreamDemand } from './upstream-demand.js';
+import type { UpstreamDemand } from '../upstream/upstream-demand.js';
 
 /** State every exchange of one proxy shares. */
 export interface ExchangeContext {

@@ -4,10 +4,10 @@
  * in `pkg/queue/readiness/probe.go`.
  */
 import { request } from 'node:http';
-import { AGGRESSIVE_PROBE } from '../core/defaults.js';
-import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
+import { AGGRESSIVE_PROBE } from '../../core/defaults.js';
+import type { ReadinessProbeSpec } from '../../core/readiness-probe.js';
 import type { grpcHealthCheck } from './grpc-health-check.js';
-import { tcpReachable } from './network-probe-answer.js';
+import { tcpReachable } from '../contract/network-probe-answer.js';
 
 /** The pace of aggressive probing, in milliseconds; {@link AGGRESSIVE_PROBE} (Knative's) by default. */
 export interface AggressiveTiming {

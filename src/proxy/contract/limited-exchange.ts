@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Admission, type Breaker, type BreakerWaiter } from '../core/breaker.js';
-import { monotonicNow } from '../core/clock.js';
-import { timeoutDeadline, type RevisionTimeouts } from '../core/revision-timeouts.js';
+import { Admission, type Breaker, type BreakerWaiter } from '../../core/breaker.js';
+import { monotonicNow } from '../../core/clock.js';
+import { timeoutDeadline, type RevisionTimeouts } from '../../core/revision-timeouts.js';
 
 /** How close to its deadline, in milliseconds, a timer may fire and still count as due (Node's timers keep a coarser clock than `performance.now`). */
 const TIMER_SLACK_MS = 1;

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { firstRawHeaderValue } from '../core/raw-headers.js';
-import { forwardedFromXForwarded } from './forwarded-header.js';
-import { forwardedAddress, ORIGINAL_HOST_HEADER } from './hop-headers.js';
+import { firstRawHeaderValue } from '../../core/raw-headers.js';
+import { forwardedFromXForwarded } from '../contract/forwarded-header.js';
+import { forwardedAddress, ORIGINAL_HOST_HEADER } from '../contract/hop-headers.js';
 
 /**
  * Request fields of an HTTP/2 stream that never pass to the app as the

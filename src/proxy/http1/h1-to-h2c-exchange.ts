@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import { diag } from '@opentelemetry/api';
-import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
+import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 import { failResponse, failStalledBody, sendQueueFull, type ExchangeContext } from './exchange.js';
-import type { H2cUpstream } from './h2c-upstream.js';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.js';
-import { LimitedExchange } from './limited-exchange.js';
+import type { H2cUpstream } from '../upstream/h2c-upstream.js';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
+import { LimitedExchange } from '../contract/limited-exchange.js';
 import { upstreamBody } from './request-body.js';
 
 const ignore = (): void => {};

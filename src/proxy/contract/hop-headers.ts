@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { rawHeaderValue } from '../core/raw-headers.js';
+import { rawHeaderValue } from '../../core/raw-headers.js';
 import { forwardedFromXForwarded } from './forwarded-header.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
-import { monotonicNow } from '../core/clock.js';
-import type { RequestObserver } from '../core/request-observer.js';
-import { onConnectionCloseWhileQueued } from '../http/queued-response.js';
+import { monotonicNow } from '../../core/clock.js';
+import type { RequestObserver } from '../../core/request-observer.js';
+import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 
 /** Arrival time in milliseconds, set on a timed response; -1 once its end was told. */
 const ARRIVED = Symbol('arrived');

@@ -5,11 +5,11 @@
  * `pkg/queue/sharedmain/handlers.go`, adminHandler).
  */
 import { createServer } from 'node:http';
-import { requirePort } from '../core/checks.js';
-import { DEFAULTS } from '../core/defaults.js';
-import { listen, urlFor } from '../http/listen.js';
-import { sendText } from '../http/plain-text.js';
-import type { Drainer } from './drainer.js';
+import { requirePort } from '../../core/checks.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { listen, urlFor } from '../../http/listen.js';
+import { sendText } from '../../http/plain-text.js';
+import type { Drainer } from '../contract/drainer.js';
 
 /** The path a preStop hook calls: Knative's `RequestQueueDrainPath`. */
 export const WAIT_FOR_DRAIN_PATH = '/wait-for-drain';

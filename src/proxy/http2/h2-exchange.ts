@@ -1,12 +1,12 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type ServerHttp2Stream } from 'node:http2';
 import { diag } from '@opentelemetry/api';
-import type { Breaker } from '../core/breaker.js';
-import type { RevisionTimeouts } from '../core/revision-timeouts.js';
-import { forwardBody } from './forward-body.js';
-import type { H2cUpstream } from './h2c-upstream.js';
+import type { Breaker } from '../../core/breaker.js';
+import type { RevisionTimeouts } from '../../core/revision-timeouts.js';
+import { forwardBody } from '../contract/forward-body.js';
+import type { H2cUpstream } from '../upstream/h2c-upstream.js';
 import { upstreamStreamHeaders } from './h2-headers.js';
-import { LimitedExchange } from './limited-exchange.js';
-import type { RequestTimer } from './request-timer.js';
+import { LimitedExchange } from '../contract/limited-exchange.js';
+import type { RequestTimer } from '../contract/request-timer.js';
 
 /** State every HTTP/2 exchange of one proxy shares. */
 export interface H2ExchangeContext {

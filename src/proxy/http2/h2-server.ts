@@ -1,11 +1,11 @@
 import type { RequestListener } from 'node:http';
 import { constants, createServer, type Http2Server, type Http2Session, type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
-import type { RequestTracker } from '../tracking/tracker.js';
-import type { Drainer } from './drainer.js';
+import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../../core/request-kind.js';
+import type { RequestTracker } from '../../tracking/tracker.js';
+import type { Drainer } from '../contract/drainer.js';
 import { H2Exchange, respondText, type H2ExchangeContext } from './h2-exchange.js';
 import { HeaderDeadline } from './h2-header-deadline.js';
-import type { ProbeAnswer } from './network-probe-answer.js';
+import type { ProbeAnswer } from '../contract/network-probe-answer.js';
 
 /** What the HTTP/2 side shares with the proxy's HTTP/1.1 side: the same counting, drain and probe answers. */
 export interface H2Rules {
