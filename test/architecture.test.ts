@@ -221,7 +221,7 @@ describe('entry points', () => {
 
   it('the bin turns on the compile cache before it loads the CLI, and passes the V8 flags in its shebang', async () => {
     const bin = await readFile(SRC + 'cli/bin.ts', 'utf8');
-    assert.match(bin, /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --liftoff-only --no-maglev\n/);
+    assert.match(bin, /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --liftoff-only --no-maglev --expose-gc\n/);
     assert.ok(bin.indexOf('enableCompileCache();') < bin.indexOf("await import('./cli.js');"));
     assert.deepEqual((await sourceFiles()).find(({ path }) => path === 'cli/bin.ts')!.specifiers, ['node:module', './cli.js']);
   });

@@ -8,6 +8,7 @@ import { monotonicNow } from '../src/core/clock.js';
 import { until } from './helpers/http.js';
 import { trackedProxy } from './helpers/proxy.js';
 import { RawClient } from './helpers/raw.js';
+import { rapidReset } from './helpers/h2-attack.js';
 import { block, CONTINUATION, END_STREAM_AND_HEADERS, frame, GOAWAY, HEADERS, PREFACE, REFUSED_STREAM, RST_STREAM, SETTINGS } from './helpers/h2-frames.js';
 
 interface HangingApp {
@@ -491,4 +492,27 @@ describe('HTTP/2 request authority', () => {
       }
     });
   }
+});
+
+describe('rapid reset', () => {
+  it('against an app that refuses h2c: the proxy stays up, every stream is counted out, and it answers 502 after', async () => {
+    // Each stream's h2c session to the app fails; a session destroyed before its 'close' was taken for a usable one
+    // and `request` on it threw ERR_HTTP2_INVALID_SESSION out of the exchange (seen on Node 22.23.5).
+    const app = createH1Server((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { stats, proxy } = await trackedProxy((app.address() as AddressInfo).port);
+    try {
+      await rapidReset(proxy.port, 4, 5000);
+      await until(() => stats.inFlight === 0, 'every stream counted out', 20_000);
+      const session = connect(`http://127.0.0.1:${proxy.port}`);
+      const stream = session.request({ ':path': '/' });
+      stream.resume();
+      const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+      assert.equal(headers[':status'], 502);
+      session.close();
+    } finally {
+      await proxy.close(0);
+      app.close();
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { formatSmall, medianBy, type Row } from './table.js';
 export const SIDECAR_NODE_FLAG = '--max-semi-space-size=4';
 /** The shipped bin, the bundle `npm run bench` builds into dist/, started with the flags its shebang gives Node. */
 const CLI_PATH = fileURLToPath(new URL('../../../dist/bundle/cli/bin.js', import.meta.url));
-const CLI_NODE_FLAGS = [SIDECAR_NODE_FLAG, '--liftoff-only', '--no-maglev'];
+const CLI_NODE_FLAGS = [SIDECAR_NODE_FLAG, '--liftoff-only', '--no-maglev', '--expose-gc'];
 /** The Go queue-proxy anchor, built by hand outside this repository as shared/anchors/go-queue-proxy/README.md says. */
 const GO_QUEUE_PROXY_PATH = '/tmp/go-queue-proxy';
 /** The result cell of the anchor's rows when it is not built. */

@@ -1,5 +1,5 @@
-import { connect, type Socket } from 'node:net';
-import { block, END_HEADERS, END_STREAM_AND_HEADERS, frame, HEADERS, PREFACE, RST_STREAM, SETTINGS } from '../../test/helpers/h2-frames.js';
+import { attacker, rapidReset, requestBlock, writeStreams } from '../../test/helpers/h2-attack.js';
+import { END_HEADERS, frame, HEADERS } from '../../test/helpers/h2-frames.js';
 import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
 import { listeningPids, memoryBytes } from '../lib/proc.js';
 import { cliKind } from '../lib/proxies.js';
@@ -12,38 +12,6 @@ const STREAMS = Number(process.env['ABUSE_STREAMS'] ?? 1000);
 const SETTLE_SECONDS = Number(process.env['ABUSE_SETTLE_SECONDS'] ?? 15);
 /** Goal: RSS settled after the attacks at most 1.3 times what it was before them. */
 const GOAL_AFTER_RATIO = 1.3;
-
-const CANCEL = Buffer.from([0, 0, 0, 8]);
-/** Frames per write: large enough to keep the sidecar busy, small enough to let it read between them. */
-const BATCH = 100;
-
-function request(method: string): Buffer {
-  return block([
-    [':method', method],
-    [':path', '/'],
-    [':scheme', 'http'],
-    [':authority', 'bench'],
-  ]);
-}
-
-/** An HTTP/2 connection with prior knowledge that reads and drops whatever the sidecar sends. */
-async function attacker(port: number): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  socket.resume();
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.write(Buffer.concat([Buffer.from(PREFACE, 'latin1'), frame(SETTINGS, 0, 0, Buffer.alloc(0))]));
-  return socket;
-}
-
-/** Writes `frames(id)` for `count` client stream ids (1, 3, 5...) in batches, waiting for each batch to be written. */
-async function writeStreams(socket: Socket, count: number, frames: (id: number) => Buffer[]): Promise<void> {
-  for (let first = 0; first < count && !socket.destroyed; first += BATCH) {
-    const batch: Buffer[] = [];
-    for (let i = first; i < Math.min(count, first + BATCH); i++) batch.push(...frames(2 * i + 1));
-    if (!socket.write(Buffer.concat(batch))) await new Promise((resolve) => socket.once('drain', resolve));
-  }
-}
 
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
@@ -71,15 +39,14 @@ export const abuse: Benchmark = {
       await sleep(1);
       const before = rss();
 
-      const resetters = await Promise.all(Array.from({ length: CONNECTIONS }, () => attacker(cliPort)));
-      await Promise.all(resetters.map((socket) => writeStreams(socket, RESETS, (id) => [frame(HEADERS, END_STREAM_AND_HEADERS, id, request('GET')), frame(RST_STREAM, 0, id, CANCEL)])));
+      await rapidReset(cliPort, CONNECTIONS, RESETS);
       const peakReset = memoryBytes(pid!, 'VmHWM');
-      for (const socket of resetters) socket.destroy();
       await sleep(SETTLE_SECONDS);
       const afterReset = rss();
 
+      const post = requestBlock('POST');
       const holders = await Promise.all(Array.from({ length: CONNECTIONS }, () => attacker(cliPort)));
-      await Promise.all(holders.map((socket) => writeStreams(socket, STREAMS, (id) => [frame(HEADERS, END_HEADERS, id, request('POST'))])));
+      await Promise.all(holders.map((socket) => writeStreams(socket, STREAMS, (id) => [frame(HEADERS, END_HEADERS, id, post)])));
       await sleep(2);
       const duringStreams = rss();
       const peakStreams = memoryBytes(pid!, 'VmHWM');

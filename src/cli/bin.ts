@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --liftoff-only --no-maglev
+#!/usr/bin/env -S node --max-semi-space-size=4 --liftoff-only --no-maglev --expose-gc
 /**
  * The `queue-stats` executable: turns on Node's module compile cache, then
  * runs the CLI (cli.ts), so that V8's code for the CLI is read from the cache

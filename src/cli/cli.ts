@@ -6,6 +6,7 @@ import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { parseConfig, usage, type CliConfig } from './config.js';
 import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
+import { startMemoryRelease } from './memory-release.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
 import { startAdminServer } from '../proxy/admin/admin-server.js';
@@ -103,6 +104,7 @@ async function run(config: CliConfig): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
   // What start-up compiled goes to the compile cache now (bin.ts enabled it): a sidecar ends by a signal, not an exit.
   flushCompileCache();
+  const stopMemoryRelease = startMemoryRelease(() => queueStats.tracker.stats.inFlight);
 
   // SIGTERM (the kubelet) drains as Knative's queue-proxy does: probes fail while traffic still flows, until a
   // quiet period without requests; SIGINT (a terminal) skips the quiet period. The demo app and the metrics server
@@ -110,6 +112,7 @@ async function run(config: CliConfig): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    stopMemoryRelease();
     const quiet = signal === 'SIGTERM' ? `probes answer 503 until ${config.drainQuietPeriodMs} ms pass without a request (at most ${config.drainTimeoutMs} ms), then ` : '';
     process.stdout.write(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight\n`);
     (signal === 'SIGTERM' ? proxy.drain() : proxy.close(config.drainTimeoutMs))

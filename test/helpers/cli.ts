@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KNATIVE_ENV, SIDECAR_ENV } from '../../src/core/defaults.js';
 
 /** The compiled CLI entry (tests run from build/test/). */
 export const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+
+/** The Node flags of the bin's shebang line, with which the installed `queue-stats` runs. */
+export const SHEBANG_FLAGS: readonly string[] = readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(' ').slice(3);
 
 /** A running `queue-stats` child process. */
 export interface CliProcess {
@@ -52,14 +56,15 @@ export function portsIn(output: string): CliPorts | undefined {
  * free one and names it in its start-up line, read back as
  * {@link CliProcess.ports}. Tests run several sidecars at once, and a port
  * picked by the test and bound later by the child could be taken meanwhile.
+ * `nodeFlags` go to Node before the CLI ({@link SHEBANG_FLAGS}: as the bin runs).
  */
-export async function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
+export async function startCli(args: string[], env: Record<string, string> = {}, nodeFlags: readonly string[] = []): Promise<CliProcess> {
   const ports: string[] = [];
   for (const [flag, variable] of LISTEN_FLAGS) {
     if (args.some((arg) => arg === flag || arg.startsWith(`${flag}=`)) || (variable !== undefined && variable in env)) continue;
     ports.push(flag, '0');
   }
-  const child = spawn(process.execPath, [CLI, ...ports, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, CLI, ...ports, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (text += c));

@@ -58,6 +58,10 @@ export class H1ToH2cExchange extends LimitedExchange {
     const request = this.request;
     const { body, contentLength } = upstreamBody(request);
     const upstream = this.h2c.request(streamHeaders(request, contentLength), body === null);
+    if (upstream === undefined) {
+      this.fail();
+      return;
+    }
     this.upstream = upstream;
     if (!this.kubeletProbe) this.context.requestTimer?.start(request, this.response);
     upstream.on('error', ignore);

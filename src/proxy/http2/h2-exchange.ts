@@ -68,6 +68,10 @@ export class H2Exchange extends LimitedExchange {
     const endStream = client.readableEnded || (this.flags & END_STREAM) !== 0;
     // A request with a body may end with trailers: the app's stream waits for them (an empty set when none came).
     const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress), endStream, !endStream);
+    if (upstream === undefined) {
+      this.fail(502, 'upstream unavailable\n');
+      return;
+    }
     this.upstream = upstream;
     this.requestTimer?.startStream(client);
     upstream.on('error', ignore);

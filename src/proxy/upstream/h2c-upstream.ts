@@ -1,4 +1,4 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+import { connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 
 /** Most h2c sessions open to the app at once; a new one opens only when every open one has as many streams as the app allows. */
 const MAX_SESSIONS = 4;
@@ -23,6 +23,16 @@ class UpstreamSession {
   };
 
   constructor(readonly session: ClientHttp2Session) {}
+
+  /**
+   * Whether the session takes new streams. A session destroyed or closed
+   * emits 'close' only on a later tick: until then `request` on it would
+   * throw (ERR_HTTP2_INVALID_SESSION, seen under rapid reset against an app
+   * that refuses h2c), so its own state counts too.
+   */
+  isUsable(): boolean {
+    return this.usable && !this.session.destroyed && !this.session.closed;
+  }
 
   /** Whether another stream fits under the app's `SETTINGS_MAX_CONCURRENT_STREAMS`. */
   get hasRoom(): boolean {
@@ -49,13 +59,15 @@ export class H2cUpstream {
   constructor(private readonly origin: string) {}
 
   /**
-   * Opens a stream to the app. Never throws for a failed connection: the
-   * stream then emits 'error' (ECONNREFUSED and the like) and closes.
+   * Opens a stream to the app. Never throws: for a failed connection the
+   * stream emits 'error' (ECONNREFUSED and the like) and closes.
    *
    * @param endStream - the request has no body: its HEADERS frame ends the stream
    * @param waitForTrailers - the stream emits 'wantTrailers' after its body, and ends only at `sendTrailers`
+   * @returns the stream, or `undefined` once {@link H2cUpstream.destroy} has run (the proxy is closed)
    */
-  request(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): ClientHttp2Stream {
+  request(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): ClientHttp2Stream | undefined {
+    if (this.closed) return undefined;
     const upstream = this.pick();
     const stream = upstream.session.request(headers, { ...PRIORITY, endStream, waitForTrailers });
     upstream.streams++;
@@ -72,7 +84,7 @@ export class H2cUpstream {
   private pick(): UpstreamSession {
     let best: UpstreamSession | undefined;
     for (const upstream of this.sessions) {
-      if (upstream.usable && (best === undefined || upstream.streams < best.streams)) best = upstream;
+      if (upstream.isUsable() && (best === undefined || upstream.streams < best.streams)) best = upstream;
     }
     // At the most sessions, a stream past the app's limit waits in nghttp2 for a free one.
     if (best !== undefined && (best.hasRoom || this.sessions.length >= MAX_SESSIONS)) return best;
@@ -91,8 +103,7 @@ export class H2cUpstream {
     session.on('close', retire);
     // The streams in flight get the error too; the session is only retired.
     session.on('error', retire);
-    if (!this.closed) this.sessions.push(upstream);
-    else session.destroy(new Error('closed'), constants.NGHTTP2_CANCEL);
+    this.sessions.push(upstream);
     return upstream;
   }
 }

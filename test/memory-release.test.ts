@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { MemoryReleasePolicy, RELEASE_CHECK_INTERVAL_MS, RELEASE_GROWTH } from '../src/cli/memory-release.js';
+import { boundPorts, SHEBANG_FLAGS, startCli } from './helpers/cli.js';
+import { rapidReset } from './helpers/h2-attack.js';
+import { until } from './helpers/http.js';
+
+const MB = 1024 * 1024;
+
+describe('MemoryReleasePolicy', () => {
+  it('releases once the process is 30 % past its settled size with nothing in flight', () => {
+    const policy = new MemoryReleasePolicy(77 * MB);
+    assert.equal(RELEASE_GROWTH, 1.3);
+    assert.equal(policy.shouldRelease(100 * MB, 0), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+  });
+
+  it('never releases while a request is in flight, however large the process', () => {
+    const policy = new MemoryReleasePolicy(77 * MB);
+    assert.equal(policy.shouldRelease(185 * MB, 1), false);
+    assert.equal(policy.shouldRelease(185 * MB, 250), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+  });
+
+  it('does not release again for memory that stays after a release (a larger steady load)', () => {
+    const policy = new MemoryReleasePolicy(77 * MB);
+    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+    policy.released(120 * MB);
+    assert.equal(policy.shouldRelease(125 * MB, 0), false);
+    assert.equal(policy.shouldRelease(150 * MB, 0), false);
+    assert.equal(policy.shouldRelease(157 * MB, 0), true);
+  });
+
+  it('follows the process down, so the next burst is measured from the lower size', () => {
+    const policy = new MemoryReleasePolicy(90 * MB);
+    assert.equal(policy.shouldRelease(70 * MB, 0), false);
+    assert.equal(policy.shouldRelease(92 * MB, 0), true);
+  });
+});
+
+/** A memory field of process `pid` from /proc (`VmRSS`, resident now; `VmHWM`, its peak), in bytes. */
+function memoryBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+describe('the CLI, run with its shebang flags, after a rapid reset attack', () => {
+  it('settles back within 30 % of its size before the attack once nothing is in flight', async (t) => {
+    assert.ok(SHEBANG_FLAGS.includes('--expose-gc'), `shebang flags: ${SHEBANG_FLAGS.join(' ')}`);
+    const app = createServer((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    t.after(() => app.close());
+    const identity = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-1', '--pod', 'cfg-1-pod'];
+    const cli = await startCli(['--upstream', `http://127.0.0.1:${(app.address() as AddressInfo).port}`, '--host', '127.0.0.1', ...identity], {}, SHEBANG_FLAGS);
+    t.after(() => cli.kill());
+    const { proxy } = boundPorts(cli);
+    const pid = cli.child.pid!;
+    for (let i = 0; i < 50; i++) await (await fetch(`http://127.0.0.1:${proxy}/`)).text();
+    const before = memoryBytes(pid, 'VmRSS');
+    await rapidReset(proxy, 8, 20_000);
+    // The sidecar works through the attack's frames after they are written, then a check (every 5 s) finds it idle.
+    await until(
+      () => memoryBytes(pid, 'VmHWM') > 1.6 * before && memoryBytes(pid, 'VmRSS') < RELEASE_GROWTH * before,
+      'the attack to grow RSS and the release to bring it back',
+      4 * RELEASE_CHECK_INTERVAL_MS,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}: RSS ${Math.round(before / MB)} MB before, peak ${Math.round(memoryBytes(pid, 'VmHWM') / MB)} MB, now ${Math.round(memoryBytes(pid, 'VmRSS') / MB)} MB`);
+    });
+  });
+});
