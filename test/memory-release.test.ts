@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { MemoryReleasePolicy, RELEASE_CHECK_INTERVAL_MS, RELEASE_GROWTH } from '../src/cli/memory-release.js';
+import { MemoryReleasePolicy, QUIET_UTILIZATION, REGROWTH, RELEASE_CHECK_INTERVAL_MS, RELEASE_GROWTH } from '../src/cli/memory-release.js';
 import { boundPorts, SHEBANG_FLAGS, startCli } from './helpers/cli.js';
 import { rapidReset } from './helpers/h2-attack.js';
 import { until } from './helpers/http.js';
@@ -11,33 +11,45 @@ import { until } from './helpers/http.js';
 const MB = 1024 * 1024;
 
 describe('MemoryReleasePolicy', () => {
-  it('releases once the process is 30 % past its settled size with nothing in flight', () => {
+  it('releases once the process is 30 % past its smallest size with nothing in flight', () => {
     const policy = new MemoryReleasePolicy(77 * MB);
     assert.equal(RELEASE_GROWTH, 1.3);
-    assert.equal(policy.shouldRelease(100 * MB, 0), false);
-    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+    assert.equal(policy.shouldRelease(100 * MB, 0, 0), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0), true);
+  });
+
+  it('never releases while the event loop was busy for more than 5 % of the interval (an attack whose streams come and go)', () => {
+    const policy = new MemoryReleasePolicy(77 * MB);
+    assert.equal(QUIET_UTILIZATION, 0.05);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0.4), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0.06), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0.05), true);
   });
 
   it('never releases while a request is in flight, however large the process', () => {
     const policy = new MemoryReleasePolicy(77 * MB);
-    assert.equal(policy.shouldRelease(185 * MB, 1), false);
-    assert.equal(policy.shouldRelease(185 * MB, 250), false);
-    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+    assert.equal(policy.shouldRelease(185 * MB, 1, 0), false);
+    assert.equal(policy.shouldRelease(185 * MB, 250, 0), false);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0), true);
   });
 
-  it('does not release again for memory that stays after a release (a larger steady load)', () => {
+  it('does not release again for memory that stays after a release (a larger steady load), but does for a second burst', () => {
     const policy = new MemoryReleasePolicy(77 * MB);
-    assert.equal(policy.shouldRelease(185 * MB, 0), true);
+    assert.equal(REGROWTH, 1.1);
+    assert.equal(policy.shouldRelease(185 * MB, 0, 0), true);
     policy.released(120 * MB);
-    assert.equal(policy.shouldRelease(125 * MB, 0), false);
-    assert.equal(policy.shouldRelease(150 * MB, 0), false);
-    assert.equal(policy.shouldRelease(157 * MB, 0), true);
+    assert.equal(policy.shouldRelease(120 * MB, 0, 0), false);
+    assert.equal(policy.shouldRelease(132 * MB, 0, 0), false);
+    assert.equal(policy.shouldRelease(133 * MB, 0, 0), true);
+    policy.released(89 * MB);
+    assert.equal(policy.shouldRelease(111 * MB, 0, 0), true);
   });
 
-  it('follows the process down, so the next burst is measured from the lower size', () => {
+  it('measures growth from the smallest size seen, start-up included', () => {
     const policy = new MemoryReleasePolicy(90 * MB);
-    assert.equal(policy.shouldRelease(70 * MB, 0), false);
-    assert.equal(policy.shouldRelease(92 * MB, 0), true);
+    assert.equal(policy.shouldRelease(70 * MB, 0, 0), false);
+    assert.equal(policy.shouldRelease(91 * MB, 0, 0), false);
+    assert.equal(policy.shouldRelease(92 * MB, 0, 0), true);
   });
 });
 
