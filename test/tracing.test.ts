@@ -36,7 +36,7 @@ before(async () => {
 after(() => receiver.close());
 
 /** Tracing to the test's receiver with `protocol`, every trace recorded unless the caller's says otherwise. */
-function tracing(protocol: OtlpProtocol = 'http/protobuf'): Promise<Tracing> {
+function tracing(protocol: OtlpProtocol = 'http/protobuf'): Tracing {
   return startTracing({
     settings: { endpoint: receiver.url, protocol, headers: {}, exporterTimeoutMs: 5000, sampler: { name: 'parentbased_always_on', ratio: 1 } },
     identity: IDENTITY,
@@ -50,7 +50,7 @@ async function withTracedProxy(
   test: (ctx: { port: number; seen: IncomingHttpHeaders[]; spans: (count: number) => Promise<ReceivedSpan[]>; release: () => void; breaker: () => number }) => Promise<void>,
   options: { protocol?: OtlpProtocol; proxy?: Partial<ProxyOptions>; holdFirst?: boolean } = {},
 ): Promise<void> {
-  const traces = await tracing(options.protocol);
+  const traces = tracing(options.protocol);
   const seen: IncomingHttpHeaders[] = [];
   let release = (): void => {};
   const first = new Promise<void>((resolve) => (release = resolve));
@@ -232,7 +232,7 @@ describe('traced HTTP/2 and gRPC requests', () => {
     ['an HTTP/1.1 request to an h2c app', 'h2c', 'h1'],
   ] as const) {
     it(`${what}: a SERVER span, and the app's parent is it`, async () => {
-      const traces = await tracing();
+      const traces = tracing();
       const seen: IncomingHttpHeaders[] = [];
       const app = await h2App(seen);
       const { proxy } = await trackedProxy(app.port, { tracer: traces.tracer, upstreamProtocol });
@@ -267,7 +267,7 @@ describe('traced HTTP/2 and gRPC requests', () => {
   }
 
   it('a gRPC call: a POST SERVER span named by its method path, and the app sees its trace context', async () => {
-    const traces = await tracing();
+    const traces = tracing();
     const received: string[] = [];
     const app = await startGrpcApp({
       Unary: (call: { metadata: Metadata; request: { text: string } }, callback: (error: null, value: { text: string }) => void) => {

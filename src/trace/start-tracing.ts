@@ -5,6 +5,8 @@
  * dynamically, only when tracing is on, so that none of the SDK's trace
  * packages load otherwise.
  */
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
 import type { Identity } from '../core/identity.js';
 import type { RequestTracer } from '../core/request-tracer.js';
@@ -62,14 +64,14 @@ function sampler({ name, ratio }: SamplerSettings): Sampler {
  *
  * @throws ConfigError naming `OTEL_RESOURCE_ATTRIBUTES` when it is malformed
  */
-export async function startTracing(options: TracingOptions): Promise<Tracing> {
+export function startTracing(options: TracingOptions): Tracing {
   const { settings } = options;
   const exporterOptions = { url: settings.endpoint, headers: settings.headers, timeoutMillis: settings.exporterTimeoutMs };
-  const { OTLPTraceExporter } = settings.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
+  const exporter = settings.protocol === 'http/json' ? new JsonExporter(exporterOptions) : new ProtobufExporter(exporterOptions);
   const provider = new BasicTracerProvider({
     resource: buildResource(options.identity, options.env, queueProxyAttributes(options.service)),
     sampler: sampler(settings.sampler),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(exporterOptions))],
+    spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   let stopping: Promise<void> | undefined;
   return {
