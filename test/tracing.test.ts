@@ -266,6 +266,25 @@ describe('traced HTTP/2 and gRPC requests', () => {
     });
   }
 
+  it("an h2c stream to an HTTP/1.1 app (upstream protocol http1): a SERVER span, and the app's parent is it", () =>
+    withTracedProxy(
+      async ({ port, seen, spans }) => {
+        const session = connect(`http://127.0.0.1:${port}`);
+        try {
+          assert.equal(await h2Get(session, '/compat', { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` }), 201);
+        } finally {
+          session.close();
+        }
+        const [span] = await spans(1);
+        assert.equal(span!.parentSpanId, CALLER_SPAN);
+        assert.equal(span!.attributes['network.protocol.version'], '2');
+        assert.equal(span!.attributes['server.address'], '127.0.0.1');
+        assert.equal(span!.attributes['http.response.status_code'], 201);
+        assert.equal(seen[0]!['traceparent'], `00-${TRACE_ID}-${span!.spanId}-01`);
+      },
+      { proxy: { upstreamProtocol: 'http1' } },
+    ));
+
   it('a gRPC call: a POST SERVER span named by its method path, and the app sees its trace context', async () => {
     const traces = tracing();
     const received: string[] = [];
