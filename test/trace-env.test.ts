@@ -58,6 +58,9 @@ describe('whether tracing is on', () => {
       sampler: { name: 'parentbased_traceidratio', ratio: 0.25 },
     });
     assert.equal(tracesFromEnv({ OBSERVABILITY_CONFIG: config, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' })?.endpoint, 'http://other:4318/v1/traces');
+    // Without a scheme, Go's URL parser sees an opaque URL, which Knative's queue-proxy prefixes with https://.
+    const bare = knative({ protocol: 'http/protobuf', endpoint: 'collector.observability:4318/v1/traces' });
+    assert.equal(tracesFromEnv({ OBSERVABILITY_CONFIG: bare })?.endpoint, 'https://collector.observability:4318/v1/traces');
   });
 });
 
@@ -131,7 +134,12 @@ describe('bad tracing settings stop the start-up, naming the variable', () => {
       'OBSERVABILITY_CONFIG',
       'tracing.samplingRate must be a number from 0 to 1, got 2',
     ],
-    ["Knative's endpoint that is not a URL", { OBSERVABILITY_CONFIG: knative({ protocol: 'http/protobuf', endpoint: 'c:4318' }) }, 'OBSERVABILITY_CONFIG', 'must be an http or https URL'],
+    [
+      "Knative's endpoint that is not an http URL",
+      { OBSERVABILITY_CONFIG: knative({ protocol: 'http/protobuf', endpoint: 'ftp://c/v1/traces' }) },
+      'OBSERVABILITY_CONFIG',
+      'must be an http or https URL',
+    ],
   ];
   for (const [what, env, field, fragment] of cases) it(what, () => assertRejects(env, field, fragment));
 });

@@ -55,7 +55,8 @@ const NO_TIMEOUT_MS = 30_000;
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, as metrics go over OTLP once one is) or
  * Knative's `OBSERVABILITY_CONFIG` asks for `http/protobuf` tracing. The
  * endpoint: the OTLP variables (which win over Knative's, as in Knative's
- * queue-proxy), else Knative's `tracing.endpoint` as-is. The sampler:
+ * queue-proxy), else Knative's `tracing.endpoint` (`https://` prefixed when it has no scheme, as
+ * Knative does). The sampler:
  * `OTEL_TRACES_SAMPLER` with `OTEL_TRACES_SAMPLER_ARG`, else Knative's
  * `samplingRate` (`OTEL_TRACES_SAMPLER_ARG` overriding it) as its queue-proxy
  * reads it: 1 or more records every trace, 0 none, a rate between them
@@ -75,7 +76,7 @@ export function tracesFromEnv(env: Env): TraceSettings | undefined {
   const endpointSet = readEnv(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
   const on = exporter === undefined ? endpointSet || knative?.protocol === 'http/protobuf' : exporter === 'otlp';
   if (!on) return undefined;
-  const knativeEndpoint = knative?.endpoint === undefined ? undefined : httpUrl(TRACE_ENV.knativeObservability, knative.endpoint).href;
+  const knativeEndpoint = knative?.endpoint === undefined ? undefined : httpUrl(TRACE_ENV.knativeObservability, withScheme(knative.endpoint)).href;
   const timeout = otlpExporterTimeoutMs(env, 'TRACES');
   return {
     endpoint: knativeEndpoint === undefined ? otlpEndpointFromEnv(env, 'TRACES') : otlpEndpointFromEnv(env, 'TRACES', knativeEndpoint),
@@ -84,6 +85,14 @@ export function tracesFromEnv(env: Env): TraceSettings | undefined {
     exporterTimeoutMs: timeout === 0 ? NO_TIMEOUT_MS : timeout,
     sampler: samplerFromEnv(env, knative),
   };
+}
+
+/**
+ * Knative's endpoint as its queue-proxy takes it (knative/pkg `observability/tracing/provider.go`): one without
+ * `scheme://`, such as `collector:4318`, which Go's URL parser reads as an opaque URL, is `https://` + it.
+ */
+function withScheme(endpoint: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
 }
 
 function samplerFromEnv(env: Env, knative: KnativeTracing | undefined): SamplerSettings {
