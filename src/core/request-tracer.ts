@@ -10,6 +10,8 @@
 export interface TracedRequest {
   /** The method as the client sent it, e.g. `GET`. */
   readonly method: string;
+  /** `https` when the client's connection is TLS, else `http`. */
+  readonly scheme: string;
   /** The request target as sent (origin form: path and query), e.g. `/a?b=1`. */
   readonly target: string;
   /** The `Host` header, or HTTP/2's `:authority`; undefined when absent. */

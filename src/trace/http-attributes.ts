@@ -24,12 +24,8 @@ function splitAuthority(authority: string): { host: string; port: number | undef
   return { host: authority.slice(0, colon), port: Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined };
 }
 
-/**
- * The attributes a server span gets at the request's arrival.
- *
- * @param scheme - `http` on the plain port
- */
-export function requestAttributes(request: TracedRequest, scheme: string): Attributes {
+/** The attributes a server span gets at the request's arrival. */
+export function requestAttributes(request: TracedRequest): Attributes {
   const attributes: Attributes = {};
   const method = request.method;
   if (KNOWN_METHODS.has(method)) attributes['http.request.method'] = method;
@@ -41,7 +37,7 @@ export function requestAttributes(request: TracedRequest, scheme: string): Attri
   const question = target.indexOf('?');
   attributes['url.path'] = question === -1 ? target : target.slice(0, question);
   if (question !== -1) attributes['url.query'] = target.slice(question + 1);
-  attributes['url.scheme'] = scheme;
+  attributes['url.scheme'] = request.scheme;
   const authority = request.authority;
   if (authority !== undefined && authority !== '') {
     const { host, port } = splitAuthority(authority);

@@ -66,14 +66,8 @@ export class RequestSpans implements RequestTracer {
   private readonly b3Multi = new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
   private readonly replacedHeaders: ReadonlySet<string>;
 
-  /**
-   * @param tracer - where the spans start
-   * @param scheme - the `url.scheme` of every request: `http` on the plain port
-   */
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly scheme = 'http',
-  ) {
+  /** @param tracer - where the spans start */
+  constructor(private readonly tracer: Tracer) {
     this.replacedHeaders = new Set([...this.w3c.fields(), ...this.b3Single.fields(), ...this.b3Multi.fields()].map((name) => name.toLowerCase()));
   }
 
@@ -89,7 +83,7 @@ export class RequestSpans implements RequestTracer {
       }
     }
     const span = this.tracer.startSpan(serverSpanName(request.method), { kind: SpanKind.SERVER }, parent);
-    if (span.isRecording()) span.setAttributes(requestAttributes(request, this.scheme));
+    if (span.isRecording()) span.setAttributes(requestAttributes(request));
     const headers: string[] = [];
     const context = trace.setSpan(parent, span);
     this.w3c.inject(context, headers, setter);

@@ -8,6 +8,7 @@ class RawTracedRequest implements TracedRequest {
   readonly authority: string | undefined;
 
   constructor(
+    readonly scheme: string,
     readonly method: string,
     readonly target: string,
     readonly protocolVersion: string,
@@ -23,16 +24,38 @@ class RawTracedRequest implements TracedRequest {
   }
 }
 
+/** The scheme of a request that came over `socket`: a TLS socket says `encrypted` (Node's `tls.TLSSocket`, `Http2Session`). */
+function schemeOf(socket: { encrypted?: boolean } | null | undefined): string {
+  return socket?.encrypted === true ? 'https' : 'http';
+}
+
 /** An HTTP/1.1 request (or an HTTP/2 one through Node's compatibility API) as a tracer reads it. */
 export function tracedMessage(request: IncomingMessage): TracedRequest {
-  const socket = request.socket as IncomingMessage['socket'] | null;
-  return new RawTracedRequest(request.method ?? 'GET', request.url ?? '/', request.httpVersion === '2.0' ? '2' : request.httpVersion, socket?.remoteAddress, socket?.remotePort, request.rawHeaders);
+  const socket = request.socket as (IncomingMessage['socket'] & { encrypted?: boolean }) | null;
+  return new RawTracedRequest(
+    schemeOf(socket),
+    request.method ?? 'GET',
+    request.url ?? '/',
+    request.httpVersion === '2.0' ? '2' : request.httpVersion,
+    socket?.remoteAddress,
+    socket?.remotePort,
+    request.rawHeaders,
+  );
 }
 
 /** An HTTP/2 stream, with its raw header list, as a tracer reads it. */
 export function tracedStream(stream: ServerHttp2Stream, rawHeaders: readonly string[]): TracedRequest {
-  const socket = stream.session?.socket;
-  return new RawTracedRequest(firstRawHeaderValue(rawHeaders, ':method') ?? 'GET', firstRawHeaderValue(rawHeaders, ':path') ?? '/', '2', socket?.remoteAddress, socket?.remotePort, rawHeaders);
+  const session = stream.session;
+  const socket = session?.socket;
+  return new RawTracedRequest(
+    schemeOf(session),
+    firstRawHeaderValue(rawHeaders, ':method') ?? 'GET',
+    firstRawHeaderValue(rawHeaders, ':path') ?? '/',
+    '2',
+    socket?.remoteAddress,
+    socket?.remotePort,
+    rawHeaders,
+  );
 }
 
 /**
