@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   scrape: async () => (await import('./suites/scrape.js')).scrape,
   'stats-cost': async () => (await import('./suites/stats-cost.js')).statsCost,
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
+  'tracing-cost': async () => (await import('./suites/tracing-cost.js')).tracingCost,
   'bounds-cost': async () => (await import('./suites/bounds-cost.js')).boundsCost,
   'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,

@@ -16,6 +16,7 @@ export { classifyHeaders, classifyRequest, RequestKind, type HeadersObject } fro
 export { parseReadinessProbe, type ReadinessProbeSpec, type HttpGetAction, type TcpSocketAction, type GrpcAction } from './core/readiness-probe.js';
 export { LABEL, METRIC, METRIC_HELP, REQUEST_METRIC } from './core/metric-names.js';
 export type { RequestObserver } from './core/request-observer.js';
+export type { RequestSpan, RequestTracer, TracedRequest } from './core/request-tracer.js';
 export type { BreakerReadings } from './core/breaker.js';
 export { VERSION } from './core/version.js';
 export { RequestTracker } from './tracking/tracker.js';

@@ -52,7 +52,24 @@ describe('parseConfig defaults', () => {
       requestBodyIdleTimeoutMs: 0,
       maxConcurrentStreams: 250,
       maxStreams: 1024,
+      traces: undefined,
     });
+  });
+
+  it('takes the tracing settings from the environment', () => {
+    assert.deepEqual(parseConfig([], { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }, 'h').traces, {
+      endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      exporterTimeoutMs: 10_000,
+      sampler: { name: 'parentbased_always_on', ratio: 1 },
+    });
+    assertConfigError(
+      [],
+      { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_EXPORTER: 'otlp' },
+      'OTEL_TRACES_SAMPLER',
+      "OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio, got 'sometimes'",
+    );
   });
 
   it("takes 0 for a port to listen on (a free one), but not for the app's port", () => {

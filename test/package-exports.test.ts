@@ -156,8 +156,9 @@ describe('what importing the package root loads', () => {
       /\/node_modules\/@opentelemetry\/exporter-/,
       /\/node_modules\/@opentelemetry\/sdk-metrics\//,
       /\/node_modules\/@opentelemetry\/resources\//,
+      /\/node_modules\/@opentelemetry\/(sdk-trace|sdk-trace-base|propagator-b3)\//,
     ];
-    const ours = [`${dist}proxy/`, `${dist}metrics-server/`, `${dist}queue-stats/`, `${dist}cli/`, `${dist}otel/otlp.js`];
+    const ours = [`${dist}proxy/`, `${dist}metrics-server/`, `${dist}queue-stats/`, `${dist}cli/`, `${dist}otel/otlp.js`, `${dist}trace/`];
     const unwanted = urls.filter((url) => forbidden.some((pattern) => pattern.test(url)) || ours.some((prefix) => url.startsWith(prefix)));
     assert.deepEqual(unwanted, []);
   });
@@ -172,10 +173,16 @@ describe('what importing the package root loads', () => {
       urls.filter((url) => /\/node_modules\/undici\/(index\.js|lib\/web\/|lib\/mock\/)/.test(url)),
       [],
     );
-    // The gRPC readiness check (node:http2, protobufjs) loads only when a grpc probe first runs.
+    // The gRPC readiness check (node:http2, protobufjs) loads only when a grpc probe first runs; nothing of tracing
+    // loads with the proxy (its `tracer` option is an interface of the core).
     const dist = new URL('../../dist/', import.meta.url).href;
     assert.deepEqual(
-      urls.filter((url) => /\/node_modules\/protobufjs\//.test(url) || url.startsWith(`${dist}proxy/admin/grpc-health`)),
+      urls.filter(
+        (url) =>
+          /\/node_modules\/(protobufjs|@opentelemetry\/(sdk-trace|sdk-trace-base|propagator-b3|exporter-trace-otlp-http|exporter-trace-otlp-proto))\//.test(url) ||
+          url.startsWith(`${dist}proxy/admin/grpc-health`) ||
+          url.startsWith(`${dist}trace/`),
+      ),
       [],
     );
   });

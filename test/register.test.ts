@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@grpc/grpc-js';
 import { chat, collect, grpcClient, list, status, unary } from './helpers/grpc.js';
 import { freePort, get, serve, until } from './helpers/http.js';
+import { KIND, TraceReceiver, type ReceivedSpan } from './helpers/otlp-trace-receiver.js';
 import { scrapeValues } from './helpers/scrape.js';
 
 /**
@@ -320,6 +321,36 @@ describe('the register mode with a bad environment', () => {
       }
     } finally {
       await taken.close();
+    }
+  });
+});
+
+describe('the register mode beside the OpenTelemetry Node SDK and its HTTP instrumentation', () => {
+  const SDK_PRELOAD = new URL('./helpers/otel-sdk-preload.js', import.meta.url).href;
+
+  it("leaves the server spans to the app's SDK, one per request, and still counts every request", async () => {
+    const receiver = new TraceReceiver();
+    await receiver.start();
+    const metricsPort = await freePort();
+    const app = await startApp('bare', { QUEUE_STATS_METRICS_PORT: String(metricsPort), TEST_TRACES_URL: receiver.url, OTEL_TRACES_EXPORTER: 'otlp' }, [SDK_PRELOAD, REGISTER]);
+    try {
+      assertHeldWindows(await heldRequestWindows(app.port, scrapeWindow(metricsPort)));
+      const spans = await receiver.waitFor(HELD);
+      // Give a second span per request, if there were one, the time to arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      // The SDK also traces the scrapes of the register mode's metrics port (a node:http server of the process).
+      const path = (span: ReceivedSpan): string => String(span.attributes['url.path'] ?? span.attributes['http.target']);
+      const servers = receiver.spans.filter((span) => span.kind === KIND.SERVER && path(span).startsWith('/hold'));
+      assert.equal(servers.length, HELD, JSON.stringify(spans.map((span) => ({ name: span.name, kind: span.kind, scope: span.scope, path: path(span) }))));
+      assert.ok(
+        receiver.spans.every((span) => span.scope === '@opentelemetry/instrumentation-http'),
+        JSON.stringify(receiver.spans.map(({ scope }) => scope)),
+      );
+      assert.equal(new Set(servers.map((span) => span.traceId)).size, HELD);
+      assert.equal(app.stderr(), '');
+    } finally {
+      await stop(app);
+      await receiver.close();
     }
   });
 });

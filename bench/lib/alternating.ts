@@ -1,4 +1,6 @@
 import { cpuTimeMs } from './proc.js';
+import { describeRatioSpread, formatCount, formatSmall, type Row } from './table.js';
+import { runWrk } from './wrk.js';
 
 /** One server under test in alternating rounds, and what its rounds measured. */
 export interface Side {
@@ -38,4 +40,24 @@ export async function alternate(a: Side, b: Side, rounds: number, load: (url: st
     }
   }
   return a.cpuMs.map((_, i) => cpuPerRequest(a, [i]) / cpuPerRequest(b, [i])).sort((x, y) => x - y);
+}
+
+/**
+ * Compares the CPU per request of two sides under wrk -t1 -c32: one unmeasured warm-up round each (so both run
+ * optimised code), then `rounds` alternating rounds of `seconds` (see {@link alternate}). Gives a row for each side
+ * and a ratio row, `a` over `b`, with the spread of the per-round ratios; the caller adds a goal to it.
+ */
+export async function compareUnderWrk(a: Side, b: Side, rounds: number, seconds: number): Promise<{ rows: [Row, Row]; ratio: Row & { ratio: number } }> {
+  const wrk = async (url: string, durationSeconds: number): Promise<number> => (await runWrk({ url, connections: 32, durationSeconds })).requests;
+  for (const warmed of [a, b]) await wrk(warmed.url, Math.max(1, Math.min(2, seconds)));
+  const pairs = await alternate(a, b, rounds, (url) => wrk(url, seconds));
+  const total = (measured: Side): number => measured.requests.reduce((sum, n) => sum + n, 0);
+  const row = (measured: Side): Row => ({
+    subject: `${measured.label}: ${rounds} rounds of wrk -t1 -c32 for ${seconds} s`,
+    result: `${formatCount(total(measured) / (rounds * seconds))} req/s, CPU ${formatSmall(cpuPerRequest(measured))} µs/req`,
+  });
+  return {
+    rows: [row(a), row(b)],
+    ratio: { subject: `${a.label} ÷ ${b.label} (CPU µs/req over all rounds)`, result: describeRatioSpread(pairs, 'rounds'), ratio: cpuPerRequest(a) / cpuPerRequest(b) },
+  };
 }

@@ -1,9 +1,8 @@
 import { freePort, nodeEntry, startChildServer, type ChildServer } from '../lib/child.js';
-import { alternate, cpuPerRequest, side, type Side } from '../lib/alternating.js';
+import { compareUnderWrk, side } from '../lib/alternating.js';
 import { listeningPids } from '../lib/proc.js';
 import { SIDECAR_NODE_FLAG } from '../lib/proxies.js';
-import { describeRatioSpread, formatCount, formatSmall, type Benchmark, type Row } from '../lib/table.js';
-import { runWrk } from '../lib/wrk.js';
+import type { Benchmark, Row } from '../lib/table.js';
 
 /** The limit of the limited proxy: far above wrk's 32 connections, so no request ever waits and only the breaker's bookkeeping is measured. */
 const LIMIT = 1000;
@@ -35,27 +34,8 @@ export const breakerCost: Benchmark = {
       const pids = listeningPids(unlimitedPort);
       const limited = side(`N=${LIMIT}`, `http://127.0.0.1:${limitedPort}/`, pids);
       const unlimited = side('N=0 (no breaker)', `http://127.0.0.1:${unlimitedPort}/`, pids);
-      const wrk = async (url: string, seconds: number): Promise<number> => (await runWrk({ url, connections: 32, durationSeconds: seconds })).requests;
-      // Warm-up: one unmeasured round each, so both run optimised code.
-      for (const warmed of [limited, unlimited]) await wrk(warmed.url, Math.max(1, Math.min(2, ROUND_SECONDS)));
-      const pairs = await alternate(limited, unlimited, ROUNDS, (url) => wrk(url, ROUND_SECONDS));
-      const ratio = cpuPerRequest(limited) / cpuPerRequest(unlimited);
-      const total = (measured: Side): number => measured.requests.reduce((sum, n) => sum + n, 0);
-      const row = (measured: Side): Row => ({
-        subject: `${measured.label}: ${ROUNDS} rounds of wrk -t1 -c32 for ${ROUND_SECONDS} s`,
-        result: `${formatCount(total(measured) / (ROUNDS * ROUND_SECONDS))} req/s, CPU ${formatSmall(cpuPerRequest(measured))} µs/req`,
-      });
-      return [
-        row(limited),
-        row(unlimited),
-        {
-          subject: `N=${LIMIT} ÷ N=0 (CPU µs/req over all rounds)`,
-          result: describeRatioSpread(pairs, 'rounds'),
-          ratio,
-          goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`,
-          met: ratio <= GOAL_CPU_RATIO,
-        },
-      ];
+      const { rows, ratio } = await compareUnderWrk(limited, unlimited, ROUNDS, ROUND_SECONDS);
+      return [...rows, { ...ratio, subject: `N=${LIMIT} ÷ N=0 (CPU µs/req over all rounds)`, goal: `<= ${GOAL_CPU_RATIO.toFixed(2)}`, met: ratio.ratio <= GOAL_CPU_RATIO }];
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
     }

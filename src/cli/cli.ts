@@ -56,6 +56,18 @@ async function run(config: CliConfig): Promise<void> {
     await demo?.close();
     throw error;
   });
+  // The SDK's trace packages load only here, when tracing is on.
+  const tracing =
+    config.traces === undefined
+      ? undefined
+      : await import('../trace/start-tracing.js')
+          .then(({ startTracing }) => startTracing({ settings: config.traces!, identity: config.identity, service: config.service, env: process.env }))
+          .catch(async (error: unknown) => {
+            await requestTelemetry.close();
+            await queueStats.close();
+            await demo?.close();
+            throw error;
+          });
   const proxy = await startProxy({
     upstream,
     port: config.port,
@@ -75,7 +87,9 @@ async function run(config: CliConfig): Promise<void> {
     requestBodyIdleTimeoutMs: config.requestBodyIdleTimeoutMs,
     maxConcurrentStreams: config.maxConcurrentStreams,
     maxStreams: config.maxStreams,
+    tracer: tracing?.tracer,
   }).catch(async (error: unknown) => {
+    await tracing?.shutdown();
     await requestTelemetry.close();
     await queueStats.close();
     await demo?.close();
@@ -85,6 +99,7 @@ async function run(config: CliConfig): Promise<void> {
   let stopping = false;
   const admin = await startAdminServer({ drainer: proxy.drainer, terminating: () => stopping, port: config.adminPort, host: config.host }).catch(async (error: unknown) => {
     await proxy.close(0);
+    await tracing?.shutdown();
     await requestTelemetry.close();
     await queueStats.close();
     await demo?.close();
@@ -117,6 +132,8 @@ async function run(config: CliConfig): Promise<void> {
     process.stdout.write(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight\n`);
     (signal === 'SIGTERM' ? proxy.drain() : proxy.close(config.drainTimeoutMs))
       .then(() => admin.close())
+      // Every traced request has ended with the proxy's close: the last spans leave now.
+      .then(() => tracing?.shutdown())
       .then(() => requestTelemetry.close())
       .then(() => queueStats.close())
       .then(() => demo?.close())

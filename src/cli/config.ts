@@ -17,6 +17,7 @@ import { DEFAULTS, DEMO_IDENTITY, KNATIVE_ENV, SIDECAR_ENV } from '../core/defau
 import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
+import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -70,6 +71,8 @@ export interface CliConfig {
   maxConcurrentStreams: number;
   /** Most HTTP/2 streams open at once on all client connections together. Default 1024. */
   maxStreams: number;
+  /** Tracing, from `OTEL_TRACES_*`, the OTLP traces variables and Knative's `OBSERVABILITY_CONFIG`; undefined: off (the default). */
+  traces: TraceSettings | undefined;
 }
 
 type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
@@ -289,6 +292,9 @@ export function usage(): string {
     'A port to listen on may be 0: a free one, which the start-up line names.',
     'OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_*, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME',
     'and OTEL_RESOURCE_ATTRIBUTES are honoured as the OpenTelemetry SDK specification defines them.',
+    'Requests are traced when OTEL_TRACES_EXPORTER=otlp, or when it is unset and an OTLP traces endpoint',
+    "(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT) or the tracing of Knative's",
+    'OBSERVABILITY_CONFIG is set; OTEL_TRACES_SAMPLER(_ARG) and OTEL_BSP_* shape it.',
     '',
   ].join('\n');
 }
@@ -350,6 +356,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     requestBodyIdleTimeoutMs: (read('requestBodyIdleTimeout') as number | undefined) ?? DEFAULTS.requestBodyIdleTimeoutMs,
     maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
+    traces: tracesFromEnv(env),
   };
 }
 

@@ -145,3 +145,24 @@ export const SIDECAR_ENV = {
 
 /** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */
 export const DEMO_IDENTITY = { namespace: 'default', config: 'demo', revision: 'demo-00001' } as const;
+
+/**
+ * The variables that turn tracing on and shape it, besides the OTLP exporter
+ * ones it shares with the metrics (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`,
+ * `_PROTOCOL`, `_HEADERS`, `_TIMEOUT`). Tracing is off unless one of them (or
+ * an OTLP endpoint) asks for it.
+ */
+export const TRACE_ENV = {
+  /** `otlp` or `none` (the spec's variable). */
+  exporter: 'OTEL_TRACES_EXPORTER',
+  /** The sampler, by the spec's names; default `parentbased_always_on`. */
+  sampler: 'OTEL_TRACES_SAMPLER',
+  /** The ratio of a `traceidratio` sampler, from 0 to 1; default 1. */
+  samplerArg: 'OTEL_TRACES_SAMPLER_ARG',
+  /**
+   * Knative's observability settings as JSON, which its revision reconciler
+   * passes to the queue-proxy (knative/serving `pkg/reconciler/revision/resources/queue.go`):
+   * its `tracing` object (`protocol`, `endpoint`, `samplingRate`) is read here.
+   */
+  knativeObservability: 'OBSERVABILITY_CONFIG',
+} as const;

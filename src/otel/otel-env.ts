@@ -1,6 +1,7 @@
 /**
  * Reads the OpenTelemetry SDK environment variables that choose and
- * configure the metrics exporters (opentelemetry-specification
+ * configure the metrics exporters, and the OTLP settings per signal that
+ * the traces' settings (`trace-env.ts`) share (opentelemetry-specification
  * configuration/sdk-environment-variables.md and protocol/exporter.md).
  * Pure: every function takes the environment as an argument and does no I/O.
  *
@@ -63,9 +64,6 @@ export interface TelemetryOverrides {
 
 /** An environment: variable names to values, e.g. `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** The spec's default for OTLP/HTTP metrics. */
-export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
 /** The command-line flag {@link TelemetryOverrides.otlpEndpoint} stands for; errors about it name this. */
 export const OTLP_ENDPOINT_FLAG = '--otlp-endpoint';
@@ -130,7 +128,7 @@ function decode(variable: string, text: string): string {
  * - Endpoint: `overrides.otlpEndpoint`, else
  *   `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (both used as-is), else
  *   `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/metrics` appended to its path,
- *   else {@link DEFAULT_OTLP_ENDPOINT}. Must be an http or https URL.
+ *   else the spec's `http://localhost:4318/v1/metrics`. Must be an http or https URL.
  * - `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`:
  *   `http/protobuf` (default) or `http/json`.
  * - `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_METRICS_HEADERS`,
@@ -191,43 +189,86 @@ function exportersFromEnv(env: Env, flagEndpoint: string | undefined): ReadonlyS
 function otlpFromEnv(env: Env, flagEndpoint: string | undefined): OtlpSettings {
   const intervalMs = milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 1) ?? 60_000;
   const readerTimeoutMs = readerTimeout(env, intervalMs);
-  const exporterTimeout = milliseconds(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
+  const exporterTimeout = otlpExporterTimeoutMs(env, 'METRICS');
   return {
-    endpoint: endpointFromEnv(env, flagEndpoint),
-    protocol: protocolFromEnv(env),
-    headers: {
-      ...headersFromEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
-      ...headersFromEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'),
-    },
+    endpoint: flagEndpoint === undefined ? otlpEndpointFromEnv(env, 'METRICS') : httpUrl(OTLP_ENDPOINT_FLAG, flagEndpoint).href,
+    protocol: otlpProtocolFromEnv(env, 'METRICS'),
+    headers: otlpHeadersFromEnv(env, 'METRICS'),
     intervalMs,
     readerTimeoutMs,
     exporterTimeoutMs: exporterTimeout === 0 ? readerTimeoutMs : exporterTimeout,
   };
 }
 
-function endpointFromEnv(env: Env, flagEndpoint: string | undefined): string {
-  if (flagEndpoint !== undefined) return httpUrl(OTLP_ENDPOINT_FLAG, flagEndpoint).href;
-  const specific = readEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
-  if (specific !== undefined) return httpUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific).href;
+/** The signal in the names of the OTLP exporter variables: `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` and the like. */
+export type OtlpSignal = 'METRICS' | 'TRACES';
+
+/** The path the spec appends to `OTEL_EXPORTER_OTLP_ENDPOINT` for each signal. */
+const SIGNAL_PATH: Record<OtlpSignal, string> = { METRICS: '/v1/metrics', TRACES: '/v1/traces' };
+
+/**
+ * The OTLP/HTTP URL of `signal`: `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` as-is,
+ * else `OTEL_EXPORTER_OTLP_ENDPOINT` with the signal's path appended, else
+ * `fallback` (default: the spec's `http://localhost:4318` and the signal's path).
+ *
+ * @throws ConfigError naming the variable when it is not an http or https URL
+ */
+export function otlpEndpointFromEnv(env: Env, signal: OtlpSignal, fallback = `http://localhost:4318${SIGNAL_PATH[signal]}`): string {
+  const variable = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
+  const specific = readEnv(env, variable);
+  if (specific !== undefined) return httpUrl(variable, specific).href;
   const base = readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (base === undefined) return DEFAULT_OTLP_ENDPOINT;
+  if (base === undefined) return fallback;
   const url = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
   // The spec asks to append the signal path "correcting for double-slashes".
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/metrics`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${SIGNAL_PATH[signal]}`;
   return url.href;
 }
 
-function httpUrl(variable: string, text: string): URL {
+/**
+ * Parses an endpoint URL, which must be http or https.
+ *
+ * @throws ConfigError naming `variable`
+ */
+export function httpUrl(variable: string, text: string): URL {
   return requireHttpUrl(variable, text, 'endpoint', `'${text}'`);
 }
 
-function protocolFromEnv(env: Env): OtlpProtocol {
-  const specific = 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL';
+/**
+ * The body encoding of `signal`'s exports: `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`,
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`.
+ *
+ * @throws ConfigError naming the variable for `grpc` or an unknown protocol
+ */
+export function otlpProtocolFromEnv(env: Env, signal: OtlpSignal): OtlpProtocol {
+  const specific = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
   const variable = readEnv(env, specific) !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const protocol = readEnv(env, variable) ?? 'http/protobuf';
   if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;
   const reason = protocol === 'grpc' ? 'grpc is not supported' : `'${protocol}' is not a protocol`;
   throw new ConfigError(variable, `${variable}: ${reason}; use http/protobuf or http/json`);
+}
+
+/**
+ * The extra request headers of `signal`'s exports: `OTEL_EXPORTER_OTLP_HEADERS`
+ * and `OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS` merged per (case-insensitive)
+ * name, the signal's winning; names in lower case.
+ *
+ * @throws ConfigError naming the variable for a malformed list, header name or value
+ */
+export function otlpHeadersFromEnv(env: Env, signal: OtlpSignal): Record<string, string> {
+  return { ...headersFromEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...headersFromEnv(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`) };
+}
+
+/**
+ * Milliseconds the OTLP exporter of `signal` spends on one batch:
+ * `OTEL_EXPORTER_OTLP_<SIGNAL>_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`,
+ * else 10000; 0 is the spec's "no timeout", which the caller bounds.
+ *
+ * @throws ConfigError naming the variable when it is not an integer from 0 to 2147483647
+ */
+export function otlpExporterTimeoutMs(env: Env, signal: OtlpSignal): number {
+  return milliseconds(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
 }
 
 function headersFromEnv(env: Env, variable: string): Record<string, string> {

@@ -5,6 +5,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { Identity } from '../core/identity.js';
+import { VERSION } from '../core/version.js';
 import { parseKeyValueList, readEnv, type Env } from './otel-env.js';
 
 /**
@@ -49,4 +50,20 @@ export function buildResource(identity: Identity, env: Env = process.env, extra:
       ...(serviceName === undefined ? {} : { 'service.name': serviceName }),
     }),
   );
+}
+
+/**
+ * The Resource attributes Knative's queue-proxy adds to its request metrics
+ * and spans (knative/serving `pkg/queue/sharedmain/otel.go`) besides those of
+ * the identity: the container, this package's version and, when the revision
+ * belongs to a Knative service, that service as `service.name` and
+ * `kn.service.name`.
+ */
+export function queueProxyAttributes(service: string | undefined): Record<string, string> {
+  const attributes: Record<string, string> = { 'k8s.container.name': 'queue-proxy', 'service.version': VERSION };
+  if (service !== undefined) {
+    attributes['service.name'] = service;
+    attributes['kn.service.name'] = service;
+  }
+  return attributes;
 }

@@ -6,6 +6,7 @@ import type { BreakerReadings } from '../core/breaker.js';
 import type { UpstreamProtocol } from '../core/checks.js';
 import type { ReadinessProbeSpec } from '../core/readiness-probe.js';
 import type { RequestObserver } from '../core/request-observer.js';
+import type { RequestTracer } from '../core/request-tracer.js';
 import type { RequestTracker } from '../tracking/tracker.js';
 import type { Drainer } from './contract/drainer.js';
 
@@ -110,6 +111,14 @@ export interface ProxyOptions {
    * `OPTIONS *` are left out. Absent: nothing is timed.
    */
   observer?: RequestObserver;
+  /**
+   * Traces every request sent to the app over HTTP/1.1, h2c or gRPC: a span
+   * from its arrival to the close of its response, told of its wait in the
+   * breaker's queue, whose trace context goes to the app in place of the
+   * client's. Kubelet and network probes, `OPTIONS *` and upgrades are left
+   * out. Absent (the default): nothing is traced and nothing of it runs.
+   */
+  tracer?: RequestTracer;
   /**
    * The app's readiness probe (parse Knative's `SERVING_READINESS_PROBE` with
    * `parseReadinessProbe`): network probes are answered from it. Absent: from a

@@ -114,6 +114,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     timeouts,
     breaker,
     requestTimer: options.observer === undefined ? undefined : new RequestTimer(options.observer),
+    tracer: options.tracer,
     draining: false,
     closeIdleConnections: () => server.closeIdleConnections(),
   };
@@ -143,7 +144,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     });
   };
   server.on('request', onRequest);
-  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer, requestBodyIdleMs };
+  const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer, tracer: options.tracer, requestBodyIdleMs };
   const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Limits, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
   const clients = new ClientConnections(server);

@@ -3,7 +3,7 @@ import type { Identity } from '../core/identity.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics-server/server.js';
 import type { Env } from '../otel/otel-env.js';
 import { RequestMetrics, type RequestMetricsOptions } from '../otel/request-metrics.js';
-import { VERSION } from '../core/version.js';
+import { queueProxyAttributes } from '../otel/resource.js';
 import { startTelemetry } from './telemetry.js';
 
 /** Options of {@link startRequestTelemetry}. */
@@ -31,22 +31,6 @@ export interface RequestTelemetry {
 }
 
 /**
- * The Resource attributes Knative's queue-proxy adds to its request metrics
- * (knative/serving `pkg/queue/sharedmain/otel.go`) besides those of the
- * identity: the container, this package's version and, when the revision
- * belongs to a Knative service, that service as `service.name` and
- * `kn.service.name`.
- */
-function requestMetricsAttributes(service: string | undefined): Record<string, string> {
-  const attributes: Record<string, string> = { 'k8s.container.name': 'queue-proxy', 'service.version': VERSION };
-  if (service !== undefined) {
-    attributes['service.name'] = service;
-    attributes['kn.service.name'] = service;
-  }
-  return attributes;
-}
-
-/**
  * Starts Knative's request metrics (`kn.serving.invocation.duration`,
  * `kn.serving.queue.depth`, and our queue wait counters) on a MeterProvider of their own, so that the
  * autoscaler's endpoint (:9090) keeps exactly its gauges: served as
@@ -63,7 +47,7 @@ export async function startRequestTelemetry(options: RequestTelemetryOptions): P
     ...options,
     port: options.port ?? DEFAULTS.requestMetricsPort,
     protobufStat: false,
-    identityAttributes: requestMetricsAttributes(options.service),
+    identityAttributes: queueProxyAttributes(options.service),
   });
   const metrics = new RequestMetrics({ meter: telemetry.meter, breaker: options.breaker });
   let closing: Promise<void> | undefined;

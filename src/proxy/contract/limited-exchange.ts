@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Admission, type Breaker, type BreakerWaiter } from '../../core/breaker.js';
 import { monotonicNow } from '../../core/clock.js';
+import type { RequestSpan } from '../../core/request-tracer.js';
 import { timeoutDeadline, type RevisionTimeouts } from '../../core/revision-timeouts.js';
 
 /** How close to its deadline, in milliseconds, a timer may fire and still count as due (Node's timers keep a coarser clock than `performance.now`). */
@@ -15,8 +16,11 @@ const HOLDING = 2;
  * opens an upgrade tunnel: the revision timeouts, counted from arrival with
  * one timer, and its place in the breaker (a slot, or a place in the queue).
  * A subclass calls {@link begin} once, says when it writes, and calls
- * {@link leaveBreaker} when its client connection is done with the exchange;
- * the slot is released exactly once, whatever ended the exchange.
+ * {@link closed} (or {@link leaveBreaker}, untraced) when its client
+ * connection is done with the exchange; the slot is released exactly once,
+ * whatever ended the exchange. With a trace span, the span is told of the
+ * wait in the breaker's queue and of the end here, so that the exchanges
+ * themselves only forward its headers.
  */
 export abstract class LimitedExchange implements BreakerWaiter {
   private readonly arrivedAt = monotonicNow();
@@ -28,6 +32,8 @@ export abstract class LimitedExchange implements BreakerWaiter {
   /** Whether only the total timeout applies now (an open tunnel). */
   private totalOnly = false;
   private bodyTimer: NodeJS.Timeout | undefined;
+  /** The request's trace span, until it ends; undefined when tracing is off or the request is not traced. */
+  protected span: RequestSpan | undefined;
 
   /** Sends the request upstream; runs in a microtask once the request holds a slot (at once without a breaker). */
   protected abstract readonly dispatch: () => void;
@@ -50,14 +56,17 @@ export abstract class LimitedExchange implements BreakerWaiter {
   /**
    * Starts the exchange's clock and asks `breaker` (none: no limit) for a slot.
    *
+   * @param span - the request's trace span, told of its wait in the breaker's queue and ended by {@link closed}
    * @returns false when the breaker's queue is full: nothing runs, the caller answers 503
    */
-  protected begin(timeouts: RevisionTimeouts, breaker: Breaker | undefined): boolean {
+  protected begin(timeouts: RevisionTimeouts, breaker: Breaker | undefined, span?: RequestSpan): boolean {
+    this.span = span;
     if (breaker !== undefined) {
       const admission = breaker.acquire(this, this.arrivedAt);
       if (admission === Admission.Full) return false;
       this.breaker = breaker;
       this.slot = admission === Admission.Run ? HOLDING : QUEUED;
+      if (this.slot === QUEUED) span?.waitStarted();
     }
     this.timeouts = timeouts;
     this.timer = setTimeout(this.onDeadline, timeoutDeadline(timeouts, this.arrivedAt, undefined) - this.arrivedAt);
@@ -69,6 +78,7 @@ export abstract class LimitedExchange implements BreakerWaiter {
   /** The breaker passed a slot to this waiting request. */
   admit(): void {
     this.slot = HOLDING;
+    this.span?.waitEnded();
     queueMicrotask(this.dispatch);
   }
 
@@ -108,6 +118,7 @@ export abstract class LimitedExchange implements BreakerWaiter {
     if (this.slot === QUEUED) {
       this.slot = NO_SLOT;
       this.breaker!.cancel(this);
+      this.span?.waitEnded();
     }
   }
 
@@ -117,5 +128,18 @@ export abstract class LimitedExchange implements BreakerWaiter {
     if (this.slot !== HOLDING) return;
     this.slot = NO_SLOT;
     this.breaker!.release(monotonicNow());
+  }
+
+  /**
+   * The client connection is done with the exchange, its response closed
+   * with `statusCode` (200 when no head was sent): as {@link leaveBreaker},
+   * and the trace span, if any, ends.
+   */
+  protected closed(statusCode: number): void {
+    this.leaveBreaker();
+    const span = this.span;
+    if (span === undefined) return;
+    this.span = undefined;
+    span.ended(statusCode);
   }
 }

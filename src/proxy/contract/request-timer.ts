@@ -13,6 +13,12 @@ type TimedStream = ServerHttp2Stream & { [ARRIVED]?: number };
 /** The status of a stream that closed before any response head was sent: what a `ServerResponse` reports then. */
 const DEFAULT_STATUS = 200;
 
+/** The `:status` a stream was answered with, or {@link DEFAULT_STATUS} when it closed before a response head. */
+export function streamStatus(stream: ServerHttp2Stream): number {
+  const status = stream.sentHeaders?.[':status'];
+  return status === undefined ? DEFAULT_STATUS : Number(status);
+}
+
 /**
  * Tells a {@link RequestObserver} the status and duration of each request it
  * is given, exactly once, when the response closes (finished, cut short or
@@ -36,8 +42,7 @@ export class RequestTimer {
       ended(this, this.statusCode);
     };
     this.onStreamClose = function () {
-      const status = this.sentHeaders?.[':status'];
-      ended(this, status === undefined ? DEFAULT_STATUS : Number(status));
+      ended(this, streamStatus(this));
     };
   }
 

@@ -6,6 +6,8 @@ import { sendText } from '../../http/plain-text.js';
 import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 import type { Breaker } from '../../core/breaker.js';
 import type { RequestTimer } from '../contract/request-timer.js';
+import type { RequestTracer } from '../../core/request-tracer.js';
+import { tracedMessage, withSpanHeaders } from '../contract/trace-context.js';
 import type { RevisionTimeouts } from '../../core/revision-timeouts.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
 import { upstreamBody } from './request-body.js';
@@ -27,6 +29,8 @@ export interface ExchangeContext {
   readonly breaker: Breaker | undefined;
   /** Times each request from the moment it gets to go to the app; `undefined` when no observer wants to know. */
   readonly requestTimer: RequestTimer | undefined;
+  /** Traces each request that goes to the app (probes excluded); `undefined` when tracing is off. */
+  readonly tracer: RequestTracer | undefined;
   /** True once the proxy drains: each finished response then closes idle client connections. */
   draining: boolean;
   /** Closes client connections that have no request in flight. */
@@ -142,7 +146,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   private readonly requestTimer: RequestTimer | undefined;
 
   private readonly onClose = (): void => {
-    this.leaveBreaker();
+    this.closed(this.response.statusCode);
     if (!this.settled) {
       this.settle();
       this.controller?.abort(new Error('client closed the connection'));
@@ -172,7 +176,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     this.options = {
       path: request.url ?? '/',
       method: request.method ?? 'GET',
-      headers: upstreamRequestHeaders(request, contentLength),
+      headers: withSpanHeaders(upstreamRequestHeaders(request, contentLength), this.span),
       body,
     };
     this.retryLeft = body === null && SAFE_METHODS.has(this.options.method);
@@ -192,7 +196,8 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
     this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
     response.on('close', this.onClose);
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
+    const span = kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) {
       this.settled = true;
       sendQueueFull(response);
     }

@@ -7,12 +7,14 @@ import type { H2cUpstream } from '../upstream/h2c-upstream.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
 import { upstreamBody } from './request-body.js';
+import type { RequestSpan } from '../../core/request-tracer.js';
+import { tracedMessage, withSpanHeaders } from '../contract/trace-context.js';
 
 const ignore = (): void => {};
 
-/** The HTTP/1.1 request's forwarded headers (see `upstreamRequestHeaders`) as the fields of an h2c stream. */
-function streamHeaders(request: IncomingMessage, contentLength: string | undefined): OutgoingHttpHeaders {
-  const flat = upstreamRequestHeaders(request, contentLength);
+/** The HTTP/1.1 request's forwarded headers (see `upstreamRequestHeaders`), with `span`'s trace context, as the fields of an h2c stream. */
+function streamHeaders(request: IncomingMessage, contentLength: string | undefined, span: RequestSpan | undefined): OutgoingHttpHeaders {
+  const flat = withSpanHeaders(upstreamRequestHeaders(request, contentLength), span);
   const headers: OutgoingHttpHeaders = { ':method': request.method ?? 'GET', ':path': request.url ?? '/' };
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase();
@@ -57,7 +59,7 @@ export class H1ToH2cExchange extends LimitedExchange {
     if (this.settled) return;
     const request = this.request;
     const { body, contentLength } = upstreamBody(request);
-    const upstream = this.h2c.request(streamHeaders(request, contentLength), body === null);
+    const upstream = this.h2c.request(streamHeaders(request, contentLength, this.span), body === null);
     if (upstream === undefined) {
       this.fail();
       return;
@@ -126,7 +128,7 @@ export class H1ToH2cExchange extends LimitedExchange {
   };
 
   private readonly onClose = (): void => {
-    this.leaveBreaker();
+    this.closed(this.response.statusCode);
     if (this.settled) return;
     this.settle();
     this.upstream?.close(constants.NGHTTP2_CANCEL);
@@ -142,7 +144,8 @@ export class H1ToH2cExchange extends LimitedExchange {
     super();
     response.on('close', this.onClose);
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
+    const span = kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) {
       this.settled = true;
       sendQueueFull(response);
     }

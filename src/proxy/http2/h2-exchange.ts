@@ -6,7 +6,9 @@ import { forwardBody } from '../contract/forward-body.js';
 import type { H2cUpstream } from '../upstream/h2c-upstream.js';
 import { upstreamStreamHeaders } from './h2-headers.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
-import type { RequestTimer } from '../contract/request-timer.js';
+import { streamStatus, type RequestTimer } from '../contract/request-timer.js';
+import type { RequestTracer } from '../../core/request-tracer.js';
+import { setSpanHeaders, tracedStream } from '../contract/trace-context.js';
 
 /** State every HTTP/2 exchange of one proxy shares. */
 export interface H2ExchangeContext {
@@ -18,6 +20,8 @@ export interface H2ExchangeContext {
   readonly breaker: Breaker | undefined;
   /** Times each stream from the moment it gets to go to the app; `undefined` when no observer wants to know. */
   readonly requestTimer: RequestTimer | undefined;
+  /** Traces each stream that goes to the app (probes excluded); `undefined` when tracing is off. */
+  readonly tracer: RequestTracer | undefined;
   /** Longest silence of a request body, in milliseconds, before the stream is answered 408 and the app's cancelled; 0: no bound. */
   readonly requestBodyIdleMs: number;
 }
@@ -67,7 +71,9 @@ export class H2Exchange extends LimitedExchange {
     const client = this.client;
     const endStream = client.readableEnded || (this.flags & END_STREAM) !== 0;
     // A request with a body may end with trailers: the app's stream waits for them (an empty set when none came).
-    const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress), endStream, !endStream);
+    const headers = upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress);
+    setSpanHeaders(headers, this.span);
+    const upstream = this.context.upstream.request(headers, endStream, !endStream);
     if (upstream === undefined) {
       this.fail(502, 'upstream unavailable\n');
       return;
@@ -156,7 +162,7 @@ export class H2Exchange extends LimitedExchange {
 
   /** The client's stream is done: the exchange leaves the breaker, and an upstream stream still open is reset. */
   private readonly onClientClose = (): void => {
-    this.leaveBreaker();
+    this.closed(streamStatus(this.client));
     if (this.settled) return;
     this.settle();
     const code = this.client.rstCode;
@@ -174,7 +180,8 @@ export class H2Exchange extends LimitedExchange {
     this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
     client.on('close', this.onClientClose);
     client.on('wantTrailers', this.onWantTrailers);
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
+    const span = kubeletProbe ? undefined : context.tracer?.start(tracedStream(client, rawHeaders));
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) {
       this.settled = true;
       respondText(client, 503, 'pending request queue full\n');
     }
