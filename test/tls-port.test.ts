@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { request as httpsRequest, Agent } from 'node:https';
 import { connect as connectH2, createServer as createH2Server, type ClientHttp2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,16 +10,7 @@ import { CertificateError } from '../src/core/errors.js';
 import type { CertificateReload } from '../src/proxy/tls/certificate-watcher.js';
 import { until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
-import { fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
-
-/** Runs curl against the TLS port (the certificate is self-signed: -k); resolves with its exit code and output. */
-function curl(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('curl', ['-sk', '--max-time', '10', ...args], { timeout: 15_000 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out: stdout });
-    });
-  });
-}
+import { curl, fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
 
 /** The SHA-256 fingerprint of the certificate a fresh TLS connection to `port` is shown. */
 function servedFingerprint(port: number): Promise<string> {

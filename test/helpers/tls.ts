@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +75,15 @@ export function makeCertificate(validity: { notBefore?: Date; notAfter?: Date } 
 /** A fresh self-signed key and certificate for 127.0.0.1 (one day), for a TLS server in a test. */
 export function selfSignedCertificate(): CertificatePem {
   return makeCertificate();
+}
+
+/** Runs curl against a TLS port (certificates are self-signed: `-k`); resolves with its exit code and output. */
+export function curl(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sk', '--max-time', '10', ...args], { timeout: 15_000 }, (error, stdout) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out: stdout });
+    });
+  });
 }
 
 /** The SHA-256 fingerprint of a PEM certificate, as `TLSSocket.getPeerCertificate().fingerprint256` gives it. */
