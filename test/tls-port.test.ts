@@ -53,12 +53,12 @@ function h2Call(session: ClientHttp2Session, path = '/', headers: Record<string,
   });
 }
 
-/** An HTTP/1.1 app that answers with the protocol it was asked in, the method, the target and the body. */
+/** An HTTP/1.1 app that answers with the protocol it was asked in, the method, the target, `X-Forwarded-Proto` and the body. */
 const echo = (request: IncomingMessage, response: ServerResponse): void => {
   let body = '';
   request.setEncoding('utf8');
   request.on('data', (c: string) => (body += c));
-  request.on('end', () => response.end(`${request.httpVersion} ${request.method} ${request.url} ${body}`));
+  request.on('end', () => response.end(`${request.httpVersion} ${request.method} ${request.url} ${String(request.headers['x-forwarded-proto'])} ${body}`));
 };
 
 /** An h2c app answering each stream with its method, path and body. */
@@ -70,7 +70,7 @@ async function h2cApp(): Promise<{ port: number; close: () => void }> {
     stream.on('data', (c: string) => (body += c));
     stream.on('end', () => {
       stream.respond({ ':status': 200 });
-      stream.end(`h2 ${String(headers[':method'])} ${String(headers[':path'])} ${body}`);
+      stream.end(`h2 ${String(headers[':method'])} ${String(headers[':path'])} ${String(headers['x-forwarded-proto'])} ${body}`);
     });
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
@@ -82,7 +82,7 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
   before(() => (volume = SecretVolume.create()));
   after(() => volume.remove());
 
-  it('curl over HTTP/1.1 and over HTTP/2 gets the app answer; each request is counted once', async () => {
+  it('curl over HTTP/1.1 and over HTTP/2 gets the app answer, with X-Forwarded-Proto https; each request is counted once', async () => {
     // upstreamProtocol http1: the HTTP/2 stream reaches this HTTP/1.1 app over HTTP/1.1 too.
     const pair = await proxyPair(echo, { upstreamProtocol: 'http1', tls: volume.options() });
     try {
@@ -90,9 +90,9 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
       assert.equal(pair.proxy.tls!.url, `https://127.0.0.1:${port}`);
       pair.stats.report(monotonicNow());
       const h1 = await curl(['--http1.1', '-w', '|%{http_version}', `https://127.0.0.1:${port}/one?x=1`]);
-      assert.deepEqual(h1, { code: 0, out: '1.1 GET /one?x=1 |1.1' });
+      assert.deepEqual(h1, { code: 0, out: '1.1 GET /one?x=1 https |1.1' });
       const h2 = await curl(['--http2', '-w', '|%{http_version}', '-d', 'hello', `https://127.0.0.1:${port}/two`]);
-      assert.deepEqual(h2, { code: 0, out: '1.1 POST /two hello|2' });
+      assert.deepEqual(h2, { code: 0, out: '1.1 POST /two https hello|2' });
       await until(() => pair.stats.inFlight === 0, 'in flight to return to 0');
       assert.equal(pair.stats.report(monotonicNow()).requestCount, 2);
     } finally {
@@ -107,7 +107,7 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
     const session = connectH2(proxy.tls!.url, { rejectUnauthorized: false });
     try {
       stats.report(monotonicNow());
-      assert.deepEqual(await h2Call(session, '/a', {}, 'body-a'), { status: 200, body: 'h2 POST /a body-a' });
+      assert.deepEqual(await h2Call(session, '/a', {}, 'body-a'), { status: 200, body: 'h2 POST /a https body-a' });
       assert.equal(session.alpnProtocol, 'h2');
       // upstreamProtocol auto: an HTTP/1.1 request reaches the app over HTTP/1.1, which this h2c app does not speak.
       const first = await httpsCall(proxy.tls!.port, agent, '/b');
@@ -174,7 +174,7 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
     try {
       const tls12 = ['--http1.1', '--tlsv1.2', '--tls-max', '1.2', '-w', '|%{http_code}'];
       assert.equal((await curl([...tls12, `https://127.0.0.1:${strict.proxy.tls!.port}/`])).code, 35, 'a handshake failure');
-      assert.deepEqual(await curl([...tls12, `https://127.0.0.1:${lenient.proxy.tls!.port}/`]), { code: 0, out: '1.1 GET / |200' });
+      assert.deepEqual(await curl([...tls12, `https://127.0.0.1:${lenient.proxy.tls!.port}/`]), { code: 0, out: '1.1 GET / https |200' });
     } finally {
       await strict.close();
       await lenient.close();
@@ -235,7 +235,7 @@ describe('certificate rotation', () => {
       assert.equal(await servedFingerprint(env.port), fingerprint(second.cert), 'a new connection sees the new certificate');
       const after = await httpsCall(env.port, agent, '/after');
       assert.deepEqual({ status: after.status, reused: after.reused, fingerprint: after.fingerprint }, { status: 200, reused: true, fingerprint: fingerprint(first.cert) });
-      assert.deepEqual(await h2Call(session, '/after'), { status: 200, body: '1.1 GET /after ' });
+      assert.deepEqual(await h2Call(session, '/after'), { status: 200, body: '1.1 GET /after https ' });
     } finally {
       session.close();
       agent.destroy();

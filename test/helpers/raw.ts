@@ -71,8 +71,8 @@ export class RawClient {
  * bytes received until the server closes it; send `Connection: close` (or
  * something the server rejects) so that it does.
  */
-export async function exchange(port: number, data: string | Buffer, timeoutMs = 5000): Promise<string> {
-  const client = await RawClient.connect(port);
+export async function exchange(port: number, data: string | Buffer, timeoutMs = 5000, transport: Transport = 'tcp'): Promise<string> {
+  const client = await RawClient.connect(port, transport);
   client.write(data);
   try {
     return await client.whenClosed(timeoutMs);

@@ -3,7 +3,9 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ProxyServer } from '../../src/proxy/proxy.js';
 import type { ProxyTlsOptions } from '../../src/proxy/tls/tls-options.js';
+import type { Transport } from './raw.js';
 
 /** A private key and its certificate, PEM text. */
 export interface CertificatePem {
@@ -140,4 +142,24 @@ export class SecretVolume {
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** What a test parametrised over the transport needs: the proxy's extra options, the port to reach, the clean-up. */
+export interface TransportSetup {
+  /** Options for startProxy: with TLS, a `tls` on a fresh certificate. */
+  readonly options: { tls?: ProxyTlsOptions };
+  /** The port of `proxy` that speaks `transport`. */
+  port(proxy: ProxyServer): number;
+  /** Removes the certificate's files. */
+  remove(): void;
+}
+
+/** Sets up `transport`: plain TCP reaches the proxy's port, TLS its TLS port with a fresh self-signed certificate. */
+export function transportSetup(transport: Transport): TransportSetup {
+  const volume = transport === 'tcp' ? undefined : SecretVolume.create();
+  return {
+    options: volume === undefined ? {} : { tls: volume.options() },
+    port: (proxy) => (volume === undefined ? proxy.port : proxy.tls!.port),
+    remove: () => volume?.remove(),
+  };
 }

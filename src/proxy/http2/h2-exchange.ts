@@ -67,7 +67,7 @@ export class H2Exchange extends LimitedExchange {
     const client = this.client;
     const endStream = client.readableEnded || (this.flags & END_STREAM) !== 0;
     // A request with a body may end with trailers: the app's stream waits for them (an empty set when none came).
-    const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress), endStream, !endStream);
+    const upstream = this.context.upstream.request(upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress, client.session?.encrypted === true), endStream, !endStream);
     this.upstream = upstream;
     this.requestTimer?.startStream(client);
     upstream.on('error', ignore);
