@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { monotonicNow } from '../src/core/clock.js';
 import { CertificateError } from '../src/core/errors.js';
 import type { CertificateReload } from '../src/proxy/tls/certificate-watcher.js';
+import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
 import { until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
 import { curl, fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
@@ -165,6 +166,39 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
       session.close();
       for (const response of held) response.destroy();
       await pair.close();
+    }
+  });
+
+  it('gRPC over TLS (@grpc/grpc-js, verifying the certificate): unary and server-streaming calls reach an h2c gRPC app', async () => {
+    const pem = makeCertificate();
+    const mounted = SecretVolume.create(pem);
+    const app = await startGrpcApp({
+      Unary: (call: { request: Note }, callback: (error: null, value: Note) => void) => callback(null, { text: `echo ${call.request.text}` }),
+      List: (call: { request: Note; write(note: Note): void; end(): void }) => {
+        for (let i = 0; i < 3; i++) call.write({ text: `${call.request.text} ${i}` });
+        call.end();
+      },
+    });
+    const { stats, proxy } = await trackedProxy(app.port, { tls: mounted.options() });
+    const client = grpcClient(proxy.tls!.port, pem.cert);
+    try {
+      stats.report(monotonicNow());
+      assert.deepEqual(await unary(client, { text: 'hi' }), { text: 'echo hi' });
+      const notes: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const call = list(client, { text: 'n' });
+        call.on('data', (note: Note) => notes.push(note.text));
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      assert.deepEqual(notes, ['n 0', 'n 1', 'n 2']);
+      await until(() => stats.inFlight === 0, 'in flight to return to 0');
+      assert.equal(stats.report(monotonicNow()).requestCount, 2);
+    } finally {
+      client.close();
+      await proxy.close(0);
+      app.close();
+      mounted.remove();
     }
   });
 
