@@ -9,6 +9,7 @@ import { monotonicNow } from '../src/core/clock.js';
 import { CertificateError } from '../src/core/errors.js';
 import type { CertificateReload } from '../src/proxy/tls/certificate-watcher.js';
 import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
+import { boundPorts, startCli } from './helpers/cli.js';
 import { until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
 import { curl, fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
@@ -231,6 +232,32 @@ describe('the TLS port: HTTP/1.1 and HTTP/2 chosen by ALPN, the plain port excha
 });
 
 describe('certificate rotation', () => {
+  it('the CLI reloads a rotated secret volume and says so in one line; a bad pair after it is refused in one line, the good one still serving', async () => {
+    const first = makeCertificate();
+    const second = makeCertificate();
+    const volume = SecretVolume.create(first);
+    const cli = await startCli(['--tls-cert', volume.certFile, '--tls-key', volume.keyFile]);
+    try {
+      const port = boundPorts(cli).tls!;
+      volume.write(second);
+      await until(() => cli.output().includes('TLS certificate reloaded'), 'the reload line');
+      assert.match(cli.output(), new RegExp(`queue-stats: TLS certificate reloaded from ${volume.certFile} and ${volume.keyFile} \\(valid until \\S+\\)\n`));
+      assert.equal(await servedFingerprint(port), fingerprint(second.cert));
+      volume.write({ cert: second.cert, key: first.key });
+      await until(() => cli.output().includes('reload failed'), 'the failure line');
+      assert.ok(
+        cli
+          .output()
+          .includes(`queue-stats: TLS certificate reload failed, the previous certificate keeps serving: tls.keyFile: ${volume.keyFile}: does not match the certificate ${volume.certFile}\n`),
+        cli.output(),
+      );
+      assert.equal(await servedFingerprint(port), fingerprint(second.cert));
+    } finally {
+      cli.kill();
+      volume.remove();
+    }
+  });
+
   /** A proxy on a secret volume whose reloads are collected; `next()` resolves with the next one. */
   async function rotating(first: CertificatePem) {
     const volume = SecretVolume.create(first);
