@@ -9,7 +9,7 @@
  * `queue-stats-exporter/metrics-server` (the `/metrics` server and the Stat
  * encoding) and `queue-stats-exporter/proxy` (the sidecar's reverse proxy).
  */
-export { ConfigError, PortInUseError } from './core/errors.js';
+export { CertificateError, ConfigError, PortInUseError } from './core/errors.js';
 export type { Identity } from './core/identity.js';
 export { RequestStats, ReqEventType, type ReqEvent, type StatsReport } from './core/stats.js';
 export { classifyHeaders, classifyRequest, RequestKind, type HeadersObject } from './core/request-kind.js';

@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
  * to top, and those each may import besides its own; the files at the top of
  * proxy/ wire them and may import any.
  */
-const PROXY_PARTS = ['contract', 'upstream', 'connections', 'admin', 'http1', 'http2'] as const;
+const PROXY_PARTS = ['contract', 'upstream', 'connections', 'admin', 'http1', 'http2', 'tls'] as const;
 type ProxyPart = (typeof PROXY_PARTS)[number];
 const PROXY_PART_MAY_IMPORT: Record<ProxyPart, readonly ProxyPart[]> = {
   contract: [],
@@ -38,6 +38,7 @@ const PROXY_PART_MAY_IMPORT: Record<ProxyPart, readonly ProxyPart[]> = {
   admin: ['contract'],
   http1: ['contract', 'upstream'],
   http2: ['contract', 'upstream', 'admin'],
+  tls: [],
 };
 /** The files at the top of proxy/. */
 const PROXY_TOP = ['index.ts', 'proxy-options.ts', 'proxy.ts'];

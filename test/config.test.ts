@@ -31,6 +31,16 @@ describe('parseConfig defaults', () => {
       version: false,
       upstream: undefined,
       port: 8012,
+      tls: {
+        port: 8112,
+        certFile: '/var/lib/knative/certs/tls.crt',
+        keyFile: '/var/lib/knative/certs/tls.key',
+        filesGiven: false,
+        certField: '--tls-cert',
+        keyField: '--tls-key',
+        minVersion: '1.3',
+        maxVersion: undefined,
+      },
       metricsPort: 9090,
       requestMetricsPort: 9091,
       host: undefined,
@@ -203,6 +213,40 @@ describe('parseConfig defaults', () => {
   });
 });
 
+describe('parseConfig: the TLS port', () => {
+  it("reads Knative's QUEUE_SERVING_TLS_PORT and QUEUE_PROXY_TLS_* and the certificate files from their variables; flags override them", () => {
+    const env = {
+      QUEUE_SERVING_TLS_PORT: '9443',
+      QUEUE_PROXY_TLS_MIN_VERSION: '1.2',
+      QUEUE_PROXY_TLS_MAX_VERSION: '1.2',
+      QUEUE_STATS_TLS_CERT_FILE: '/c/tls.crt',
+      QUEUE_STATS_TLS_KEY_FILE: '/c/tls.key',
+    };
+    assert.deepEqual(parseConfig([], env, 'h').tls, {
+      port: 9443,
+      certFile: '/c/tls.crt',
+      keyFile: '/c/tls.key',
+      filesGiven: true,
+      certField: 'QUEUE_STATS_TLS_CERT_FILE (--tls-cert)',
+      keyField: 'QUEUE_STATS_TLS_KEY_FILE (--tls-key)',
+      minVersion: '1.2',
+      maxVersion: '1.2',
+    });
+    const flags = parseConfig(['--tls-port', '0', '--tls-cert', '/f/c.pem', '--tls-max-version', '1.3'], env, 'h').tls;
+    assert.deepEqual(
+      [flags.port, flags.certFile, flags.certField, flags.keyFile, flags.keyField, flags.maxVersion],
+      [0, '/f/c.pem', '--tls-cert', '/c/tls.key', 'QUEUE_STATS_TLS_KEY_FILE (--tls-key)', '1.3'],
+    );
+  });
+
+  it('a bad TLS port or version names its flag or variable', () => {
+    assertConfigError(['--tls-port', '70000'], {}, '--tls-port', '--tls-port must be a port from 0 to 65535, got "70000"');
+    assertConfigError([], { QUEUE_PROXY_TLS_MIN_VERSION: '1.0' }, 'QUEUE_PROXY_TLS_MIN_VERSION (--tls-min-version)', 'QUEUE_PROXY_TLS_MIN_VERSION (--tls-min-version) must be 1.2 or 1.3, got "1.0"');
+    assertConfigError(['--tls-max-version', '1.2'], {}, '--tls-max-version', '--tls-max-version (1.2) must not be older than --tls-min-version (1.3)');
+    assertConfigError(['--tls-cert', ''], {}, '--tls-cert', '--tls-cert must not be empty');
+  });
+});
+
 describe('parseConfig errors name the option', () => {
   it('a bad SERVING_READINESS_PROBE names the variable, the flag and the JSON field', () => {
     const field = 'SERVING_READINESS_PROBE (--readiness-probe)';
@@ -303,6 +347,18 @@ describe('usage', () => {
     for (const expected of [
       '--upstream URL',
       'env USER_PORT',
+      '--tls-port PORT',
+      'env QUEUE_SERVING_TLS_PORT',
+      '(default: 8112)',
+      '--tls-cert FILE',
+      'env QUEUE_STATS_TLS_CERT_FILE',
+      '(default: /var/lib/knative/certs/tls.crt)',
+      '--tls-key FILE',
+      'env QUEUE_STATS_TLS_KEY_FILE',
+      '--tls-min-version VERSION',
+      'env QUEUE_PROXY_TLS_MIN_VERSION',
+      '--tls-max-version VERSION',
+      'env QUEUE_PROXY_TLS_MAX_VERSION',
       '--upstream-protocol PROTOCOL',
       '--max-concurrent-streams N',
       'env QUEUE_STATS_MAX_CONCURRENT_STREAMS',

@@ -14,6 +14,7 @@ import { startProxy, type ProxyServer } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
 import { VERSION } from '../core/version.js';
+import { tlsFromMount } from './tls-mount.js';
 
 /** Exit code for invalid configuration. */
 const EXIT_CONFIG = 2;
@@ -29,6 +30,7 @@ function fail(error: unknown): never {
 
 async function run(config: CliConfig): Promise<void> {
   diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  const tls = await tlsFromMount(config.tls, Date.now());
   const demo = config.upstream === undefined ? await startDemoApp({ host: '127.0.0.1', port: 0 }) : undefined;
   const upstream = config.upstream ?? demo!.url;
   const queueStats = await startQueueStats({
@@ -88,6 +90,7 @@ async function run(config: CliConfig): Promise<void> {
     maxConcurrentStreams: config.maxConcurrentStreams,
     maxStreams: config.maxStreams,
     tracer: tracing?.tracer,
+    tls,
   }).catch(async (error: unknown) => {
     await tracing?.shutdown();
     await requestTelemetry.close();
@@ -107,7 +110,9 @@ async function run(config: CliConfig): Promise<void> {
   });
   const metricsUrl = queueStats.metricsServer?.url ?? '(prometheus endpoint off)';
   const requestMetricsUrl = requestTelemetry.metricsServer?.url ?? '(prometheus endpoint off)';
-  const lines = [`queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}, admin ${admin.url}`];
+  const lines = [
+    `queue-stats ${VERSION}: proxy ${proxy.url} -> ${upstream}${proxy.tls === undefined ? '' : `, tls ${proxy.tls.url}`}, metrics ${metricsUrl}, request metrics ${requestMetricsUrl}, admin ${admin.url}`,
+  ];
   if (demo !== undefined) {
     lines.push(
       `No --upstream or ${KNATIVE_ENV.userPort}: serving the embedded demo app. Try:`,

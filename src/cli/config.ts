@@ -9,8 +9,10 @@ import {
   requirePositiveInteger,
   requireTimeoutMs,
   requireTimeoutMsOrOff,
+  requireTlsVersion,
   requireUpstreamProtocol,
   requireWaitMs,
+  type TlsVersion,
   type UpstreamProtocol,
 } from '../core/checks.js';
 import { DEFAULTS, DEMO_IDENTITY, KNATIVE_ENV, SIDECAR_ENV } from '../core/defaults.js';
@@ -29,6 +31,8 @@ export interface CliConfig {
   upstream: string | undefined;
   /** The proxy's port. Default 8012. */
   port: number;
+  /** The TLS port and its certificate; whether it listens is decided at start-up from the files (see `tlsFromMount`). */
+  tls: CliTlsConfig;
   /** The metrics port. Default 9090. */
   metricsPort: number;
   /** The request metrics' port. Default 9091. */
@@ -73,6 +77,25 @@ export interface CliConfig {
   maxStreams: number;
   /** Tracing, from `OTEL_TRACES_*`, the OTLP traces variables and Knative's `OBSERVABILITY_CONFIG`; undefined: off (the default). */
   traces: TraceSettings | undefined;
+}
+
+/** The TLS port's settings as flags and environment give them. */
+export interface CliTlsConfig {
+  /** The TLS port. Default 8112. */
+  port: number;
+  /** The certificate file. Default Knative's mount, `/var/lib/knative/certs/tls.crt`. */
+  certFile: string;
+  /** The key file. Default `/var/lib/knative/certs/tls.key`. */
+  keyFile: string;
+  /** Whether a flag or variable named either file (then the port must serve); with neither, it serves only if Knative mounted the files. */
+  filesGiven: boolean;
+  /** The flag or variable that named each file, for messages (the flag when the default applies). */
+  certField: string;
+  keyField: string;
+  /** Oldest TLS version accepted. Default 1.3. */
+  minVersion: TlsVersion;
+  /** Newest TLS version accepted; undefined: the newest Node offers. */
+  maxVersion: TlsVersion | undefined;
 }
 
 type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
@@ -137,6 +160,32 @@ const OPTIONS = {
     parse: origin,
   },
   port: { flag: 'port', env: KNATIVE_ENV.servingPort, value: 'PORT', defaultText: String(DEFAULTS.proxyPort), help: 'port the proxy listens on', parse: port },
+  tlsPort: {
+    flag: 'tls-port',
+    env: KNATIVE_ENV.tlsServingPort,
+    value: 'PORT',
+    defaultText: String(DEFAULTS.tlsPort),
+    help: 'port serving HTTPS (HTTP/1.1 and HTTP/2 by ALPN) when the certificate files are there',
+    parse: port,
+  },
+  tlsCert: { flag: 'tls-cert', env: SIDECAR_ENV.tlsCertFile, value: 'FILE', defaultText: DEFAULTS.tlsCertFile, help: 'TLS certificate (PEM), reloaded when it changes', parse: text },
+  tlsKey: { flag: 'tls-key', env: SIDECAR_ENV.tlsKeyFile, value: 'FILE', defaultText: DEFAULTS.tlsKeyFile, help: 'its private key (PEM)', parse: text },
+  tlsMinVersion: {
+    flag: 'tls-min-version',
+    env: KNATIVE_ENV.tlsMinVersion,
+    value: 'VERSION',
+    defaultText: DEFAULTS.tlsMinVersion,
+    help: 'oldest TLS version: 1.2 or 1.3',
+    parse: (value, name) => requireTlsVersion(name, value),
+  },
+  tlsMaxVersion: {
+    flag: 'tls-max-version',
+    env: KNATIVE_ENV.tlsMaxVersion,
+    value: 'VERSION',
+    defaultText: 'newest',
+    help: 'newest TLS version: 1.2 or 1.3',
+    parse: (value, name) => requireTlsVersion(name, value),
+  },
   metricsPort: { flag: 'metrics-port', env: SIDECAR_ENV.metricsPort, value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
   requestMetricsPort: {
     flag: 'request-metrics-port',
@@ -330,6 +379,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     version: flags.values['version'] === true,
     upstream,
     port: (read('port') as number | undefined) ?? DEFAULTS.proxyPort,
+    tls: readTls(read, flags.values, env),
     metricsPort: (read('metricsPort') as number | undefined) ?? DEFAULTS.metricsPort,
     requestMetricsPort: (read('requestMetricsPort') as number | undefined) ?? DEFAULTS.requestMetricsPort,
     host: read('host') as string | undefined,
@@ -357,6 +407,31 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
     traces: tracesFromEnv(env),
+  };
+}
+
+/** The TLS block of the config: each file's value and the name it came by. */
+function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: ReturnType<typeof parseArgs>['values'], env: Readonly<Record<string, string | undefined>>): CliTlsConfig {
+  const certFile = read('tlsCert') as string | undefined;
+  const keyFile = read('tlsKey') as string | undefined;
+  const field = (key: 'tlsCert' | 'tlsKey'): string => {
+    const spec: OptionSpec = OPTIONS[key];
+    return typeof flags[spec.flag] !== 'string' && spec.env !== undefined && env[spec.env] !== undefined ? `${spec.env} (--${spec.flag})` : `--${spec.flag}`;
+  };
+  const minVersion = (read('tlsMinVersion') as TlsVersion | undefined) ?? DEFAULTS.tlsMinVersion;
+  const maxVersion = read('tlsMaxVersion') as TlsVersion | undefined;
+  if (maxVersion !== undefined && maxVersion < minVersion) {
+    throw new ConfigError('--tls-max-version', `--tls-max-version (${maxVersion}) must not be older than --tls-min-version (${minVersion})`);
+  }
+  return {
+    port: (read('tlsPort') as number | undefined) ?? DEFAULTS.tlsPort,
+    certFile: certFile ?? DEFAULTS.tlsCertFile,
+    keyFile: keyFile ?? DEFAULTS.tlsKeyFile,
+    filesGiven: certFile !== undefined || keyFile !== undefined,
+    certField: field('tlsCert'),
+    keyField: field('tlsKey'),
+    minVersion,
+    maxVersion,
   };
 }
 

@@ -210,3 +210,17 @@ export function requireUpstreamProtocol(field: string, value: unknown, given = `
   if (value === 'auto' || value === 'http1' || value === 'h2c') return value;
   throw new ConfigError(field, `${field} must be auto, http1 or h2c, got ${given}`);
 }
+
+/** A TLS protocol version as Knative's `QUEUE_PROXY_TLS_MIN_VERSION` and `QUEUE_PROXY_TLS_MAX_VERSION` spell it. */
+export type TlsVersion = '1.2' | '1.3';
+
+/**
+ * Checks a TLS version: `1.2` or `1.3` (older ones are refused: OpenSSL 3's
+ * default security level no longer negotiates them).
+ *
+ * @throws ConfigError `<field> must be 1.2 or 1.3, got <given>`
+ */
+export function requireTlsVersion(field: string, value: unknown, given = `"${String(value)}"`): TlsVersion {
+  if (value === '1.2' || value === '1.3') return value;
+  throw new ConfigError(field, `${field} must be 1.2 or 1.3, got ${given}`);
+}

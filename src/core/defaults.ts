@@ -56,6 +56,27 @@ export const DEFAULTS = {
   requestTimeoutMs: 10_000,
   /** How requests go to the app: `auto`, HTTP/2 requests over h2c and HTTP/1.1 ones over HTTP/1.1, as Knative's queue-proxy does. */
   upstreamProtocol: 'auto',
+  /** Port of the proxy's TLS side: Knative's queue-proxy HTTPS port (`networking.BackendHTTPSPort`). */
+  tlsPort: 8112,
+  /** The serving certificate Knative mounts for system-internal TLS (`queue.CertDirectory` + `certificates.CertName`). */
+  tlsCertFile: '/var/lib/knative/certs/tls.crt',
+  /** Its private key (`queue.CertDirectory` + `certificates.PrivateKeyName`). */
+  tlsKeyFile: '/var/lib/knative/certs/tls.key',
+  /** Oldest TLS version the TLS side accepts: knative/pkg `network/tls`'s default `MinVersion` (TLS 1.3). */
+  tlsMinVersion: '1.3',
+  /**
+   * How long the certificate's directories must stay quiet after a change before
+   * the files are read again, in milliseconds: a Kubernetes secret volume swaps
+   * its `..data` link in a few file operations, which are read once.
+   */
+  certificateReloadDebounceMs: 100,
+  /**
+   * Period of a re-read of the certificate files whatever the file system
+   * reports, in milliseconds: Knative's queue-proxy reloads on this period
+   * alone (`certificate.NewCertWatcher`, one minute); here it catches a change a
+   * directory watch missed.
+   */
+  certificatePollMs: 60_000,
 } as const;
 
 /**
@@ -115,6 +136,12 @@ export const KNATIVE_ENV = {
   containerConcurrency: 'CONTAINER_CONCURRENCY',
   /** The app container's readiness probe as Kubernetes' JSON form of a Probe. */
   readinessProbe: 'SERVING_READINESS_PROBE',
+  /** The port the proxy's TLS side serves on (Knative's 8112); it listens only when the certificate is mounted. */
+  tlsServingPort: 'QUEUE_SERVING_TLS_PORT',
+  /** Oldest TLS version of the TLS side, `1.2` or `1.3` (knative/pkg `network/tls` with prefix `QUEUE_PROXY_`). */
+  tlsMinVersion: 'QUEUE_PROXY_TLS_MIN_VERSION',
+  /** Newest TLS version of the TLS side, `1.2` or `1.3`; unset: the newest Node offers. */
+  tlsMaxVersion: 'QUEUE_PROXY_TLS_MAX_VERSION',
 } as const;
 
 /** The sidecar's own environment variables, for settings Knative does not pass to its queue-proxy. */
@@ -141,6 +168,10 @@ export const SIDECAR_ENV = {
   maxConcurrentStreams: 'QUEUE_STATS_MAX_CONCURRENT_STREAMS',
   /** Most HTTP/2 streams open at once on all client connections together, a whole number. */
   maxStreams: 'QUEUE_STATS_MAX_STREAMS',
+  /** The TLS side's certificate file, PEM (Knative has no variable: its path is fixed). */
+  tlsCertFile: 'QUEUE_STATS_TLS_CERT_FILE',
+  /** The TLS side's private key file, PEM. */
+  tlsKeyFile: 'QUEUE_STATS_TLS_KEY_FILE',
 } as const;
 
 /** The names the embedded demo app, and the register mode without `SERVING_*` variables, run under; the pod is the hostname. */

@@ -39,3 +39,24 @@ export class PortInUseError extends Error {
     this.port = port;
   }
 }
+
+/**
+ * A TLS certificate or key file that cannot serve: missing, unreadable, not
+ * PEM, a key that does not match the certificate, a certificate past its
+ * validity. A {@link ConfigError} (the CLI exits 2), naming the option and the file.
+ */
+export class CertificateError extends ConfigError {
+  /** The path of the file at fault, as it was given. */
+  readonly file: string;
+
+  /**
+   * @param field - the option, flag or environment variable that named the file
+   * @param file - the path of the file at fault
+   * @param problem - what is wrong with it, e.g. `missing`
+   */
+  constructor(field: string, file: string, problem: string) {
+    super(field, `${field}: ${file}: ${problem}`);
+    this.name = 'CertificateError';
+    this.file = file;
+  }
+}

@@ -21,8 +21,8 @@ export function listen(server: Server, what: string, port: number, host?: string
   });
 }
 
-/** Formats an http URL for a host and port, bracketing IPv6 literals and naming the loopback for wildcard hosts. */
-export function urlFor(host: string | undefined, port: number, path = ''): string {
+/** Formats an http (or https) URL for a host and port, bracketing IPv6 literals and naming the loopback for wildcard hosts. */
+export function urlFor(host: string | undefined, port: number, path = '', scheme: 'http' | 'https' = 'http'): string {
   const name = host === undefined || host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${name.includes(':') ? `[${name}]` : name}:${port}${path}`;
+  return `${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}${path}`;
 }

@@ -9,6 +9,7 @@ import type { RequestObserver } from '../core/request-observer.js';
 import type { RequestTracer } from '../core/request-tracer.js';
 import type { RequestTracker } from '../tracking/tracker.js';
 import type { Drainer } from './contract/drainer.js';
+import type { ProxyTlsOptions } from './tls/tls-options.js';
 
 /** Options of `startProxy`. */
 export interface ProxyOptions {
@@ -150,6 +151,12 @@ export interface ProxyOptions {
    * (an app that speaks only HTTP/2); HTTP/1.1 upgrades still go over HTTP/1.1.
    */
   upstreamProtocol?: UpstreamProtocol;
+  /**
+   * Also serve HTTPS on a port of its own, as Knative's queue-proxy does on
+   * `QUEUE_SERVING_TLS_PORT` when system-internal TLS mounts its certificate.
+   * Absent (the default): no TLS port.
+   */
+  tls?: ProxyTlsOptions;
 }
 
 /** A running proxy. */
@@ -158,6 +165,8 @@ export interface ProxyServer {
   readonly port: number;
   /** Base URL of the proxy, e.g. `http://127.0.0.1:8012`. */
   readonly url: string;
+  /** The TLS port, when {@link ProxyOptions.tls} is set: the port bound and its `https://` URL. */
+  readonly tls: { readonly port: number; readonly url: string } | undefined;
   /** The concurrency limit's load, read live: requests at the app, waiting, and the time they waited. `undefined` without a limit (`containerConcurrency` 0). */
   readonly breaker: BreakerReadings | undefined;
   /**

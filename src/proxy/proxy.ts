@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requireHttpUrl, requireNonNegativeInteger, requirePort, requirePositiveInteger, requireTimeoutMs, requireTimeoutMsOrOff, requireUpstreamProtocol, requireWaitMs } from '../core/checks.js';
+import { startTlsPort, type TlsPort } from './tls/tls-port.js';
+import { tlsPortSettings } from './tls/tls-options.js';
 import { Breaker } from '../core/breaker.js';
 import { DEFAULTS, TIMEOUT_CHECK_INTERVAL_MS } from '../core/defaults.js';
 import { listen, urlFor } from '../http/listen.js';
@@ -52,8 +54,12 @@ const KEEP_ALIVE_TIMEOUT_MS = 4000;
  * 504; client gone: the upstream request is aborted (or leaves the queue). The
  * request target is forwarded verbatim (no `..` or percent-decoding).
  *
+ * With `tls`, a TLS port serves the same (HTTP/1.1 and HTTP/2 by ALPN),
+ * reloading its certificate when the files change.
+ *
  * @throws ConfigError for a bad `upstream`, `port`, `timeoutMs`, `responseStartTimeoutMs`, `idleTimeoutMs`,
- *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `requestBodyIdleTimeoutMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs` or `upgradeDrainTimeoutMs`
+ *   `containerConcurrency`, `maxQueueDepth`, `connections`, `connectionWaitMs`, `requestBodyIdleTimeoutMs`, `maxConcurrentStreams`, `maxStreams`, `headersTimeoutMs`, `drainQuietPeriodMs`, `drainTimeoutMs`, `upgradeDrainTimeoutMs` or a `tls.` field
+ * @throws CertificateError (a ConfigError, as a rejection) for a `tls.certFile` or `tls.keyFile` that cannot serve, naming the file
  * @throws PortInUseError (as a rejection) when the port is taken
  */
 export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
@@ -81,6 +87,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const drainTimeoutMs = requireWaitMs('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs);
   const upgradeDrainTimeoutMs = requireWaitMs('upgradeDrainTimeoutMs', options.upgradeDrainTimeoutMs ?? DEFAULTS.upgradeDrainTimeoutMs);
   const upstreamProtocol = requireUpstreamProtocol('upstreamProtocol', options.upstreamProtocol ?? DEFAULTS.upstreamProtocol);
+  const tlsSettings = options.tls === undefined ? undefined : tlsPortSettings(options.tls, options.host, headersTimeoutMs);
   const drainer = new Drainer(requireWaitMs('drainQuietPeriodMs', options.drainQuietPeriodMs ?? DEFAULTS.drainQuietPeriodMs), drainTimeoutMs);
   const target = {
     host: upstream.hostname.startsWith('[') ? upstream.hostname.slice(1, -1) : upstream.hostname,
@@ -164,9 +171,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   });
 
   let boundPort: number;
+  let tlsPort: TlsPort | undefined;
   try {
     boundPort = await listen(server, 'proxy', port, options.host);
+    // A TLS connection, once its handshake is done, goes where a plain one goes: the router, then Node's HTTP/1.1
+    // server or the HTTP/2 side (documented: 'connection' may be emitted to inject a connection).
+    if (tlsSettings !== undefined) tlsPort = await startTlsPort(tlsSettings, (socket) => server.emit('connection', socket));
   } catch (error) {
+    server.close();
     void pool.destroy();
     h2c?.destroy();
     throw error;
@@ -177,7 +189,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const closeWithin = (requestsMs: number, tunnelsMs: number): Promise<void> => {
     context.draining = true;
     if (closing === undefined) h2.closeSessions();
-    closing ??= clients.close(requestsMs, tunnelsMs).then(() => {
+    closing ??= Promise.all([clients.close(requestsMs, tunnelsMs), tlsPort?.close()]).then(() => {
       h2c?.destroy();
       return pool.destroy();
     });
@@ -186,6 +198,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const proxy: ProxyServer = {
     port: boundPort,
     url: urlFor(options.host, boundPort),
+    tls: tlsPort === undefined ? undefined : { port: tlsPort.port, url: tlsPort.url },
     breaker,
     drainer,
     drain() {

@@ -28,6 +28,8 @@ export interface CliPorts {
   readonly metrics: number | undefined;
   readonly requestMetrics: number | undefined;
   readonly admin: number;
+  /** The TLS port, when it listens (the certificate files are there). */
+  readonly tls: number | undefined;
 }
 
 /** Each listening port's flag, and the environment variable that sets it where there is one. */
@@ -36,17 +38,21 @@ const LISTEN_FLAGS: ReadonlyArray<[string, string | undefined]> = [
   ['--metrics-port', SIDECAR_ENV.metricsPort],
   ['--request-metrics-port', undefined],
   ['--admin-port', undefined],
+  ['--tls-port', KNATIVE_ENV.tlsServingPort],
 ];
 
 const STARTED =
   /: proxy http:\/\/\S+:(\d+) -> .*?, metrics (?:http:\/\/\S+:(\d+)\/\S*|\(prometheus endpoint off\)), request metrics (?:http:\/\/\S+:(\d+)\/\S*|\(prometheus endpoint off\)), admin http:\/\/\S+:(\d+)/;
+
+/** The TLS port in the start-up line, named after the upstream when it listens. */
+const TLS_STARTED = /: proxy http:\/\/\S+ -> \S+, tls https:\/\/\S+:(\d+),/;
 
 /** The bound ports named by a CLI's start-up line in `output`, if it has one. */
 export function portsIn(output: string): CliPorts | undefined {
   const match = STARTED.exec(output);
   if (match === null) return undefined;
   const port = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
-  return { proxy: Number(match[1]), metrics: port(match[2]), requestMetrics: port(match[3]), admin: Number(match[4]) };
+  return { proxy: Number(match[1]), metrics: port(match[2]), requestMetrics: port(match[3]), admin: Number(match[4]), tls: port(TLS_STARTED.exec(output)?.[1]) };
 }
 
 /**

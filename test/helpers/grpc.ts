@@ -40,9 +40,9 @@ export async function startGrpcApp(implementation: UntypedServiceImplementation,
   return { port: bound, close: () => server.forceShutdown() };
 }
 
-/** A @grpc/grpc-js client of the test service to 127.0.0.1:`port`, over cleartext HTTP/2. */
-export function grpcClient(port: number): Client {
-  return new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+/** A @grpc/grpc-js client of the test service to 127.0.0.1:`port`, over cleartext HTTP/2, or over TLS trusting `rootCert` (PEM). */
+export function grpcClient(port: number, rootCert?: string): Client {
+  return new Client(`127.0.0.1:${port}`, rootCert === undefined ? credentials.createInsecure() : credentials.createSsl(Buffer.from(rootCert)));
 }
 
 /** A unary call; resolves with the answer or rejects with the ServiceError. */

@@ -1,9 +1,10 @@
 import { createServer, request, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 
-/** Starts a node:http server on 127.0.0.1 with a free port. */
-export async function serve(listener: RequestListener): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const server = createServer(listener);
+/** Starts a node:http server (node:https with `tls`, a key and certificate in PEM) on 127.0.0.1 with a free port. */
+export async function serve(listener: RequestListener, tls?: { key: string; cert: string }): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const server = tls === undefined ? createServer(listener) : createHttpsServer(tls, listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     server,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { parseResponses, RawClient } from './raw.js';
+import { parseResponses, RawClient, type Transport } from './raw.js';
 import { until } from './http.js';
 
 /*
@@ -142,9 +142,15 @@ export interface Received {
  * then closes them all.
  *
  * @param done - whether a connection has got all it will get, given what it received so far
+ * @param transport - plain TCP, or TLS offering HTTP/1.1
  */
-export async function sendStreams(port: number, streams: readonly string[][], done: (index: number, received: Received, quietMs: number) => boolean): Promise<Received[]> {
-  const clients = await Promise.all(streams.map(() => RawClient.connect(port)));
+export async function sendStreams(
+  port: number,
+  streams: readonly string[][],
+  done: (index: number, received: Received, quietMs: number) => boolean,
+  transport: Transport = 'tcp',
+): Promise<Received[]> {
+  const clients = await Promise.all(streams.map(() => RawClient.connect(port, transport)));
   const lastChange = clients.map(() => performance.now());
   const lengths = clients.map(() => 0);
   await Promise.all(

@@ -1,7 +1,11 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+
+/** How a raw client reaches the port: plain TCP, or TLS offering one ALPN protocol (the certificate is not checked). */
+export type Transport = 'tcp' | 'tls-http1' | 'tls-h2';
 
 /**
- * A plain TCP connection to 127.0.0.1, for requests an HTTP client refuses
+ * A plain TCP (or TLS) connection to 127.0.0.1, for requests an HTTP client refuses
  * to send (slow, pipelined, oversized, malformed). Everything received is
  * kept as latin1 text, so bytes map one to one onto characters.
  */
@@ -25,12 +29,12 @@ export class RawClient {
     );
   }
 
-  /** Opens a connection to 127.0.0.1:`port`. */
-  static connect(port: number): Promise<RawClient> {
+  /** Opens a connection to 127.0.0.1:`port`, over TLS unless `transport` is `tcp`. */
+  static connect(port: number, transport: Transport = 'tcp'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = transport === 'tcp' ? connect(port, '127.0.0.1') : connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: [transport === 'tls-h2' ? 'h2' : 'http/1.1'] });
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(transport === 'tcp' ? 'connect' : 'secureConnect', () => {
         socket.off('error', reject);
         resolve(new RawClient(socket));
       });
@@ -67,8 +71,8 @@ export class RawClient {
  * bytes received until the server closes it; send `Connection: close` (or
  * something the server rejects) so that it does.
  */
-export async function exchange(port: number, data: string | Buffer, timeoutMs = 5000): Promise<string> {
-  const client = await RawClient.connect(port);
+export async function exchange(port: number, data: string | Buffer, timeoutMs = 5000, transport: Transport = 'tcp'): Promise<string> {
+  const client = await RawClient.connect(port, transport);
   client.write(data);
   try {
     return await client.whenClosed(timeoutMs);

@@ -73,7 +73,8 @@ function removeHeader(headers: string[], name: string): void {
  * headers and those named in `Connection` (but never `Host`: it names the
  * resource, and Node's parser has read it), and the headers of
  * {@link REPLACED_REQUEST_HEADERS}. Appends the client to `X-Forwarded-For`
- * (merging repeated ones) and sets `X-Forwarded-Proto: http`.
+ * (merging repeated ones) and sets `X-Forwarded-Proto`: `http`, or `https`
+ * when the client's connection is TLS (the TLS port).
  *
  * Knative's queue-proxy header contract, with Go's `Header.Get` meaning "the
  * first line": a non-empty first `K-Original-Host` becomes `Host` and every
@@ -136,7 +137,9 @@ export function upstreamRequestHeaders(request: IncomingMessage, contentLength: 
   }
   if (contentLength !== undefined) headers.push('content-length', contentLength);
   const client = forwardedAddress(request.socket.remoteAddress);
-  headers.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`, 'x-forwarded-proto', 'http');
+  // A TLS socket says so in `encrypted` (an HTTP/2 request's socket, through upstreamProtocol http1, too).
+  const proto = (request.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http';
+  headers.push('x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`, 'x-forwarded-proto', proto);
   return headers;
 }
 

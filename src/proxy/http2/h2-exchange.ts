@@ -71,7 +71,7 @@ export class H2Exchange extends LimitedExchange {
     const client = this.client;
     const endStream = client.readableEnded || (this.flags & END_STREAM) !== 0;
     // A request with a body may end with trailers: the app's stream waits for them (an empty set when none came).
-    const headers = upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress);
+    const headers = upstreamStreamHeaders(this.rawHeaders, client.session?.socket?.remoteAddress, client.session?.encrypted === true);
     setSpanHeaders(headers, this.span);
     const upstream = this.context.upstream.request(headers, endStream, !endStream);
     if (upstream === undefined) {

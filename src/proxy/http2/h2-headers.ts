@@ -46,12 +46,13 @@ function append(headers: OutgoingHttpHeaders, name: string, value: string): void
  * becomes `:authority` (with every `K-Original-Host` gone);
  * a blank or absent first `Forwarded` is built from `X-Forwarded-For`,
  * `-Host` and `-Proto` when they give one; the client's address is appended
- * to `X-Forwarded-For` and `X-Forwarded-Proto` is `http`.
+ * to `X-Forwarded-For` and `X-Forwarded-Proto` is `http`, or `https` from the TLS port.
  *
  * @param rawHeaders - the stream's fields as a flat name, value... list (the 'stream' event's fourth argument)
  * @param clientAddress - the client connection's remote address
+ * @param encrypted - whether the client's connection is TLS
  */
-export function upstreamStreamHeaders(rawHeaders: readonly string[], clientAddress: string | undefined): OutgoingHttpHeaders {
+export function upstreamStreamHeaders(rawHeaders: readonly string[], clientAddress: string | undefined, encrypted = false): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   let forwardedFor: string | undefined;
   let host: string | undefined;
@@ -79,6 +80,6 @@ export function upstreamStreamHeaders(rawHeaders: readonly string[], clientAddre
   }
   const client = forwardedAddress(clientAddress);
   headers['x-forwarded-for'] = forwardedFor === undefined ? client : `${forwardedFor}, ${client}`;
-  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-proto'] = encrypted ? 'https' : 'http';
   return headers;
 }
