@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULTS } from '../src/core/defaults.js';
 import { parseConfig, usage } from '../src/cli/config.js';
 import { ConfigError } from '../src/core/errors.js';
 
@@ -53,6 +54,8 @@ describe('parseConfig defaults', () => {
       maxConcurrentStreams: 250,
       maxStreams: 1024,
       traces: undefined,
+      podIP: '',
+      requestLogTemplate: undefined,
     });
   });
 
@@ -97,6 +100,18 @@ describe('parseConfig defaults', () => {
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'http1');
     assert.equal(parseConfig(['--upstream-protocol', 'auto'], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'auto');
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2c' }, 'h').upstreamProtocol, 'h2c');
+  });
+
+  it('request log: off by default; on with Knative’s default template; an empty template is off; Go booleans', () => {
+    assert.equal(parseConfig([], {}, 'h').requestLogTemplate, undefined);
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h').requestLogTemplate, DEFAULTS.requestLogTemplate);
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: 'T', SERVING_REQUEST_LOG_TEMPLATE: '{{.Request.Method}}' }, 'h').requestLogTemplate, '{{.Request.Method}}');
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: '1', SERVING_REQUEST_LOG_TEMPLATE: '' }, 'h').requestLogTemplate, undefined);
+    assert.equal(parseConfig(['--request-log', 'false'], { SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h').requestLogTemplate, undefined);
+    assert.throws(() => parseConfig([], { SERVING_REQUEST_LOG_TEMPLATE: '{{range .X}}' }, 'h'), {
+      name: 'ConfigError',
+      message: 'SERVING_REQUEST_LOG_TEMPLATE (--request-log-template): unsupported template action: {{range .X}}',
+    });
   });
 
   it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {

@@ -8,12 +8,14 @@ import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
 import { startMemoryRelease } from './memory-release.js';
 import { ConfigError, PortInUseError } from '../core/errors.js';
+import { allObservers, type RequestObserver } from '../core/request-observer.js';
 import { urlFor } from '../http/listen.js';
 import { startAdminServer } from '../proxy/admin/admin-server.js';
 import { startProxy, type ProxyServer } from '../proxy/proxy.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
 import { VERSION } from '../core/version.js';
+import { RequestLog } from '../log/request-log.js';
 
 /** Exit code for invalid configuration. */
 const EXIT_CONFIG = 2;
@@ -25,6 +27,14 @@ function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`queue-stats: ${known ? message : `failed: ${message}`}\n`);
   process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
+}
+
+/** The request metrics, and the request log when it is on. */
+function observersOf(config: CliConfig, metrics: RequestObserver): RequestObserver[] {
+  if (config.requestLogTemplate === undefined) return [metrics];
+  const { identity } = config;
+  const revision = { name: identity.revision, namespace: identity.namespace, service: config.service ?? '', configuration: identity.config, podName: identity.pod, podIP: config.podIP };
+  return [metrics, new RequestLog(config.requestLogTemplate, revision)];
 }
 
 async function run(config: CliConfig): Promise<void> {
@@ -78,7 +88,7 @@ async function run(config: CliConfig): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
     containerConcurrency: config.containerConcurrency,
     maxQueueDepth: config.maxQueueDepth,
-    observer: requestTelemetry.metrics,
+    observer: allObservers(observersOf(config, requestTelemetry.metrics)),
     readinessProbe: config.readinessProbe,
     drainQuietPeriodMs: config.drainQuietPeriodMs,
     drainTimeoutMs: config.drainTimeoutMs,

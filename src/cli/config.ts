@@ -18,6 +18,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
 import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
+import { compileRequestLogTemplate, UnsupportedTemplateError } from '../log/go-template.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -73,9 +74,13 @@ export interface CliConfig {
   maxStreams: number;
   /** Tracing, from `OTEL_TRACES_*`, the OTLP traces variables and Knative's `OBSERVABILITY_CONFIG`; undefined: off (the default). */
   traces: TraceSettings | undefined;
+  /** The pod's IP, the request log's `.Revision.PodIP`; `''` when not given. */
+  podIP: string;
+  /** The request log's Go template when requests are logged; undefined: no request log. */
+  requestLogTemplate: string | undefined;
 }
 
-type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
+type Parse = (text: string, name: string) => number | string | boolean | ReadinessProbeSpec;
 
 interface OptionSpec {
   flag: string;
@@ -89,6 +94,24 @@ interface OptionSpec {
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
 const port = (value: string, name: string): number => parseListenPortText(name, value);
+
+/** A boolean as Knative's Go reads its environment (`strconv.ParseBool`). */
+const goBool: Parse = (value, name) => {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw new ConfigError(name, `${name} must be true or false, got "${value}"`);
+};
+
+/** A request log template, refused here when it uses a construct the sidecar cannot render as Go would. */
+const requestLogTemplate: Parse = (value, name) => {
+  try {
+    compileRequestLogTemplate(value);
+  } catch (error) {
+    if (error instanceof UnsupportedTemplateError) throw new ConfigError(name, `${name}: ${error.message}`);
+    throw error;
+  }
+  return value;
+};
 
 /** The upstream as the proxy takes it: an origin, checked by the proxy's own check. */
 const origin: Parse = (value, name) => requireHttpUrl(name, value, 'origin').origin;
@@ -262,6 +285,34 @@ const OPTIONS = {
     help: 'most HTTP/2 streams open on all connections together; one more is refused (REFUSED_STREAM)',
     parse: integer(requirePositiveInteger),
   },
+  podIP: { flag: 'pod-ip', env: KNATIVE_ENV.podIP, value: 'IP', defaultText: 'empty', help: "the pod's IP, the request log's .Revision.PodIP", parse: text },
+  requestLog: {
+    flag: 'request-log',
+    env: KNATIVE_ENV.enableRequestLog,
+    value: 'BOOL',
+    defaultText: String(DEFAULTS.requestLog),
+    help: 'write one line per request to standard output, after its response',
+    parse: goBool,
+  },
+  requestLogTemplate: {
+    flag: 'request-log-template',
+    env: KNATIVE_ENV.requestLogTemplate,
+    value: 'TEMPLATE',
+    defaultText: "Knative's JSON httpRequest template",
+    help: 'Go text/template of a request log line over .Request, .Response, .Revision, .TraceID',
+    parse: requestLogTemplate,
+  },
+  probeRequestLog: {
+    flag: 'probe-request-log',
+    env: KNATIVE_ENV.enableProbeRequestLog,
+    value: 'BOOL',
+    defaultText: 'false',
+    help: 'also log probe requests (not supported yet: true is refused)',
+    parse: (value, name) => {
+      if (goBool(value, name) === true) throw new ConfigError(name, `${name}: logging probe requests is not supported yet`);
+      return false;
+    },
+  },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 
@@ -357,7 +408,20 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
     traces: tracesFromEnv(env),
+    podIP: (read('podIP') as string | undefined) ?? '',
+    ...requestLogSettings(read),
   };
+}
+
+/**
+ * The request log's template when requests are logged. As Knative's handler does, an empty
+ * template means no request log; the probe setting is read for its check.
+ */
+function requestLogSettings(read: (key: Key) => ReturnType<Parse> | undefined): { requestLogTemplate: string | undefined } {
+  read('probeRequestLog');
+  const enabled = (read('requestLog') as boolean | undefined) ?? DEFAULTS.requestLog;
+  const template = (read('requestLogTemplate') as string | undefined) ?? DEFAULTS.requestLogTemplate;
+  return { requestLogTemplate: enabled && template !== '' ? template : undefined };
 }
 
 function parseFlags(argv: readonly string[]): ReturnType<typeof parseArgs> {

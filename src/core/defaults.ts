@@ -56,6 +56,11 @@ export const DEFAULTS = {
   requestTimeoutMs: 10_000,
   /** How requests go to the app: `auto`, HTTP/2 requests over h2c and HTTP/1.1 ones over HTTP/1.1, as Knative's queue-proxy does. */
   upstreamProtocol: 'auto',
+  /** Whether each request is logged: Knative's `logging.enable-request-log` default. */
+  requestLog: false,
+  /** The request log's Go template: Knative's default `logging.request-log-template` (config/core/configmaps/observability.yaml). */
+  requestLogTemplate:
+    '{"httpRequest": {"requestMethod": "{{.Request.Method}}", "requestUrl": "{{js .Request.RequestURI}}", "requestSize": "{{.Request.ContentLength}}", "status": {{.Response.Code}}, "responseSize": "{{.Response.Size}}", "userAgent": "{{js .Request.UserAgent}}", "remoteIp": "{{js .Request.RemoteAddr}}", "serverIp": "{{.Revision.PodIP}}", "referer": "{{js .Request.Referer}}", "latency": "{{.Response.Latency}}s", "protocol": "{{.Request.Proto}}"}, "traceId": "{{.TraceID}}"}',
 } as const;
 
 /**
@@ -115,6 +120,14 @@ export const KNATIVE_ENV = {
   containerConcurrency: 'CONTAINER_CONCURRENCY',
   /** The app container's readiness probe as Kubernetes' JSON form of a Probe. */
   readinessProbe: 'SERVING_READINESS_PROBE',
+  /** The pod's IP, the request log's `.Revision.PodIP`. */
+  podIP: 'SERVING_POD_IP',
+  /** Whether each request is logged (Go's `strconv.ParseBool` spellings). */
+  enableRequestLog: 'SERVING_ENABLE_REQUEST_LOG',
+  /** The request log's Go template. */
+  requestLogTemplate: 'SERVING_REQUEST_LOG_TEMPLATE',
+  /** Whether probe requests are logged too. */
+  enableProbeRequestLog: 'SERVING_ENABLE_PROBE_REQUEST_LOG',
 } as const;
 
 /** The sidecar's own environment variables, for settings Knative does not pass to its queue-proxy. */

@@ -7,7 +7,10 @@ import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 /** Arrival time in milliseconds, set on a timed response; -1 once its end was told. */
 const ARRIVED = Symbol('arrived');
 
-type TimedResponse = ServerResponse & { [ARRIVED]?: number };
+/** The request of a timed response, for observers that log it. */
+const REQUEST = Symbol('request');
+
+type TimedResponse = ServerResponse & { [ARRIVED]?: number; [REQUEST]?: IncomingMessage };
 type TimedStream = ServerHttp2Stream & { [ARRIVED]?: number };
 
 /** The status of a stream that closed before any response head was sent: what a `ServerResponse` reports then. */
@@ -50,12 +53,13 @@ export class RequestTimer {
     const arrived = timed[ARRIVED]!;
     if (arrived < 0) return;
     timed[ARRIVED] = -1;
-    this.observer.requestEnded(status, (this.now() - arrived) / 1000);
+    this.observer.requestEnded(status, (this.now() - arrived) / 1000, (timed as TimedResponse)[REQUEST]);
   };
 
   /** Starts timing `request` now; its end is told once `response` closes. */
   start(request: IncomingMessage, response: ServerResponse): void {
     (response as TimedResponse)[ARRIVED] = this.now();
+    (response as TimedResponse)[REQUEST] = request;
     response.on('close', this.onResponseClose);
     // Rare (pipelining): a closure of its own is fine.
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(response, response.statusCode));

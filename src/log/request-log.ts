@@ -1,0 +1,89 @@
+import { firstRawHeaderValue } from '../core/raw-headers.js';
+import type { ObservedRequest, RequestObserver } from '../core/request-observer.js';
+import { compileRequestLogTemplate, type RequestLogInput, type RequestLogRequest, type RequestLogRevision } from './go-template.js';
+
+/** Where the lines go: one call per batch of whole lines. */
+export type LineSink = (lines: string) => void;
+
+/** A request's `RemoteAddr` as Go's server sets it: `ip:port`, `[ip]:port` for IPv6, an IPv4-mapped address as IPv4 (Go's `IP.String`). */
+export function goRemoteAddr(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return '';
+  const ip = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+  return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
+}
+
+/** Go's server `ContentLength`: the header's value, -1 for a chunked body, 0 without either. */
+function contentLength(rawHeaders: readonly string[]): number {
+  const length = firstRawHeaderValue(rawHeaders, 'content-length');
+  if (length !== undefined) return Number(length);
+  return firstRawHeaderValue(rawHeaders, 'transfer-encoding') === undefined ? 0 : -1;
+}
+
+/** Knative's `ExtractTraceID`: the trace id of a W3C `traceparent`, else the B3 `X-B3-TraceId`, else empty. */
+function traceId(rawHeaders: readonly string[]): string {
+  const traceparent = firstRawHeaderValue(rawHeaders, 'traceparent');
+  if (traceparent !== undefined && traceparent !== '') {
+    const parts = traceparent.split('-');
+    if (parts.length >= 2) return parts[1]!;
+  }
+  return firstRawHeaderValue(rawHeaders, 'x-b3-traceid') ?? '';
+}
+
+function requestOf(request: ObservedRequest): RequestLogRequest {
+  const raw = request.rawHeaders;
+  return {
+    method: request.method ?? '',
+    requestURI: request.url ?? '',
+    contentLength: contentLength(raw),
+    proto: `HTTP/${request.httpVersion}`,
+    remoteAddr: goRemoteAddr(request.socket?.remoteAddress, request.socket?.remotePort),
+    host: firstRawHeaderValue(raw, 'host') ?? '',
+    header: (lowerName) => firstRawHeaderValue(raw, lowerName),
+  };
+}
+
+/**
+ * Knative's request log (`pkg/http/request_log.go`): one line per request,
+ * its template executed over the request, the response and the revision once
+ * the response is over. Lines of one turn of the event loop are written
+ * together at the next `setImmediate`, so the response's close never waits
+ * on a write and a busy sidecar makes one write call per turn.
+ */
+export class RequestLog implements RequestObserver {
+  private readonly render: (input: RequestLogInput) => string;
+  private pending = '';
+
+  /**
+   * @param template - Go template text; checked by {@link compileRequestLogTemplate}
+   * @param revision - the revision's names and pod
+   * @param sink - where the lines go. Default: standard output.
+   * @throws UnsupportedTemplateError for a construct outside the supported part of Go's templates
+   */
+  constructor(
+    template: string,
+    private readonly revision: RequestLogRevision,
+    private readonly sink: LineSink = (lines) => void process.stdout.write(lines),
+  ) {
+    this.render = compileRequestLogTemplate(template);
+  }
+
+  /** Renders the line of one ended request; HTTP/2 streams (no `request`) are not logged yet, and `.Response.Size` is 0. */
+  requestEnded(statusCode: number, durationSeconds: number, request?: ObservedRequest): void {
+    if (request === undefined) return;
+    const line = this.render({
+      request: requestOf(request),
+      // Size stays 0 until the exchange counts the body bytes it writes (Node's ServerResponse counts none).
+      response: { code: statusCode, size: 0, latencySeconds: durationSeconds },
+      revision: this.revision,
+      traceID: traceId(request.rawHeaders),
+    });
+    if (this.pending === '') setImmediate(this.flush);
+    this.pending += line;
+  }
+
+  private readonly flush = (): void => {
+    const lines = this.pending;
+    this.pending = '';
+    this.sink(lines);
+  };
+}
