@@ -56,6 +56,8 @@ describe('parseConfig defaults', () => {
       traces: undefined,
       podIP: '',
       requestLogTemplate: undefined,
+      logProbeRequests: false,
+      logging: { level: 'info', keys: { message: 'message', level: 'severity', time: 'timestamp', name: 'logger' } },
     });
   });
 
@@ -112,6 +114,27 @@ describe('parseConfig defaults', () => {
       name: 'ConfigError',
       message: 'SERVING_REQUEST_LOG_TEMPLATE (--request-log-template): unsupported template action: {{range .X}}',
     });
+  });
+
+  it('request log precedence: a flag, then its SERVING_* variable, then OBSERVABILITY_CONFIG, then the default', () => {
+    const observability = JSON.stringify({ EnableRequestLog: true, requestLogTemplate: 'obs', enableProbeRequestLog: true, requestMetrics: { protocol: 'none' } });
+    const fromJson = parseConfig([], { OBSERVABILITY_CONFIG: observability }, 'h');
+    assert.deepEqual([fromJson.requestLogTemplate, fromJson.logProbeRequests], ['obs', true]);
+    const fromEnv = parseConfig([], { OBSERVABILITY_CONFIG: observability, SERVING_REQUEST_LOG_TEMPLATE: 'env', SERVING_ENABLE_PROBE_REQUEST_LOG: 'false' }, 'h');
+    assert.deepEqual([fromEnv.requestLogTemplate, fromEnv.logProbeRequests], ['env', false]);
+    const fromFlag = parseConfig(['--request-log', 'false'], { OBSERVABILITY_CONFIG: observability, SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h');
+    assert.equal(fromFlag.requestLogTemplate, undefined);
+    // null is absent, as Go's encoding/json takes it; an empty OBSERVABILITY_CONFIG is none.
+    assert.equal(parseConfig([], { OBSERVABILITY_CONFIG: '{"enableRequestLog":true,"requestLogTemplate":null}' }, 'h').requestLogTemplate, DEFAULTS.requestLogTemplate);
+    assert.equal(parseConfig([], { OBSERVABILITY_CONFIG: '' }, 'h').requestLogTemplate, undefined);
+  });
+
+  it("the sidecar's log: SERVING_LOGGING_LEVEL (or --log-level) overrides the zap config's level, empty keeps it; keys the config leaves out keep Knative's", () => {
+    const config = '{"level":"warn","encoderConfig":{"messageKey":"msg","levelKey":""}}';
+    const keys = { message: 'msg', level: undefined, time: 'timestamp', name: 'logger' };
+    assert.deepEqual(parseConfig([], { SERVING_LOGGING_CONFIG: config, SERVING_LOGGING_LEVEL: '' }, 'h').logging, { level: 'warn', keys });
+    assert.deepEqual(parseConfig([], { SERVING_LOGGING_CONFIG: config, SERVING_LOGGING_LEVEL: 'DEBUG' }, 'h').logging, { level: 'debug', keys });
+    assert.equal(parseConfig(['--log-level', 'panic'], { SERVING_LOGGING_LEVEL: 'info' }, 'h').logging.level, 'fatal');
   });
 
   it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {

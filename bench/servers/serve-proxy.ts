@@ -23,7 +23,7 @@ if (upstream === undefined || (log !== undefined && log !== 'request-log')) {
 }
 const revision = { name: 'bench-00001', namespace: 'default', service: 'bench', configuration: 'bench', podName: 'bench-00001-pod', podIP: '10.0.0.1' };
 const devNull = log === undefined ? -1 : openSync('/dev/null', 'w');
-const observer = log === undefined ? undefined : new RequestLog(DEFAULTS.requestLogTemplate, revision, (lines) => void writeSync(devNull, lines));
-if (secondPort !== undefined) await startProxy({ upstream, port: Number(secondPort), host: '127.0.0.1', containerConcurrency: Number(secondConcurrency), observer });
+const requestLog = log === undefined ? undefined : new RequestLog(DEFAULTS.requestLogTemplate, revision, (lines) => void writeSync(devNull, lines));
+if (secondPort !== undefined) await startProxy({ upstream, port: Number(secondPort), host: '127.0.0.1', containerConcurrency: Number(secondConcurrency), requestLog });
 await startProxy({ upstream, port: portArgument(), host: '127.0.0.1', containerConcurrency: Number(concurrency) });
 exitWithParent();

@@ -19,6 +19,8 @@ import type { Identity } from '../core/identity.js';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
 import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
 import { compileRequestLogTemplate, UnsupportedTemplateError } from '../log/go-template.js';
+import { DEFAULT_LOGGING, parseLoggingSettings, parseZapLevel, type LoggingSettings } from '../log/logging-config.js';
+import { parseObservabilityConfig } from '../log/observability-config.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -78,9 +80,13 @@ export interface CliConfig {
   podIP: string;
   /** The request log's Go template when requests are logged; undefined: no request log. */
   requestLogTemplate: string | undefined;
+  /** Whether probe requests are logged too. Default false. */
+  logProbeRequests: boolean;
+  /** The sidecar's own log: its level and JSON keys. Default: Knative's (zapdriver's) at level info. */
+  logging: LoggingSettings;
 }
 
-type Parse = (text: string, name: string) => number | string | boolean | ReadinessProbeSpec;
+type Parse = (text: string, name: string) => number | string | boolean | ReadinessProbeSpec | LoggingSettings;
 
 interface OptionSpec {
   flag: string;
@@ -306,12 +312,25 @@ const OPTIONS = {
     flag: 'probe-request-log',
     env: KNATIVE_ENV.enableProbeRequestLog,
     value: 'BOOL',
-    defaultText: 'false',
-    help: 'also log probe requests (not supported yet: true is refused)',
-    parse: (value, name) => {
-      if (goBool(value, name) === true) throw new ConfigError(name, `${name}: logging probe requests is not supported yet`);
-      return false;
-    },
+    defaultText: String(DEFAULTS.probeRequestLog),
+    help: 'also log probe requests (K-Network-Probe, kubelet probes)',
+    parse: goBool,
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: KNATIVE_ENV.loggingLevel,
+    value: 'LEVEL',
+    defaultText: "the logging config's level, else info",
+    help: "the sidecar's log level: debug, info, warn, error, dpanic, panic or fatal (zap's names)",
+    parse: (value, name) => (value === '' ? '' : parseZapLevel(value, name)),
+  },
+  loggingConfig: {
+    flag: 'logging-config',
+    env: KNATIVE_ENV.loggingConfig,
+    value: 'JSON',
+    defaultText: "zapdriver's keys (severity, timestamp, logger, message)",
+    help: "zap's JSON logger config: its level and encoderConfig's messageKey, levelKey, timeKey and nameKey",
+    parse: (value, name) => parseLoggingSettings(value, '', name, name),
   },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
@@ -409,7 +428,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
     traces: tracesFromEnv(env),
     podIP: (read('podIP') as string | undefined) ?? '',
-    ...requestLogSettings(read),
+    ...requestLogSettings(read, env),
+    logging: loggingSettings(read),
   };
 }
 
@@ -417,11 +437,25 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
  * The request log's template when requests are logged. As Knative's handler does, an empty
  * template means no request log; the probe setting is read for its check.
  */
-function requestLogSettings(read: (key: Key) => ReturnType<Parse> | undefined): { requestLogTemplate: string | undefined } {
-  read('probeRequestLog');
-  const enabled = (read('requestLog') as boolean | undefined) ?? DEFAULTS.requestLog;
-  const template = (read('requestLogTemplate') as string | undefined) ?? DEFAULTS.requestLogTemplate;
-  return { requestLogTemplate: enabled && template !== '' ? template : undefined };
+function requestLogSettings(
+  read: (key: Key) => ReturnType<Parse> | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { requestLogTemplate: string | undefined; logProbeRequests: boolean } {
+  const observability = parseObservabilityConfig(env[KNATIVE_ENV.observabilityConfig] ?? '', KNATIVE_ENV.observabilityConfig);
+  const observedTemplate = observability.requestLogTemplate === undefined ? undefined : requestLogTemplate(observability.requestLogTemplate, `${KNATIVE_ENV.observabilityConfig} requestLogTemplate`);
+  const enabled = (read('requestLog') as boolean | undefined) ?? observability.enableRequestLog ?? DEFAULTS.requestLog;
+  const template = (read('requestLogTemplate') as string | undefined) ?? (observedTemplate as string | undefined) ?? DEFAULTS.requestLogTemplate;
+  return {
+    requestLogTemplate: enabled && template !== '' ? template : undefined,
+    logProbeRequests: (read('probeRequestLog') as boolean | undefined) ?? observability.enableProbeRequestLog ?? DEFAULTS.probeRequestLog,
+  };
+}
+
+/** The sidecar's own logging: the zap config's settings, its level replaced by the level override when one is given. */
+function loggingSettings(read: (key: Key) => ReturnType<Parse> | undefined): LoggingSettings {
+  const config = (read('loggingConfig') as LoggingSettings | undefined) ?? DEFAULT_LOGGING;
+  const level = read('logLevel') as LoggingSettings['level'] | '' | undefined;
+  return level === undefined || level === '' ? config : { ...config, level };
 }
 
 function parseFlags(argv: readonly string[]): ReturnType<typeof parseArgs> {

@@ -12,11 +12,15 @@ export function goRemoteAddr(address: string | undefined, port: number | undefin
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
 }
 
-/** Go's server `ContentLength`: the header's value, -1 for a chunked body, 0 without either. */
-function contentLength(rawHeaders: readonly string[]): number {
-  const length = firstRawHeaderValue(rawHeaders, 'content-length');
+/**
+ * Go's server `ContentLength`: the header's value; else -1 for a body of unknown length (HTTP/1.1 chunked, an
+ * HTTP/2 stream whose HEADERS did not end it), 0 without a body.
+ */
+function contentLength(request: ObservedRequest): number {
+  const length = firstRawHeaderValue(request.rawHeaders, 'content-length');
   if (length !== undefined) return Number(length);
-  return firstRawHeaderValue(rawHeaders, 'transfer-encoding') === undefined ? 0 : -1;
+  if (request.endStream !== undefined) return request.endStream ? 0 : -1;
+  return firstRawHeaderValue(request.rawHeaders, 'transfer-encoding') === undefined ? 0 : -1;
 }
 
 /** Knative's `ExtractTraceID`: the trace id of a W3C `traceparent`, else the B3 `X-B3-TraceId`, else empty. */
@@ -34,10 +38,11 @@ function requestOf(request: ObservedRequest): RequestLogRequest {
   return {
     method: request.method ?? '',
     requestURI: request.url ?? '',
-    contentLength: contentLength(raw),
+    contentLength: contentLength(request),
     proto: `HTTP/${request.httpVersion}`,
-    remoteAddr: goRemoteAddr(request.socket?.remoteAddress, request.socket?.remotePort),
-    host: firstRawHeaderValue(raw, 'host') ?? '',
+    remoteAddr: goRemoteAddr(request.remoteAddress, request.remotePort),
+    // Go's HTTP/2 server takes the Host from `:authority`, and from a Host header only without one.
+    host: firstRawHeaderValue(raw, ':authority') ?? firstRawHeaderValue(raw, 'host') ?? '',
     header: (lowerName) => firstRawHeaderValue(raw, lowerName),
   };
 }
@@ -67,13 +72,12 @@ export class RequestLog implements RequestObserver {
     this.render = compileRequestLogTemplate(template);
   }
 
-  /** Renders the line of one ended request; HTTP/2 streams (no `request`) are not logged yet, and `.Response.Size` is 0. */
-  requestEnded(statusCode: number, durationSeconds: number, request?: ObservedRequest): void {
+  /** Renders the line of one ended request (the proxy describes every request it tells a request log of). */
+  requestEnded(statusCode: number, durationSeconds: number, request: ObservedRequest | undefined, responseBytes: number): void {
     if (request === undefined) return;
     const line = this.render({
       request: requestOf(request),
-      // Size stays 0 until the exchange counts the body bytes it writes (Node's ServerResponse counts none).
-      response: { code: statusCode, size: 0, latencySeconds: durationSeconds },
+      response: { code: statusCode, size: responseBytes, latencySeconds: durationSeconds },
       revision: this.revision,
       traceID: traceId(request.rawHeaders),
     });
