@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { RequestLog } from '../src/log/request-log.js';
 import { runCli, startCli, type CliProcess } from './helpers/cli.js';
 import { grpcClient, startGrpcApp, unary, type Note } from './helpers/grpc.js';
 import { freePort, get, serve, until } from './helpers/http.js';
@@ -236,5 +237,23 @@ describe('request log settings from OBSERVABILITY_CONFIG (current Knative)', () 
     const malformed = await runCli(['--upstream', 'http://127.0.0.1:1', ...NAMES], { OBSERVABILITY_CONFIG: '{"enableRequestLog":' });
     assert.equal(malformed.code, 2);
     assert.match(malformed.output, /^queue-stats: OBSERVABILITY_CONFIG: not JSON \(.+\)\n$/);
+  });
+});
+
+describe('RequestLog batches its writes', () => {
+  const revision = { name: 'r', namespace: 'n', service: 's', configuration: 'c', podName: 'p', podIP: '' };
+  const request = { method: 'GET', url: '/b', httpVersion: '1.1', rawHeaders: [], remoteAddress: '127.0.0.1', remotePort: 1 };
+
+  it('writes nothing while the response closes, then the lines of many requests in one write; flush writes at once', async () => {
+    const writes: string[] = [];
+    const log = new RequestLog('{{.Request.RequestURI}} {{.Response.Code}} {{.Response.Size}}', revision, (lines) => writes.push(lines));
+    for (const status of [200, 404, 503]) log.requestEnded(status, 0.001, request, 7);
+    assert.deepEqual(writes, []);
+    await until(() => writes.length > 0, 'the batch');
+    assert.deepEqual(writes, ['/b 200 7\n/b 404 7\n/b 503 7\n']);
+    log.requestEnded(200, 0.001, request, 0);
+    log.flush();
+    log.flush();
+    assert.deepEqual(writes.slice(1), ['/b 200 0\n']);
   });
 });

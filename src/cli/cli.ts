@@ -35,12 +35,14 @@ function fail(error: unknown, logger?: Logger): never {
   process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
 }
 
-/** The request log when it is on. */
+/** The request log when it is on; its last lines are written when the process exits. */
 function requestLogOf(config: CliConfig): RequestLog | undefined {
   if (config.requestLogTemplate === undefined) return undefined;
   const { identity } = config;
   const revision = { name: identity.revision, namespace: identity.namespace, service: config.service ?? '', configuration: identity.config, podName: identity.pod, podIP: config.podIP };
-  return new RequestLog(config.requestLogTemplate, revision);
+  const log = new RequestLog(config.requestLogTemplate, revision);
+  process.once('exit', log.flush);
+  return log;
 }
 
 async function run(config: CliConfig, logger: Logger): Promise<void> {

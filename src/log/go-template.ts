@@ -105,6 +105,9 @@ export function formatGoFloat(f: number): string {
   if (Number.isNaN(f)) return 'NaN';
   if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
   if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  // A latency's usual range: decimal exponent -4 to 5, where both languages write the same shortest digits in decimal form.
+  const size = Math.abs(f);
+  if (size >= 1e-4 && size < 1e6) return String(f);
   const [mantissa, exponentText] = f.toExponential().split('e') as [string, string];
   const exponent = Number(exponentText);
   if (exponent < -4 || exponent >= 6) {
@@ -127,8 +130,12 @@ const JS_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'",
 /** What Go's `unicode.IsPrint` accepts above ASCII: letters, marks, numbers, punctuation, symbols. */
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
+/** Text with nothing {@link jsEscape} would change: printable ASCII without quotes, backslash or `<>&=`. */
+const NOTHING_TO_ESCAPE = /^[ !#-%(-;?-[\]-~]*$/;
+
 /** Go's `template.JSEscapeString`: quotes, backslash and `<>&=` escaped, control and unprintable characters as `\uXXXX`. */
 export function jsEscape(text: string): string {
+  if (NOTHING_TO_ESCAPE.test(text)) return text;
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0)!;

@@ -47,16 +47,24 @@ function requestOf(request: ObservedRequest): RequestLogRequest {
   };
 }
 
+/** Longest a rendered line waits for the write of its batch, in milliseconds. */
+const BATCH_MS = 10;
+/** A batch this long (UTF-16 code units) is written at once instead of waiting. */
+const BATCH_LENGTH = 64 * 1024;
+
 /**
  * Knative's request log (`pkg/http/request_log.go`): one line per request,
  * its template executed over the request, the response and the revision once
- * the response is over. Lines of one turn of the event loop are written
- * together at the next `setImmediate`, so the response's close never waits
- * on a write and a busy sidecar makes one write call per turn.
+ * the response is over. Lines are written in batches, within 10 ms of the
+ * first (at once past 64 K characters), so the response's close never waits
+ * on a write and a busy sidecar makes about a hundred write calls a second,
+ * not one per request (a write per event-loop turn was 4 % of the proxy's CPU
+ * under wrk). {@link flush} writes what is pending, at exit.
  */
 export class RequestLog implements RequestObserver {
   private readonly render: (input: RequestLogInput) => string;
   private pending = '';
+  private timer: NodeJS.Timeout | undefined;
 
   /**
    * @param template - Go template text; checked by {@link compileRequestLogTemplate}
@@ -81,11 +89,17 @@ export class RequestLog implements RequestObserver {
       revision: this.revision,
       traceID: traceId(request.rawHeaders),
     });
-    if (this.pending === '') setImmediate(this.flush);
     this.pending += line;
+    if (this.pending.length >= BATCH_LENGTH) this.flush();
+    // Unreferenced: pending lines never keep a process alive; the owner calls flush before it exits.
+    else this.timer ??= setTimeout(this.flush, BATCH_MS).unref();
   }
 
-  private readonly flush = (): void => {
+  /** Writes the lines not written yet, at once. */
+  readonly flush = (): void => {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending === '') return;
     const lines = this.pending;
     this.pending = '';
     this.sink(lines);
