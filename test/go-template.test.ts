@@ -25,6 +25,21 @@ interface Case {
   traceID: string;
 }
 
+/** A GET whose strings need no escaping. */
+const PLAIN: Case = {
+  method: 'GET',
+  requestURI: '/plain-ascii_~',
+  contentLength: 0,
+  proto: 'HTTP/1.1',
+  remoteAddr: '10.0.0.1:1',
+  host: 'c',
+  headers: { 'User-Agent': 'wrk' },
+  code: 200,
+  size: 0,
+  latency: 0,
+  traceID: '',
+};
+
 const CASES: Case[] = [
   { method: 'GET', requestURI: '/', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '127.0.0.1:40000', host: 'a.example', headers: {}, code: 200, size: 0, latency: 0.001234, traceID: '' },
   {
@@ -43,22 +58,7 @@ const CASES: Case[] = [
   { method: 'PUT', requestURI: '/big', contentLength: 1048576, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 201, size: 3, latency: 1234567.5, traceID: '' },
   { method: 'GET', requestURI: '/z', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 200, size: 3, latency: 12.5, traceID: '' },
   // Latencies at the edges of the decimal form (exponents -4 and 5) and a typical one with 17 digits; plain ASCII to escape nothing.
-  {
-    method: 'GET',
-    requestURI: '/plain-ascii_~',
-    contentLength: 0,
-    proto: 'HTTP/1.1',
-    remoteAddr: '10.0.0.1:1',
-    host: 'c',
-    headers: { 'User-Agent': 'wrk' },
-    code: 200,
-    size: 0,
-    latency: 0.0001,
-    traceID: '',
-  },
-  { method: 'GET', requestURI: '/', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 200, size: 0, latency: 999999.9999999999, traceID: '' },
-  { method: 'GET', requestURI: '/', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 200, size: 0, latency: 0.01988453599999997, traceID: '' },
-  { method: 'GET', requestURI: '/', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 200, size: 0, latency: 0.00009999, traceID: '' },
+  ...[0.0001, 999999.9999999999, 0.01988453599999997, 0.00009999].map((latency) => ({ ...PLAIN, latency })),
 ];
 
 const TEMPLATES = [
