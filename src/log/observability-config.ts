@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { parseKnativeObservability } from '../core/knative-observability.js';
 
 /** The request log's settings in Knative's `OBSERVABILITY_CONFIG`; a setting it leaves out is undefined. */
 export interface ObservedRequestLogSettings {
@@ -23,14 +24,7 @@ const FIELDS = { enableRequestLog: 'boolean', requestLogTemplate: 'string', enab
 export function parseObservabilityConfig(json: string, field: string): ObservedRequestLogSettings {
   const settings: ObservedRequestLogSettings = { enableRequestLog: undefined, requestLogTemplate: undefined, enableProbeRequestLog: undefined };
   if (json === '') return settings;
-  let config: unknown;
-  try {
-    config = JSON.parse(json);
-  } catch (error) {
-    throw new ConfigError(field, `${field}: not JSON (${(error as Error).message})`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(field, `${field}: must be a JSON object`);
-  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(parseKnativeObservability(json, field))) {
     const name = (Object.keys(FIELDS) as (keyof typeof FIELDS)[]).find((known) => known.toLowerCase() === key.toLowerCase());
     if (name === undefined || value === null) continue;
     if (typeof value !== FIELDS[name]) throw new ConfigError(field, `${field}: ${name} must be a ${FIELDS[name]}`);
