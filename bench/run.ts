@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'breaker-cost': async () => (await import('./suites/breaker-cost.js')).breakerCost,
   'tracing-cost': async () => (await import('./suites/tracing-cost.js')).tracingCost,
   'bounds-cost': async () => (await import('./suites/bounds-cost.js')).boundsCost,
+  'request-log-cost': async () => (await import('./suites/request-log-cost.js')).requestLogCost,
   'register-cost': async () => (await import('./suites/register-cost.js')).registerCost,
   proxy: async () => (await import('./suites/proxy.js')).proxy,
   h2: async () => (await import('./suites/h2.js')).h2,

@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
  * the folders cannot form a cycle; src/index.ts, the package root, only
  * re-exports and is checked on its own.
  */
-const LAYERS = ['core', 'http', 'tracking', 'otel', 'trace', 'metrics-server', 'queue-stats', 'proxy', 'register', 'cli'] as const;
+const LAYERS = ['core', 'http', 'log', 'tracking', 'otel', 'trace', 'metrics-server', 'queue-stats', 'proxy', 'register', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   core: [],
   http: ['core'],
+  log: ['core'],
   tracking: ['core', 'http'],
   otel: ['core'],
   trace: ['core', 'otel'],
@@ -22,7 +23,7 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   'queue-stats': ['core', 'http', 'tracking', 'otel', 'metrics-server'],
   proxy: ['core', 'http', 'tracking'],
   register: ['core', 'http', 'tracking', 'otel', 'metrics-server', 'queue-stats'],
-  cli: ['core', 'http', 'tracking', 'otel', 'trace', 'metrics-server', 'queue-stats', 'proxy'],
+  cli: ['core', 'http', 'log', 'tracking', 'otel', 'trace', 'metrics-server', 'queue-stats', 'proxy'],
 };
 /**
  * The sub-folders of proxy/ as ARCHITECTURE.md's "Inside proxy/" draws them, bottom

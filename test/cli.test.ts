@@ -227,20 +227,30 @@ describe('queue-stats CLI failures', () => {
     assert.match(otel.output, /^queue-stats: OTEL_METRICS_EXPORTER [^\n]*\n$/);
   });
 
-  it('a port in use prints one line naming it and exits 1', async () => {
+  it('a port in use logs one error line naming it and exits 1', async () => {
     const taken = await serve((_req, res) => res.end());
+    /** The one line of a run that failed, as its severity and message. */
+    const failure = async (args: string[]): Promise<{ code: number | null; lines: unknown[] }> => {
+      const { code, output } = await runCli(args);
+      const lines = output
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .map((line) => [line['severity'], line['message']]);
+      return { code, lines };
+    };
     try {
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--metrics-port', String(taken.port)]), {
+      assert.deepEqual(await failure(['--host', '127.0.0.1', '--metrics-port', String(taken.port)]), {
         code: 1,
-        output: `queue-stats: metrics server: port ${taken.port} on 127.0.0.1 is already in use\n`,
+        lines: [['error', `metrics server: port ${taken.port} on 127.0.0.1 is already in use`]],
       });
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--port', String(taken.port)]), {
+      assert.deepEqual(await failure(['--host', '127.0.0.1', '--port', String(taken.port)]), {
         code: 1,
-        output: `queue-stats: proxy: port ${taken.port} on 127.0.0.1 is already in use\n`,
+        lines: [['error', `proxy: port ${taken.port} on 127.0.0.1 is already in use`]],
       });
-      assert.deepEqual(await runCli(['--host', '127.0.0.1', '--admin-port', String(taken.port)]), {
+      assert.deepEqual(await failure(['--host', '127.0.0.1', '--admin-port', String(taken.port)]), {
         code: 1,
-        output: `queue-stats: admin server: port ${taken.port} on 127.0.0.1 is already in use\n`,
+        lines: [['error', `admin server: port ${taken.port} on 127.0.0.1 is already in use`]],
       });
     } finally {
       await taken.close();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULTS } from '../src/core/defaults.js';
 import { parseConfig, usage } from '../src/cli/config.js';
 import { ConfigError } from '../src/core/errors.js';
 
@@ -63,6 +64,10 @@ describe('parseConfig defaults', () => {
       maxConcurrentStreams: 250,
       maxStreams: 1024,
       traces: undefined,
+      podIP: '',
+      requestLogTemplate: undefined,
+      logProbeRequests: false,
+      logging: { level: 'info', keys: { message: 'message', level: 'severity', time: 'timestamp', name: 'logger' } },
     });
   });
 
@@ -107,6 +112,39 @@ describe('parseConfig defaults', () => {
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'http1');
     assert.equal(parseConfig(['--upstream-protocol', 'auto'], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'http1' }, 'h').upstreamProtocol, 'auto');
     assert.equal(parseConfig([], { QUEUE_STATS_UPSTREAM_PROTOCOL: 'h2c' }, 'h').upstreamProtocol, 'h2c');
+  });
+
+  it('request log: off by default; on with Knative’s default template; an empty template is off; Go booleans', () => {
+    assert.equal(parseConfig([], {}, 'h').requestLogTemplate, undefined);
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h').requestLogTemplate, DEFAULTS.requestLogTemplate);
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: 'T', SERVING_REQUEST_LOG_TEMPLATE: '{{.Request.Method}}' }, 'h').requestLogTemplate, '{{.Request.Method}}');
+    assert.equal(parseConfig([], { SERVING_ENABLE_REQUEST_LOG: '1', SERVING_REQUEST_LOG_TEMPLATE: '' }, 'h').requestLogTemplate, undefined);
+    assert.equal(parseConfig(['--request-log', 'false'], { SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h').requestLogTemplate, undefined);
+    assert.throws(() => parseConfig([], { SERVING_REQUEST_LOG_TEMPLATE: '{{range .X}}' }, 'h'), {
+      name: 'ConfigError',
+      message: 'SERVING_REQUEST_LOG_TEMPLATE (--request-log-template): unsupported template action: {{range .X}}',
+    });
+  });
+
+  it('request log precedence: a flag, then its SERVING_* variable, then OBSERVABILITY_CONFIG, then the default', () => {
+    const observability = JSON.stringify({ EnableRequestLog: true, requestLogTemplate: 'obs', enableProbeRequestLog: true, requestMetrics: { protocol: 'none' } });
+    const fromJson = parseConfig([], { OBSERVABILITY_CONFIG: observability }, 'h');
+    assert.deepEqual([fromJson.requestLogTemplate, fromJson.logProbeRequests], ['obs', true]);
+    const fromEnv = parseConfig([], { OBSERVABILITY_CONFIG: observability, SERVING_REQUEST_LOG_TEMPLATE: 'env', SERVING_ENABLE_PROBE_REQUEST_LOG: 'false' }, 'h');
+    assert.deepEqual([fromEnv.requestLogTemplate, fromEnv.logProbeRequests], ['env', false]);
+    const fromFlag = parseConfig(['--request-log', 'false'], { OBSERVABILITY_CONFIG: observability, SERVING_ENABLE_REQUEST_LOG: 'true' }, 'h');
+    assert.equal(fromFlag.requestLogTemplate, undefined);
+    // null is absent, as Go's encoding/json takes it; an empty OBSERVABILITY_CONFIG is none.
+    assert.equal(parseConfig([], { OBSERVABILITY_CONFIG: '{"enableRequestLog":true,"requestLogTemplate":null}' }, 'h').requestLogTemplate, DEFAULTS.requestLogTemplate);
+    assert.equal(parseConfig([], { OBSERVABILITY_CONFIG: '' }, 'h').requestLogTemplate, undefined);
+  });
+
+  it("the sidecar's log: SERVING_LOGGING_LEVEL (or --log-level) overrides the zap config's level, empty keeps it; keys the config leaves out keep Knative's", () => {
+    const config = '{"level":"warn","encoderConfig":{"messageKey":"msg","levelKey":""}}';
+    const keys = { message: 'msg', level: undefined, time: 'timestamp', name: 'logger' };
+    assert.deepEqual(parseConfig([], { SERVING_LOGGING_CONFIG: config, SERVING_LOGGING_LEVEL: '' }, 'h').logging, { level: 'warn', keys });
+    assert.deepEqual(parseConfig([], { SERVING_LOGGING_CONFIG: config, SERVING_LOGGING_LEVEL: 'DEBUG' }, 'h').logging, { level: 'debug', keys });
+    assert.equal(parseConfig(['--log-level', 'panic'], { SERVING_LOGGING_LEVEL: 'info' }, 'h').logging.level, 'fatal');
   });
 
   it('reads the drain settings, the metrics port and the readiness probe from the environment; flags override them', () => {

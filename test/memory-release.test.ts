@@ -71,13 +71,15 @@ describe('the CLI, run with its shebang flags, after a rapid reset attack', () =
     const pid = cli.child.pid!;
     for (let i = 0; i < 50; i++) await (await fetch(`http://127.0.0.1:${proxy}/`)).text();
     const before = memoryBytes(pid, 'VmRSS');
-    await rapidReset(proxy, 8, 20_000);
-    // The sidecar works through the attack's frames after they are written, then a check (every 5 s) finds it idle.
-    await until(
-      () => memoryBytes(pid, 'VmHWM') > 1.6 * before && memoryBytes(pid, 'VmRSS') < RELEASE_GROWTH * before,
-      'the attack to grow RSS and the release to bring it back',
-      4 * RELEASE_CHECK_INTERVAL_MS,
-    ).catch((error: unknown) => {
+    // How far one attack grows the sidecar depends on how many streams it takes before nghttp2's reset limit ends each
+    // session, which varies with the machine's load: attacks go on (three at most) until the peak is 1.6 times the start.
+    for (let attack = 0; attack < 3 && memoryBytes(pid, 'VmHWM') <= 1.6 * before; attack++) {
+      await rapidReset(proxy, 8, 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    assert.ok(memoryBytes(pid, 'VmHWM') > 1.6 * before, `the attacks grew RSS from ${Math.round(before / MB)} MB to a peak of ${Math.round(memoryBytes(pid, 'VmHWM') / MB)} MB only`);
+    // The sidecar works through the attack's frames after they are written, then a check (every 5 s) finds it quiet.
+    await until(() => memoryBytes(pid, 'VmRSS') < RELEASE_GROWTH * before, 'the release to bring RSS back', 4 * RELEASE_CHECK_INTERVAL_MS).catch((error: unknown) => {
       throw new Error(`${String(error)}: RSS ${Math.round(before / MB)} MB before, peak ${Math.round(memoryBytes(pid, 'VmHWM') / MB)} MB, now ${Math.round(memoryBytes(pid, 'VmRSS') / MB)} MB`);
     });
   });

@@ -132,3 +132,24 @@ describe("the proxy's request observer", () => {
     }
   });
 });
+
+describe("the proxy's request log hook beside its request metrics", () => {
+  it('tells both of one response, each with its own timing, the log with the request and the body bytes; probes only to a log that asks', async () => {
+    const app = await serve((_req, res) => setTimeout(() => res.end('slow'), 50));
+    const told: Record<string, Array<[number, string | undefined, number]>> = { metrics: [], log: [], probes: [] };
+    const into = (name: string): RequestObserver => ({ requestEnded: (status, _seconds, request, bytes) => told[name]!.push([status, request?.url, bytes]) });
+    const { proxy } = await trackedProxy(app.port, { observer: into('metrics'), requestLog: into('log') });
+    const { proxy: probing } = await trackedProxy(app.port, { requestLog: into('probes'), logProbeRequests: true });
+    try {
+      assert.equal((await get(proxy.port, '/a')).body, 'slow');
+      assert.equal((await get(proxy.port, '/', { 'k-network-probe': 'queue' })).status, 200);
+      assert.equal((await get(probing.port, '/p', { 'user-agent': 'kube-probe/1.31' })).body, 'slow');
+      await until(() => told['metrics']!.length === 1 && told['log']!.length === 1 && told['probes']!.length === 1, 'one call each');
+      assert.deepEqual(told, { metrics: [[200, undefined, 4]], log: [[200, '/a', 4]], probes: [[200, '/p', 4]] });
+    } finally {
+      await proxy.close(0);
+      await probing.close(0);
+      await app.close();
+    }
+  });
+});

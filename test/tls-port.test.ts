@@ -9,7 +9,7 @@ import { monotonicNow } from '../src/core/clock.js';
 import { CertificateError } from '../src/core/errors.js';
 import type { CertificateReload } from '../src/proxy/tls/certificate-watcher.js';
 import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
-import { boundPorts, startCli } from './helpers/cli.js';
+import { boundPorts, messages, startCli } from './helpers/cli.js';
 import { until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
 import { curl, fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
@@ -241,14 +241,14 @@ describe('certificate rotation', () => {
       const port = boundPorts(cli).tls!;
       volume.write(second);
       await until(() => cli.output().includes('TLS certificate reloaded'), 'the reload line');
-      assert.match(cli.output(), new RegExp(`queue-stats: TLS certificate reloaded from ${volume.certFile} and ${volume.keyFile} \\(valid until \\S+\\)\n`));
+      assert.match(messages(cli.output()), new RegExp(`^TLS certificate reloaded from ${volume.certFile} and ${volume.keyFile} \\(valid until \\S+\\)$`, 'm'));
       assert.equal(await servedFingerprint(port), fingerprint(second.cert));
       volume.write({ cert: second.cert, key: first.key });
       await until(() => cli.output().includes('reload failed'), 'the failure line');
       assert.ok(
-        cli
-          .output()
-          .includes(`queue-stats: TLS certificate reload failed, the previous certificate keeps serving: tls.keyFile: ${volume.keyFile}: does not match the certificate ${volume.certFile}\n`),
+        messages(cli.output())
+          .split('\n')
+          .includes(`TLS certificate reload failed, the previous certificate keeps serving: tls.keyFile: ${volume.keyFile}: does not match the certificate ${volume.certFile}`),
         cli.output(),
       );
       assert.equal(await servedFingerprint(port), fingerprint(second.cert));

@@ -2,7 +2,8 @@
 import '../proxy/upstream/wasm-baseline.js';
 import { flushCompileCache } from 'node:module';
 import { hostname } from 'node:os';
-import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import { parseConfig, usage, type CliConfig } from './config.js';
 import { KNATIVE_ENV } from '../core/defaults.js';
 import { startDemoApp } from './demo-app.js';
@@ -11,25 +12,44 @@ import { ConfigError, PortInUseError } from '../core/errors.js';
 import { urlFor } from '../http/listen.js';
 import { startAdminServer } from '../proxy/admin/admin-server.js';
 import { startProxy, type ProxyServer } from '../proxy/proxy.js';
+import { reloadLine } from '../proxy/tls/tls-port.js';
 import { startQueueStats } from '../queue-stats/queue-stats.js';
 import { startRequestTelemetry } from '../queue-stats/request-telemetry.js';
 import { VERSION } from '../core/version.js';
 import { tlsFromMount } from './tls-mount.js';
+import { RequestLog } from '../log/request-log.js';
+import { createSidecarLogger, diagLoggerOf } from '../log/sidecar-logger.js';
 
 /** Exit code for invalid configuration. */
 const EXIT_CONFIG = 2;
 /** Exit code for a failure to start or run, a port in use included. */
 const EXIT_FAILURE = 1;
 
-function fail(error: unknown): never {
+/**
+ * Ends the process on an error: a configuration error as one plain line on stderr (exit 2), as before the logger
+ * exists; any other failure as an error line of `logger` once there is one (exit 1).
+ */
+function fail(error: unknown, logger?: Logger): never {
   const known = error instanceof ConfigError || error instanceof PortInUseError;
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`queue-stats: ${known ? message : `failed: ${message}`}\n`);
+  if (logger === undefined || error instanceof ConfigError) process.stderr.write(`queue-stats: ${known ? message : `failed: ${message}`}\n`);
+  else logger.error(known ? message : `failed: ${message}`);
   process.exit(error instanceof ConfigError ? EXIT_CONFIG : EXIT_FAILURE);
 }
 
-async function run(config: CliConfig): Promise<void> {
-  diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+/** The request log when it is on; its last lines are written when the process exits. */
+function requestLogOf(config: CliConfig): RequestLog | undefined {
+  if (config.requestLogTemplate === undefined) return undefined;
+  const { identity } = config;
+  const revision = { name: identity.revision, namespace: identity.namespace, service: config.service ?? '', configuration: identity.config, podName: identity.pod, podIP: config.podIP };
+  const log = new RequestLog(config.requestLogTemplate, revision);
+  process.once('exit', log.flush);
+  return log;
+}
+
+async function run(config: CliConfig, logger: Logger): Promise<void> {
+  // OpenTelemetry's own diagnostics: its warnings and errors, and its debug lines at level debug.
+  diag.setLogger(diagLoggerOf(logger), config.logging.level === 'debug' ? DiagLogLevel.DEBUG : DiagLogLevel.WARN);
   const tls = await tlsFromMount(config.tls, Date.now());
   const demo = config.upstream === undefined ? await startDemoApp({ host: '127.0.0.1', port: 0 }) : undefined;
   const upstream = config.upstream ?? demo!.url;
@@ -81,6 +101,8 @@ async function run(config: CliConfig): Promise<void> {
     containerConcurrency: config.containerConcurrency,
     maxQueueDepth: config.maxQueueDepth,
     observer: requestTelemetry.metrics,
+    requestLog: requestLogOf(config),
+    logProbeRequests: config.logProbeRequests,
     readinessProbe: config.readinessProbe,
     drainQuietPeriodMs: config.drainQuietPeriodMs,
     drainTimeoutMs: config.drainTimeoutMs,
@@ -90,7 +112,8 @@ async function run(config: CliConfig): Promise<void> {
     maxConcurrentStreams: config.maxConcurrentStreams,
     maxStreams: config.maxStreams,
     tracer: tracing?.tracer,
-    tls,
+    // A reload's line goes through the sidecar's logger, as its other lines do.
+    tls: tls === undefined ? undefined : { ...tls, onReload: (reload) => (reload.ok ? logger.info(reloadLine(reload)) : logger.error(reloadLine(reload))) },
   }).catch(async (error: unknown) => {
     await tracing?.shutdown();
     await requestTelemetry.close();
@@ -121,7 +144,7 @@ async function run(config: CliConfig): Promise<void> {
       `  curl ${requestMetricsUrl}`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  logger.info(lines.join('\n'));
   // What start-up compiled goes to the compile cache now (bin.ts enabled it): a sidecar ends by a signal, not an exit.
   flushCompileCache();
   const stopMemoryRelease = startMemoryRelease(() => queueStats.tracker.stats.inFlight);
@@ -134,7 +157,7 @@ async function run(config: CliConfig): Promise<void> {
     stopping = true;
     stopMemoryRelease();
     const quiet = signal === 'SIGTERM' ? `probes answer 503 until ${config.drainQuietPeriodMs} ms pass without a request (at most ${config.drainTimeoutMs} ms), then ` : '';
-    process.stdout.write(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight\n`);
+    logger.info(`queue-stats: ${signal}, draining in-flight requests: ${quiet}up to ${config.drainTimeoutMs} ms for requests in flight`);
     (signal === 'SIGTERM' ? proxy.drain() : proxy.close(config.drainTimeoutMs))
       .then(() => admin.close())
       // Every traced request has ended with the proxy's close: the last spans leave now.
@@ -144,7 +167,7 @@ async function run(config: CliConfig): Promise<void> {
       .then(() => demo?.close())
       .then(
         () => process.exit(0),
-        (error: unknown) => fail(error),
+        (error: unknown) => fail(error, logger),
       );
   };
   process.on('SIGTERM', stop);
@@ -162,5 +185,7 @@ if (config.help) {
 } else if (config.version) {
   process.stdout.write(`${VERSION}\n`);
 } else {
-  run(config).catch(fail);
+  const { identity } = config;
+  const logger = await createSidecarLogger(config.logging, { namespace: identity.namespace, revision: identity.revision, pod: identity.pod });
+  run(config, logger).catch((error: unknown) => fail(error, logger));
 }

@@ -20,6 +20,9 @@ import { ConfigError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import { parseReadinessProbe, type ReadinessProbeSpec } from '../core/readiness-probe.js';
 import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
+import { compileRequestLogTemplate, UnsupportedTemplateError } from '../log/go-template.js';
+import { DEFAULT_LOGGING, parseLoggingSettings, parseZapLevel, type LoggingSettings } from '../log/logging-config.js';
+import { parseObservabilityConfig } from '../log/observability-config.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -77,6 +80,14 @@ export interface CliConfig {
   maxStreams: number;
   /** Tracing, from `OTEL_TRACES_*`, the OTLP traces variables and Knative's `OBSERVABILITY_CONFIG`; undefined: off (the default). */
   traces: TraceSettings | undefined;
+  /** The pod's IP, the request log's `.Revision.PodIP`; `''` when not given. */
+  podIP: string;
+  /** The request log's Go template when requests are logged; undefined: no request log. */
+  requestLogTemplate: string | undefined;
+  /** Whether probe requests are logged too. Default false. */
+  logProbeRequests: boolean;
+  /** The sidecar's own log: its level and JSON keys. Default: Knative's (zapdriver's) at level info. */
+  logging: LoggingSettings;
 }
 
 /** The TLS port's settings as flags and environment give them. */
@@ -98,7 +109,7 @@ export interface CliTlsConfig {
   maxVersion: TlsVersion | undefined;
 }
 
-type Parse = (text: string, name: string) => number | string | ReadinessProbeSpec;
+type Parse = (text: string, name: string) => number | string | boolean | ReadinessProbeSpec | LoggingSettings;
 
 interface OptionSpec {
   flag: string;
@@ -112,6 +123,24 @@ interface OptionSpec {
 const text: Parse = (value, name) => requireNonEmpty(name, value);
 
 const port = (value: string, name: string): number => parseListenPortText(name, value);
+
+/** A boolean as Knative's Go reads its environment (`strconv.ParseBool`). */
+const goBool: Parse = (value, name) => {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw new ConfigError(name, `${name} must be true or false, got "${value}"`);
+};
+
+/** A request log template, refused here when it uses a construct the sidecar cannot render as Go would. */
+const requestLogTemplate: Parse = (value, name) => {
+  try {
+    compileRequestLogTemplate(value);
+  } catch (error) {
+    if (error instanceof UnsupportedTemplateError) throw new ConfigError(name, `${name}: ${error.message}`);
+    throw error;
+  }
+  return value;
+};
 
 /** The upstream as the proxy takes it: an origin, checked by the proxy's own check. */
 const origin: Parse = (value, name) => requireHttpUrl(name, value, 'origin').origin;
@@ -311,6 +340,47 @@ const OPTIONS = {
     help: 'most HTTP/2 streams open on all connections together; one more is refused (REFUSED_STREAM)',
     parse: integer(requirePositiveInteger),
   },
+  podIP: { flag: 'pod-ip', env: KNATIVE_ENV.podIP, value: 'IP', defaultText: 'empty', help: "the pod's IP, the request log's .Revision.PodIP", parse: text },
+  requestLog: {
+    flag: 'request-log',
+    env: KNATIVE_ENV.enableRequestLog,
+    value: 'BOOL',
+    defaultText: String(DEFAULTS.requestLog),
+    help: 'write one line per request to standard output, after its response',
+    parse: goBool,
+  },
+  requestLogTemplate: {
+    flag: 'request-log-template',
+    env: KNATIVE_ENV.requestLogTemplate,
+    value: 'TEMPLATE',
+    defaultText: "Knative's JSON httpRequest template",
+    help: 'Go text/template of a request log line over .Request, .Response, .Revision, .TraceID',
+    parse: requestLogTemplate,
+  },
+  probeRequestLog: {
+    flag: 'probe-request-log',
+    env: KNATIVE_ENV.enableProbeRequestLog,
+    value: 'BOOL',
+    defaultText: String(DEFAULTS.probeRequestLog),
+    help: 'also log probe requests (K-Network-Probe, kubelet probes)',
+    parse: goBool,
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: KNATIVE_ENV.loggingLevel,
+    value: 'LEVEL',
+    defaultText: "the logging config's level, else info",
+    help: "the sidecar's log level: debug, info, warn, error, dpanic, panic or fatal (zap's names)",
+    parse: (value, name) => (value === '' ? '' : parseZapLevel(value, name)),
+  },
+  loggingConfig: {
+    flag: 'logging-config',
+    env: KNATIVE_ENV.loggingConfig,
+    value: 'JSON',
+    defaultText: "zapdriver's keys (severity, timestamp, logger, message)",
+    help: "zap's JSON logger config: its level and encoderConfig's messageKey, levelKey, timeKey and nameKey",
+    parse: (value, name) => parseLoggingSettings(value, '', name, name),
+  },
   otlpEndpoint: { flag: 'otlp-endpoint', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', value: 'URL', defaultText: 'off', help: 'also push the gauges and request metrics over OTLP/HTTP', parse: text },
 } satisfies Record<string, OptionSpec>;
 
@@ -407,6 +477,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     maxConcurrentStreams: (read('maxConcurrentStreams') as number | undefined) ?? DEFAULTS.maxConcurrentStreams,
     maxStreams: (read('maxStreams') as number | undefined) ?? DEFAULTS.maxStreams,
     traces: tracesFromEnv(env),
+    podIP: (read('podIP') as string | undefined) ?? '',
+    ...requestLogSettings(read, env),
+    logging: loggingSettings(read),
   };
 }
 
@@ -433,6 +506,31 @@ function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: Retur
     minVersion,
     maxVersion,
   };
+}
+
+/**
+ * The request log's template when requests are logged. As Knative's handler does, an empty
+ * template means no request log; the probe setting is read for its check.
+ */
+function requestLogSettings(
+  read: (key: Key) => ReturnType<Parse> | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { requestLogTemplate: string | undefined; logProbeRequests: boolean } {
+  const observability = parseObservabilityConfig(env[KNATIVE_ENV.observabilityConfig] ?? '', KNATIVE_ENV.observabilityConfig);
+  const observedTemplate = observability.requestLogTemplate === undefined ? undefined : requestLogTemplate(observability.requestLogTemplate, `${KNATIVE_ENV.observabilityConfig} requestLogTemplate`);
+  const enabled = (read('requestLog') as boolean | undefined) ?? observability.enableRequestLog ?? DEFAULTS.requestLog;
+  const template = (read('requestLogTemplate') as string | undefined) ?? (observedTemplate as string | undefined) ?? DEFAULTS.requestLogTemplate;
+  return {
+    requestLogTemplate: enabled && template !== '' ? template : undefined,
+    logProbeRequests: (read('probeRequestLog') as boolean | undefined) ?? observability.enableProbeRequestLog ?? DEFAULTS.probeRequestLog,
+  };
+}
+
+/** The sidecar's own logging: the zap config's settings, its level replaced by the level override when one is given. */
+function loggingSettings(read: (key: Key) => ReturnType<Parse> | undefined): LoggingSettings {
+  const config = (read('loggingConfig') as LoggingSettings | undefined) ?? DEFAULT_LOGGING;
+  const level = read('logLevel') as LoggingSettings['level'] | '' | undefined;
+  return level === undefined || level === '' ? config : { ...config, level };
 }
 
 function parseFlags(argv: readonly string[]): ReturnType<typeof parseArgs> {

@@ -77,6 +77,13 @@ export const DEFAULTS = {
    * directory watch missed.
    */
   certificatePollMs: 60_000,
+  /** Whether each request is logged: Knative's `logging.enable-request-log` default. */
+  requestLog: false,
+  /** Whether probe requests are logged too: Knative's `logging.enable-probe-request-log` default. */
+  probeRequestLog: false,
+  /** The request log's Go template: Knative's default `logging.request-log-template` (config/core/configmaps/observability.yaml). */
+  requestLogTemplate:
+    '{"httpRequest": {"requestMethod": "{{.Request.Method}}", "requestUrl": "{{js .Request.RequestURI}}", "requestSize": "{{.Request.ContentLength}}", "status": {{.Response.Code}}, "responseSize": "{{.Response.Size}}", "userAgent": "{{js .Request.UserAgent}}", "remoteIp": "{{js .Request.RemoteAddr}}", "serverIp": "{{.Revision.PodIP}}", "referer": "{{js .Request.Referer}}", "latency": "{{.Response.Latency}}s", "protocol": "{{.Request.Proto}}"}, "traceId": "{{.TraceID}}"}',
 } as const;
 
 /**
@@ -142,6 +149,20 @@ export const KNATIVE_ENV = {
   tlsMinVersion: 'QUEUE_PROXY_TLS_MIN_VERSION',
   /** Newest TLS version of the TLS side, `1.2` or `1.3`; unset: the newest Node offers. */
   tlsMaxVersion: 'QUEUE_PROXY_TLS_MAX_VERSION',
+  /** The pod's IP, the request log's `.Revision.PodIP`. */
+  podIP: 'SERVING_POD_IP',
+  /** Whether each request is logged (Go's `strconv.ParseBool` spellings). */
+  enableRequestLog: 'SERVING_ENABLE_REQUEST_LOG',
+  /** The request log's Go template. */
+  requestLogTemplate: 'SERVING_REQUEST_LOG_TEMPLATE',
+  /** Whether probe requests are logged too. */
+  enableProbeRequestLog: 'SERVING_ENABLE_PROBE_REQUEST_LOG',
+  /** Knative's config-observability as JSON (current Knative): the request log's settings among others. */
+  observabilityConfig: 'OBSERVABILITY_CONFIG',
+  /** zap's JSON logger config (config-logging's `zap-logger-config`). */
+  loggingConfig: 'SERVING_LOGGING_CONFIG',
+  /** The queue-proxy's log level (config-logging's `loglevel.queueproxy`); empty: the config's. */
+  loggingLevel: 'SERVING_LOGGING_LEVEL',
 } as const;
 
 /** The sidecar's own environment variables, for settings Knative does not pass to its queue-proxy. */

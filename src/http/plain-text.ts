@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { countBodyBytes } from './body-bytes.js';
 
 const CONTENT_TYPE = 'text/plain; charset=utf-8';
 
@@ -10,5 +11,6 @@ const CONTENT_TYPE = 'text/plain; charset=utf-8';
 export function sendText(response: ServerResponse, status: number, body: string): void {
   if (response.destroyed) return;
   response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+  countBodyBytes(response, Buffer.byteLength(body));
   response.end(body);
 }

@@ -7,6 +7,7 @@
  * `otel-env.ts`, a value the spec would warn about and ignore stops the
  * start-up instead, with a {@link ConfigError} naming the variable.
  */
+import { parseKnativeObservability } from '../core/knative-observability.js';
 import { TRACE_ENV } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import { httpUrl, otlpEndpointFromEnv, otlpExporterTimeoutMs, otlpHeadersFromEnv, otlpProtocolFromEnv, readEnv, type Env, type OtlpProtocol } from './otel-env.js';
@@ -127,14 +128,7 @@ function knativeTracing(env: Env): KnativeTracing | undefined {
   const fail = (problem: string): never => {
     throw new ConfigError(variable, `${variable}: ${problem}`);
   };
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    return fail('is not JSON');
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) return fail('must be a JSON object');
-  const tracing = (config as Record<string, unknown>)['tracing'] ?? {};
+  const tracing = parseKnativeObservability(text, variable)['tracing'] ?? {};
   if (typeof tracing !== 'object' || tracing === null || Array.isArray(tracing)) return fail('tracing must be an object');
   const { protocol = 'none', endpoint, samplingRate = 0 } = tracing as Record<string, unknown>;
   if (protocol !== 'none' && protocol !== 'http/protobuf') {

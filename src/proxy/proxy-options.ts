@@ -121,6 +121,15 @@ export interface ProxyOptions {
    */
   tracer?: RequestTracer;
   /**
+   * Told of every request the proxy's port received (HTTP/1.1, h2c and gRPC), when its response closes, with the
+   * response body's bytes, timed from its arrival: where Knative's queue-proxy puts its request log, in front of
+   * every other handler, so that requests refused by the breaker, timed out or answered by the sidecar are told
+   * too; upgrades are not. Probes only with `logProbeRequests`. Absent: nothing is timed.
+   */
+  requestLog?: RequestObserver;
+  /** Whether `requestLog` is told of probe requests too (Knative's `enableProbeRequestLog`). Default false. */
+  logProbeRequests?: boolean;
+  /**
    * The app's readiness probe (parse Knative's `SERVING_READINESS_PROBE` with
    * `parseReadinessProbe`): network probes are answered from it. Absent: from a
    * TCP connect to the upstream.

@@ -13,6 +13,7 @@ import { sendText } from '../http/plain-text.js';
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/request-kind.js';
 import { ProxyExchange, type ExchangeContext } from './http1/exchange.js';
 import { RequestTimer } from './contract/request-timer.js';
+import { LoggedRequests } from './contract/logged-requests.js';
 import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './http1/upgrade.js';
 import { ClientConnections } from './connections/client-connections.js';
 import { Drainer } from './contract/drainer.js';
@@ -134,8 +135,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   const h2c = upstreamProtocol === 'http1' ? undefined : new H2cUpstream(upstream.origin);
   // With `h2c` every HTTP/1.1 request goes to the app as an h2c stream too (HTTP/2 ones always do, except with `http1`).
   const h1OverH2c = upstreamProtocol === 'h2c' ? h2c : undefined;
+  const loggedRequests = options.requestLog === undefined ? undefined : new LoggedRequests(options.requestLog, options.logProbeRequests ?? false);
   const onRequest: RequestListener = (request: IncomingMessage, response: ServerResponse) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.track(request, response);
+    loggedRequests?.request(kind, request, response);
     if (!answeredHere(kind)) {
       if (request.url === '*' && request.method === 'OPTIONS') sendText(response, 200, '');
       else {
@@ -152,7 +155,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   };
   server.on('request', onRequest);
   const h2Context = h2c === undefined ? undefined : { upstream: h2c, timeouts, breaker, requestTimer: context.requestTimer, tracer: options.tracer, requestBodyIdleMs };
-  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe }, h2Limits, h2Context, onRequest);
+  const h2 = createH2Side({ tracker, drainer, answeredHere, answerProbe, loggedRequests }, h2Limits, h2Context, onRequest);
   new ConnectionRouter(server, h2.server, headersTimeoutMs);
   const clients = new ClientConnections(server);
 

@@ -106,3 +106,18 @@ export function boundPorts(cli: CliProcess): CliPorts & { readonly metrics: numb
   if (cli.child.exitCode !== null || ports?.metrics === undefined || ports.requestMetrics === undefined) throw new Error(`the sidecar did not start: ${cli.output()}`);
   return { ...ports, metrics: ports.metrics, requestMetrics: ports.requestMetrics };
 }
+
+/** The JSON objects among `output`'s lines: the CLI's log lines when its stdout is not a terminal. */
+export function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The `message` of each of the CLI's JSON log lines in `output`, one a line. */
+export function messages(output: string): string {
+  return jsonLines(output)
+    .map((line) => String(line['message']))
+    .join('\n');
+}

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { monotonicNow } from '../../core/clock.js';
-import type { RequestObserver } from '../../core/request-observer.js';
+import type { ObservedRequest, RequestObserver } from '../../core/request-observer.js';
+import { bodyBytesOf } from '../../http/body-bytes.js';
 import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 
-/** Arrival time in milliseconds, set on a timed response; -1 once its end was told. */
-const ARRIVED = Symbol('arrived');
-
-type TimedResponse = ServerResponse & { [ARRIVED]?: number };
-type TimedStream = ServerHttp2Stream & { [ARRIVED]?: number };
+/** Arrival time in milliseconds, set on a timed response; -1 once its end was told. One key per timer: a response may be timed by two (request metrics and request log). */
+type Timed = Record<symbol, number | ObservedRequest | undefined>;
+type TimedResponse = ServerResponse & Timed;
+type TimedStream = ServerHttp2Stream & Timed;
 
 /** The status of a stream that closed before any response head was sent: what a `ServerResponse` reports then. */
 const DEFAULT_STATUS = 200;
@@ -20,14 +20,17 @@ export function streamStatus(stream: ServerHttp2Stream): number {
 }
 
 /**
- * Tells a {@link RequestObserver} the status and duration of each request it
- * is given, exactly once, when the response closes (finished, cut short or
- * its client gone) or, for a pipelined response still queued, when its
- * connection closes. Per request: one timestamp and one shared listener, no closure.
+ * Tells a {@link RequestObserver} the status, duration and body bytes of each
+ * request it is given, exactly once, when the response closes (finished, cut
+ * short or its client gone) or, for a pipelined response still queued, when
+ * its connection closes. Per request: one timestamp and one shared listener, no closure.
  */
 export class RequestTimer {
   private readonly onResponseClose: (this: TimedResponse) => void;
   private readonly onStreamClose: (this: TimedStream) => void;
+  /** This timer's keys on the objects it times: the arrival time and the request. */
+  private readonly arrivedKey = Symbol('arrived');
+  private readonly requestKey = Symbol('request');
 
   /**
    * @param observer - told of each ended request
@@ -47,23 +50,35 @@ export class RequestTimer {
   }
 
   private readonly ended = (timed: TimedResponse | TimedStream, status: number): void => {
-    const arrived = timed[ARRIVED]!;
+    const arrived = timed[this.arrivedKey] as number;
     if (arrived < 0) return;
-    timed[ARRIVED] = -1;
-    this.observer.requestEnded(status, (this.now() - arrived) / 1000);
+    timed[this.arrivedKey] = -1;
+    this.observer.requestEnded(status, (this.now() - arrived) / 1000, timed[this.requestKey] as ObservedRequest | undefined, bodyBytesOf(timed));
   };
 
-  /** Starts timing `request` now; its end is told once `response` closes. */
-  start(request: IncomingMessage, response: ServerResponse): void {
-    (response as TimedResponse)[ARRIVED] = this.now();
+  /**
+   * Starts timing `request` now; its end is told once `response` closes.
+   *
+   * @param observed - what observers are told of the request; undefined when none reads it
+   */
+  start(request: IncomingMessage, response: ServerResponse, observed?: ObservedRequest): void {
+    const timed = response as TimedResponse;
+    timed[this.arrivedKey] = this.now();
+    timed[this.requestKey] = observed;
     response.on('close', this.onResponseClose);
     // Rare (pipelining): a closure of its own is fine.
-    if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(response, response.statusCode));
+    if (response.socket === null) onConnectionCloseWhileQueued(request, response, () => this.ended(timed, response.statusCode));
   }
 
-  /** Starts timing an HTTP/2 stream now; its end (with the `:status` it was answered) is told once it closes. */
-  startStream(stream: ServerHttp2Stream): void {
-    (stream as TimedStream)[ARRIVED] = this.now();
+  /**
+   * Starts timing an HTTP/2 stream now; its end (with the `:status` it was answered) is told once it closes.
+   *
+   * @param request - what observers are told of the stream's request; undefined when none reads it
+   */
+  startStream(stream: ServerHttp2Stream, request?: ObservedRequest): void {
+    const timed = stream as TimedStream;
+    timed[this.arrivedKey] = this.now();
+    timed[this.requestKey] = request;
     stream.on('close', this.onStreamClose);
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
+import { countBodyBytes } from '../../http/body-bytes.js';
 import { sendText } from '../../http/plain-text.js';
 import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 import type { Breaker } from '../../core/breaker.js';
@@ -80,6 +81,7 @@ export function failResponse(response: ServerResponse, timedOut: boolean): void 
     return;
   }
   if (timedOut && response.chunkedEncoding) {
+    countBodyBytes(response, Buffer.byteLength(TIMEOUT_TEXT));
     response.end(TIMEOUT_TEXT);
     return;
   }
@@ -250,6 +252,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.wrote();
+    countBodyBytes(this.response, chunk.length);
     if (this.response.write(chunk)) return;
     controller.pause();
     if (!this.listeningForDrain) {

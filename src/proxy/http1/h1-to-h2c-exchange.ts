@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import { diag } from '@opentelemetry/api';
+import { countBodyBytes } from '../../http/body-bytes.js';
 import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 import { failResponse, failStalledBody, sendQueueFull, type ExchangeContext } from './exchange.js';
 import type { H2cUpstream } from '../upstream/h2c-upstream.js';
@@ -97,6 +98,11 @@ export class H1ToH2cExchange extends LimitedExchange {
       return;
     }
     this.upstream!.pipe(this.response, { end: false });
+    this.upstream!.on('data', this.onResponseData);
+  };
+
+  private readonly onResponseData = (chunk: Buffer): void => {
+    countBodyBytes(this.response, chunk.length);
   };
 
   private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {

@@ -1,6 +1,7 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type ServerHttp2Stream } from 'node:http2';
 import { diag } from '@opentelemetry/api';
 import type { Breaker } from '../../core/breaker.js';
+import { countBodyBytes } from '../../http/body-bytes.js';
 import type { RevisionTimeouts } from '../../core/revision-timeouts.js';
 import { forwardBody } from '../contract/forward-body.js';
 import type { H2cUpstream } from '../upstream/h2c-upstream.js';
@@ -37,6 +38,7 @@ const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
 export function respondText(stream: ServerHttp2Stream, status: number, body: string): void {
   if (stream.destroyed || stream.headersSent) return;
   stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+  countBodyBytes(stream, Buffer.byteLength(body));
   stream.end(body);
 }
 

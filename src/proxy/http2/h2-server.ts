@@ -3,6 +3,7 @@ import { constants, createServer, type Http2Server, type Http2Session, type Http
 import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../../core/request-kind.js';
 import type { RequestTracker } from '../../tracking/tracker.js';
 import type { Drainer } from '../contract/drainer.js';
+import type { LoggedRequests } from '../contract/logged-requests.js';
 import { H2Exchange, respondText, type H2ExchangeContext } from './h2-exchange.js';
 import { HeaderDeadline } from './h2-header-deadline.js';
 import type { ProbeAnswer } from '../contract/network-probe-answer.js';
@@ -17,6 +18,8 @@ export interface H2Rules {
   answeredHere(kind: RequestKind): boolean;
   /** The answer to a network probe whose `K-Network-Probe` value is `value`. */
   answerProbe(value: string | string[] | undefined): Promise<ProbeAnswer>;
+  /** The request log's hook; absent: no request log. */
+  readonly loggedRequests: LoggedRequests | undefined;
 }
 
 /** How many streams the HTTP/2 side takes at once. */
@@ -92,6 +95,7 @@ export function createH2Side(rules: H2Rules, limits: H2Limits, context: H2Exchan
     server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
       if (!admit(stream)) return;
       const kind = tracker === undefined ? classifyRequest(rawHeaders) : tracker.trackStream(rawHeaders, stream);
+      rules.loggedRequests?.stream(kind, stream, headers, rawHeaders);
       if (!rules.answeredHere(kind)) {
         if (headers[':method'] === 'OPTIONS' && headers[':path'] === '*') respondText(stream, 200, '');
         else {

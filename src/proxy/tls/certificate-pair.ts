@@ -63,7 +63,10 @@ export function pairDigest(cert: Buffer, key: Buffer): string {
  *   (PEM, unencrypted)`, `does not match the certificate <certFile>`
  */
 export async function readCertificatePair(files: CertificateFiles, nowMs: number): Promise<CertificatePair> {
-  const [cert, key] = await Promise.all([readOne(files.certField, files.certFile), readOne(files.keyField, files.keyFile)]);
+  // One after the other, so that with both files bad the error names the certificate every time: with both read at
+  // once, the first read to fail won, and which that was changed from run to run.
+  const cert = await readOne(files.certField, files.certFile);
+  const key = await readOne(files.keyField, files.keyFile);
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(cert);

@@ -85,10 +85,14 @@ export async function startTlsPort(settings: TlsPortSettings, hand: (socket: TLS
   };
 }
 
-/** The default report of a reload: one line on stderr. */
-export function writeReloadLine(reload: CertificateReload): void {
-  const line = reload.ok
+/** What a reload came to, in one line of text. */
+export function reloadLine(reload: CertificateReload): string {
+  return reload.ok
     ? `TLS certificate reloaded from ${reload.certFile} and ${reload.keyFile} (valid until ${reload.notAfter.toISOString()})`
     : `TLS certificate reload failed, the previous certificate keeps serving: ${reload.error.message}`;
-  process.stderr.write(`queue-stats: ${line}\n`);
+}
+
+/** The library's default report of a reload: {@link reloadLine} on stderr (the CLI logs it through its logger). */
+export function writeReloadLine(reload: CertificateReload): void {
+  process.stderr.write(`queue-stats: ${reloadLine(reload)}\n`);
 }
