@@ -32,6 +32,8 @@ export interface RecordingServer {
   readonly log: Parsed[];
   /** Requests parsed whose body has ended but whose answer is not written yet. */
   readonly unanswered: () => number;
+  /** Leaves out of {@link RecordingServer.log} whatever is parsed from now on on the connections open now. */
+  retireConnections(): void;
   close(): Promise<void>;
 }
 
@@ -61,13 +63,18 @@ function rawAnswer(status: string, id: string, extra: string, body: string): str
  */
 export async function recordingServer(upgradeAnswered: 'parse' | 'close'): Promise<RecordingServer> {
   const log: Parsed[] = [];
+  // Connections of an earlier proxy: what they still bring is answered but not logged.
+  const retired = new WeakSet<Duplex>();
+  const record = (entry: Parsed, socket: Duplex): void => {
+    if (!retired.has(socket)) log.push(entry);
+  };
   const pending = new Set<ServerResponse>();
   // Per connection: answers not yet written, and what waits for them (an upgrade answer comes after earlier ones).
   const unwritten = new Map<Duplex, { count: number; then?: () => void }>();
   const server: Server = createServer((request, response) => {
     const entry: Parsed = { id: idOf(request), method: request.method ?? '', url: request.url ?? '' };
-    log.push(entry);
     const socket = request.socket;
+    record(entry, socket);
     const state = unwritten.get(socket) ?? { count: 0 };
     unwritten.set(socket, state);
     state.count++;
@@ -86,7 +93,7 @@ export async function recordingServer(upgradeAnswered: 'parse' | 'close'): Promi
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry: Parsed = { id: idOf(request), method: request.method ?? '', url: request.url ?? '', body: '' };
-    log.push(entry);
+    record(entry, socket);
     socket.on('error', () => socket.destroy());
     const state = unwritten.get(socket);
     if (state === undefined || state.count === 0) answerUpgrade(request, socket, head, entry);
@@ -118,6 +125,9 @@ export async function recordingServer(upgradeAnswered: 'parse' | 'close'): Promi
     log,
     // A pipelined response still queued when its connection dies never emits 'close': leave those out.
     unanswered: () => [...pending].filter((response) => !response.req.socket.destroyed).length,
+    retireConnections: () => {
+      for (const socket of sockets) retired.add(socket);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
