@@ -10,7 +10,8 @@ const CONTENT_TYPE = 'text/plain; charset=utf-8';
  */
 export function sendText(response: ServerResponse, status: number, body: string): void {
   if (response.destroyed) return;
-  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-  countBodyBytes(response, Buffer.byteLength(body));
+  const length = Buffer.byteLength(body);
+  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': length });
+  countBodyBytes(response, length);
   response.end(body);
 }

@@ -37,8 +37,9 @@ const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
  */
 export function respondText(stream: ServerHttp2Stream, status: number, body: string): void {
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-  countBodyBytes(stream, Buffer.byteLength(body));
+  const length = Buffer.byteLength(body);
+  stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': length });
+  countBodyBytes(stream, length);
   stream.end(body);
 }
 
