@@ -23,6 +23,8 @@ import { transportSetup } from './helpers/tls.js';
 
 /** Runs of the property; INTEGRITY_RUNS raises it for a deeper local search. */
 const NUM_RUNS = Number(process.env['INTEGRITY_RUNS'] ?? 60);
+/** INTEGRITY_SEED and INTEGRITY_PATH replay the failure fast-check reports with them. */
+const REPLAY = process.env['INTEGRITY_SEED'] === undefined ? {} : { seed: Number(process.env['INTEGRITY_SEED']), path: process.env['INTEGRITY_PATH'] };
 
 /** A complete request, put inside another request's body: it must never reach the app as a request of its own. */
 const smuggled = (id: string): string => `GET /smuggled HTTP/1.1\r\nHost: x\r\n${ID_HEADER}: ${id}\r\n\r\n`;
@@ -126,6 +128,14 @@ const untagged = (id: string): boolean => !tagged(id);
 /** Orders ids `c<connection>r<request>` of one connection by request number. */
 const byRequestNumber = (a: string, b: string): number => Number(a.slice(a.indexOf('r') + 1)) - Number(b.slice(b.indexOf('r') + 1));
 
+/** Whether the request `id` of a connection sent as `chunks` has `Connection: close` among its header lines. */
+function askedToClose(chunks: readonly string[], id: string | undefined): boolean {
+  if (id === undefined) return false;
+  const bytes = chunks.join('');
+  const start = bytes.indexOf(`${ID_HEADER}: ${id}\r\n`);
+  return start !== -1 && bytes.slice(start, bytes.indexOf('\r\n\r\n', start) + 2).includes('\r\nConnection: close\r\n');
+}
+
 /** A log as a sorted list of `id method url`, to compare as multisets (the sidecar may reorder pipelined requests upstream). */
 function heads(log: readonly Parsed[]): string[] {
   return log.map((entry) => `${entry.id} ${entry.method} ${entry.url}`).sort();
@@ -180,7 +190,9 @@ for (const transport of ['tcp', 'tls-http1'] as const) {
               const own = received.ids.filter(tagged);
               assert.deepEqual(own, [...own].sort(byRequestNumber), `client ${index}: its own answers, in order`);
               for (const id of own) assert.ok(id.startsWith(`c${index}r`), `client ${index}: ${id} is one of its own`);
-            } else if (reference.some(untagged))
+            } else if (reference.some(untagged) || (received.ids.some(untagged) && askedToClose(connections[index]!, reference.filter(tagged).at(-1))))
+              // The reference's parser failed (an untagged 400), or the sidecar's did on bytes sent after a request that
+              // asked to close the connection, bytes the reference, quicker to answer and close, never read.
               assert.deepEqual(received.ids.filter(tagged), reference.filter(tagged).slice(0, received.ids.filter(tagged).length), `client ${index}: its own answers, in order`);
             else assert.deepEqual(received.ids, reference, `client ${index}: the answers to its own requests, in order`);
           });
@@ -212,7 +224,7 @@ for (const transport of ['tcp', 'tls-http1'] as const) {
           else assert.ok(counted <= reference.log.length, `the gauges count only what the sidecar parsed: ${counted} for ${reference.log.length}`);
         }),
         // A failure can make every later run wait out its bounds: cap the search, shrinking included.
-        { numRuns: NUM_RUNS, interruptAfterTimeLimit: 60_000 },
+        { numRuns: NUM_RUNS, interruptAfterTimeLimit: 60_000, ...REPLAY },
       );
     });
   });

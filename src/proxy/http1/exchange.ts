@@ -4,13 +4,12 @@ import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
 import { countBodyBytes } from '../../http/body-bytes.js';
 import { sendText } from '../../http/plain-text.js';
-import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
 import type { Breaker } from '../../core/breaker.js';
 import type { RequestTimer } from '../contract/request-timer.js';
 import type { RequestTracer } from '../../core/request-tracer.js';
-import { tracedMessage, withSpanHeaders } from '../contract/trace-context.js';
+import { withSpanHeaders } from '../contract/trace-context.js';
 import type { RevisionTimeouts } from '../../core/revision-timeouts.js';
-import { LimitedExchange } from '../contract/limited-exchange.js';
+import { Http1Exchange } from './http1-exchange.js';
 import { upstreamBody } from './request-body.js';
 import type { UpstreamDemand } from '../upstream/upstream-demand.js';
 
@@ -106,11 +105,6 @@ export function failStalledBody(response: ServerResponse): void {
   sendText(response, 408, 'request body timed out\n');
 }
 
-/** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
-export function sendQueueFull(response: ServerResponse): void {
-  sendText(response, 503, 'pending request queue full\n');
-}
-
 function errorCode(error: Error): string | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
@@ -130,7 +124,7 @@ function errorCode(error: Error): string | undefined {
  * the response is cut short. A client that goes away aborts the upstream
  * request. `103 Early Hints` and response trailers are relayed.
  */
-export class ProxyExchange extends LimitedExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange extends Http1Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private options: Dispatcher.DispatchOptions | undefined;
   private timedOut = false;
@@ -196,13 +190,7 @@ export class ProxyExchange extends LimitedExchange implements Dispatcher.Dispatc
   ) {
     super();
     this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
-    response.on('close', this.onClose);
-    if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    const span = kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) {
-      this.settled = true;
-      sendQueueFull(response);
-    }
+    if (!this.admitRequest(context, request, response, kubeletProbe, this.onClose)) this.settled = true;
   }
 
   /**

@@ -2,14 +2,13 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { constants, type ClientHttp2Stream, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import { diag } from '@opentelemetry/api';
 import { countBodyBytes } from '../../http/body-bytes.js';
-import { onConnectionCloseWhileQueued } from '../../http/queued-response.js';
-import { failResponse, failStalledBody, sendQueueFull, type ExchangeContext } from './exchange.js';
+import { failResponse, failStalledBody, type ExchangeContext } from './exchange.js';
 import type { H2cUpstream } from '../upstream/h2c-upstream.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
-import { LimitedExchange } from '../contract/limited-exchange.js';
+import { Http1Exchange } from './http1-exchange.js';
 import { upstreamBody } from './request-body.js';
 import type { RequestSpan } from '../../core/request-tracer.js';
-import { tracedMessage, withSpanHeaders } from '../contract/trace-context.js';
+import { withSpanHeaders } from '../contract/trace-context.js';
 
 const ignore = (): void => {};
 
@@ -45,12 +44,12 @@ function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | 
  * its HTTP/1.1 server, the app's stream through nghttp2. The body is piped
  * with backpressure both ways; the app's trailers follow the body when the
  * response is chunked. The same rules as the HTTP/1.1 exchange through
- * {@link LimitedExchange}: the breaker (503 when its queue is full), the
+ * {@link Http1Exchange}: the breaker (503 when its queue is full), the
  * revision timeouts (504 before the head; after it a chunked response ends
  * with the timeout text and any other is cut short), 502 when the app is unreachable or fails before the head, and a
  * client that leaves resets the app's stream with CANCEL.
  */
-export class H1ToH2cExchange extends LimitedExchange {
+export class H1ToH2cExchange extends Http1Exchange {
   private upstream: ClientHttp2Stream | undefined;
   private settled = false;
   private timedOut = false;
@@ -148,13 +147,7 @@ export class H1ToH2cExchange extends LimitedExchange {
     private readonly kubeletProbe: boolean,
   ) {
     super();
-    response.on('close', this.onClose);
-    if (response.socket === null) onConnectionCloseWhileQueued(request, response, this.onClose);
-    const span = kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) {
-      this.settled = true;
-      sendQueueFull(response);
-    }
+    if (!this.admitRequest(context, request, response, kubeletProbe, this.onClose)) this.settled = true;
   }
 
   /**

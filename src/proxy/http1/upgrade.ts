@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
-import { sendQueueFull, sendUpstreamFailure, type ExchangeContext } from './exchange.js';
+import { sendUpstreamFailure, type ExchangeContext } from './exchange.js';
+import { sendQueueFull } from './http1-exchange.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
