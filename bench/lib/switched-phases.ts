@@ -25,27 +25,37 @@ export interface Switch {
   requests(): number;
 }
 
+/** How long each phase is measured, in milliseconds. */
+const PHASE_MS = 250;
+
 /**
  * Switches tracking every 250 ms (each pair of phases in random order) and writes every phase's CPU time (user +
  * system, all threads, from `process.cpuUsage()`) and request count as JSON to `resultsFile` when the process is
- * stopped (SIGTERM, or its parent's pipe closing).
+ * stopped (SIGTERM, or its parent's pipe closing). With `settleMs`, each phase is measured only from `settleMs` after
+ * its switch: for a switch that itself costs CPU production never pays, such as subscribing to a diagnostics channel,
+ * which deoptimizes the Node code that publishes on it (V8 then compiles it again, for several milliseconds).
  */
-export function recordSwitchedPhases(control: Switch, resultsFile: string): void {
+export function recordSwitchedPhases(control: Switch, resultsFile: string, settleMs = 0): void {
   const phases: Phase[] = [];
   let tracked = false;
   let cpuBefore = process.cpuUsage();
   let requestsBefore = 0;
-  setInterval(() => {
-    const cpu = process.cpuUsage(cpuBefore);
+  const startPhase = (): void => {
     cpuBefore = process.cpuUsage();
-    const requests = control.requests();
-    phases.push({ tracked, cpuUs: cpu.user + cpu.system, requests: requests - requestsBefore });
-    requestsBefore = requests;
+    requestsBefore = control.requests();
+    setTimeout(endPhase, PHASE_MS);
+  };
+  const endPhase = (): void => {
+    const cpu = process.cpuUsage(cpuBefore);
+    phases.push({ tracked, cpuUs: cpu.user + cpu.system, requests: control.requests() - requestsBefore });
     // Pairs of one phase of each mode, in random order: with strict alternation anything with a period of an even
     // number of phases (the 1 s reporting tick is four) would always fall into the same mode.
     tracked = phases.length % 2 === 0 ? Math.random() < 0.5 : !tracked;
     control.setTracked(tracked);
-  }, 250);
+    if (settleMs === 0) startPhase();
+    else setTimeout(startPhase, settleMs);
+  };
+  startPhase();
   const finish = (): void => {
     writeFileSync(resultsFile, JSON.stringify(phases));
     process.exit(0);
