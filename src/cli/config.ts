@@ -28,6 +28,7 @@ import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
 import { compileRequestLogTemplate, UnsupportedTemplateError } from '../log/go-template.js';
 import { DEFAULT_LOGGING, parseLoggingSettings, parseZapLevel, type LoggingSettings } from '../log/logging-config.js';
 import { parseObservabilityConfig } from '../log/observability-config.js';
+import { openSslGroups } from '../proxy/tls/openssl-groups.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -522,6 +523,8 @@ function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: Retur
     throw new ConfigError('--tls-max-version', `--tls-max-version (${maxVersion}) must not be older than --tls-min-version (${minVersion})`);
   }
   const cipherSuites = read('tlsCipherSuites') as TlsCipherSuite[] | undefined;
+  const curves = read('tlsCurvePreferences') as TlsCurve[] | undefined;
+  if (curves !== undefined) openSslGroups(field('tlsCurvePreferences'), curves);
   if (cipherSuites !== undefined) requireTls12Suite(field('tlsCipherSuites'), cipherSuites, field('tlsMaxVersion'), maxVersion);
   return {
     port: (read('tlsPort') as number | undefined) ?? DEFAULTS.tlsPort,
@@ -533,7 +536,7 @@ function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: Retur
     minVersion,
     maxVersion,
     cipherSuites,
-    curvePreferences: read('tlsCurvePreferences') as TlsCurve[] | undefined,
+    curvePreferences: curves,
   };
 }
 

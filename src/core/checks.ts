@@ -6,7 +6,6 @@
  * shown in the message; the CLI passes the text it was given (and what that
  * came to), the library leaves the default.
  */
-import { createSecureContext } from 'node:tls';
 import { MAX_TIMER_MS, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, TLS_CURVES } from './defaults.js';
 import { ConfigError } from './errors.js';
 
@@ -276,39 +275,21 @@ export function parseCipherSuites(field: string, text: string): TlsCipherSuite[]
 }
 
 /**
- * Checks that the running Node's OpenSSL can use a key-exchange group, by
- * giving it to a TLS context as its only group (an OpenSSL without
- * X25519MLKEM768, before 3.5, refuses it).
- *
- * @param group - an OpenSSL group name, such as `X25519MLKEM768`
- * @throws ConfigError `<field>: <group> is not supported by this Node's OpenSSL <version>`
- */
-export function requireOpenSslGroup(field: string, group: string): string {
-  try {
-    createSecureContext({ ecdhCurve: group });
-  } catch {
-    throw new ConfigError(field, `${field}: ${group} is not supported by this Node's OpenSSL ${process.versions.openssl}`);
-  }
-  return group;
-}
-
-/**
  * Checks a list of key-exchange groups by the names knative/pkg accepts (Go's
  * `CurveP256`, `CurveP384`, `CurveP521`, `X25519`, `X25519MLKEM768`, and
- * `P-256`, `P-384`, `P-521`), each of which the running Node's OpenSSL must
- * support. An empty list is valid: Node's default groups, as Go's.
+ * `P-256`, `P-384`, `P-521`). An empty list is valid: Node's default groups,
+ * as Go's. Whether the running Node's OpenSSL supports each is the TLS side's
+ * check (`requireOpenSslGroups`), so that this module loads no `node:tls`.
  *
- * @throws ConfigError `<field> must be an array of curve names`,
- *   `<field>: unknown curve "<name>" (...)`, or as {@link requireOpenSslGroup}
+ * @throws ConfigError `<field> must be an array of curve names`, or
+ *   `<field>: unknown curve "<name>" (...)`
  */
 export function requireCurvePreferences(field: string, value: unknown): TlsCurve[] {
   return requireNameList(field, value, 'curve').map((name) => {
     if (typeof name !== 'string' || !Object.hasOwn(TLS_CURVES, name)) {
       throw new ConfigError(field, `${field}: unknown curve "${String(name)}" (one of ${Object.keys(TLS_CURVES).join(', ')})`);
     }
-    const curve = name as TlsCurve;
-    requireOpenSslGroup(field, TLS_CURVES[curve]);
-    return curve;
+    return name as TlsCurve;
   });
 }
 

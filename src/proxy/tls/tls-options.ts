@@ -11,9 +11,10 @@ import {
   type TlsCurve,
   type TlsVersion,
 } from '../../core/checks.js';
-import { DEFAULTS, TLS12_CIPHER_SUITES, TLS_CURVES } from '../../core/defaults.js';
+import { DEFAULTS, TLS12_CIPHER_SUITES } from '../../core/defaults.js';
 import { ConfigError } from '../../core/errors.js';
 import type { CertificateReload } from './certificate-watcher.js';
+import { openSslGroups } from './openssl-groups.js';
 import { writeReloadLine, type TlsPortSettings } from './tls-port.js';
 
 /**
@@ -78,7 +79,7 @@ export function tlsPortSettings(options: ProxyTlsOptions, host: string | undefin
   if (maxVersion !== undefined && maxVersion < minVersion) throw new ConfigError('tls.maxVersion', `tls.maxVersion (${maxVersion}) must not be older than tls.minVersion (${minVersion})`);
   const cipherSuites = options.cipherSuites === undefined ? undefined : requireCipherSuites('tls.cipherSuites', options.cipherSuites);
   if (cipherSuites !== undefined) requireTls12Suite('tls.cipherSuites', cipherSuites, 'tls.maxVersion', maxVersion);
-  const curves = options.curvePreferences === undefined ? undefined : requireCurvePreferences('tls.curvePreferences', options.curvePreferences);
+  const ecdhCurve = options.curvePreferences === undefined ? undefined : openSslGroups('tls.curvePreferences', requireCurvePreferences('tls.curvePreferences', options.curvePreferences));
   const onReload = options.onReload ?? writeReloadLine;
   if (typeof onReload !== 'function') throw new ConfigError('tls.onReload', 'tls.onReload must be a function');
   return {
@@ -93,7 +94,7 @@ export function tlsPortSettings(options: ProxyTlsOptions, host: string | undefin
     minVersion,
     maxVersion,
     ciphers: cipherSuites === undefined ? undefined : opensslCiphers(cipherSuites),
-    ecdhCurve: curves === undefined || curves.length === 0 ? undefined : [...new Set(curves.map((curve) => TLS_CURVES[curve]))].join(':'),
+    ecdhCurve,
     handshakeTimeoutMs: headersTimeoutMs,
     reload: { debounceMs: requireTimeoutMs('tls.reloadDebounceMs', options.reloadDebounceMs ?? DEFAULTS.certificateReloadDebounceMs), pollMs: DEFAULTS.certificatePollMs },
     onReload,
