@@ -86,11 +86,19 @@ describe('the certificate and key at start-up', () => {
     ['tls.certFile', { certFile: '' }, 'tls.certFile must not be empty'],
     ['tls.minVersion', { minVersion: '1.1' }, 'tls.minVersion must be 1.2 or 1.3, got "1.1"'],
     ['tls.maxVersion', { maxVersion: '1.2' }, 'tls.maxVersion (1.2) must not be older than tls.minVersion (1.3)'],
+    [
+      'tls.cipherSuites',
+      { cipherSuites: ['TLS_ECDHE_RSA_WITH_RC4_128_SHA'] },
+      'tls.cipherSuites: unknown cipher suite "TLS_ECDHE_RSA_WITH_RC4_128_SHA" (Go\'s crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)',
+    ],
+    ['tls.cipherSuites', { cipherSuites: 'TLS_AES_128_GCM_SHA256' }, 'tls.cipherSuites must be an array of cipher suite names'],
+    ['tls.cipherSuites', { minVersion: '1.2', maxVersion: '1.2', cipherSuites: [] }, 'tls.cipherSuites names no TLS 1.2 cipher suite and tls.maxVersion is 1.2: no handshake could succeed'],
+    ['tls.curvePreferences', { curvePreferences: ['X448'] }, 'tls.curvePreferences: unknown curve "X448" (one of CurveP256, CurveP384, CurveP521, X25519, X25519MLKEM768, P-256, P-384, P-521)'],
     ['tls.reloadDebounceMs', { reloadDebounceMs: 0 }, 'tls.reloadDebounceMs must be a positive integer, got 0'],
     ['tls.onReload', { onReload: 'log' }, 'tls.onReload must be a function'],
   ];
   for (const [field, bad, message] of badOptions) {
-    it(`startProxy rejects a bad ${field} with a ConfigError naming it`, async () => {
+    it(`startProxy rejects a bad ${field}, ${JSON.stringify(bad)}, with a ConfigError naming it`, async () => {
       const tls = { port: 0, certFile: files.path('good.crt'), keyFile: files.path('good.key'), ...bad };
       await assert.rejects(startProxy({ upstream: 'http://127.0.0.1:9', port: 0, tls }), (error: unknown) => {
         assert.ok(error instanceof ConfigError);
@@ -115,6 +123,8 @@ describe('when the CLI serves its TLS port', () => {
     keyField: '--tls-key',
     minVersion: '1.3',
     maxVersion: undefined,
+    cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+    curvePreferences: ['P-384'],
   });
 
   it("with no file given, only when Knative's mount is there: neither file, no TLS port; both, the TLS port", async () => {
@@ -125,6 +135,8 @@ describe('when the CLI serves its TLS port', () => {
       keyFile: files.path('good.key'),
       minVersion: '1.3',
       maxVersion: undefined,
+      cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
+      curvePreferences: ['P-384'],
     });
   });
 

@@ -227,6 +227,18 @@ describe('queue-stats CLI failures', () => {
     assert.match(otel.output, /^queue-stats: OTEL_METRICS_EXPORTER [^\n]*\n$/);
   });
 
+  it('an unknown TLS cipher suite or curve prints one line naming the variable or flag and exits 2', async () => {
+    assert.deepEqual(await runCli([], { QUEUE_PROXY_TLS_CIPHER_SUITES: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ECDHE-ECDSA-AES128-GCM-SHA256' }), {
+      code: 2,
+      output:
+        'queue-stats: QUEUE_PROXY_TLS_CIPHER_SUITES (--tls-cipher-suites): unknown cipher suite "ECDHE-ECDSA-AES128-GCM-SHA256" (Go\'s crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)\n',
+    });
+    assert.deepEqual(await runCli(['--tls-curve-preferences', 'X25519,secp256r1'], {}), {
+      code: 2,
+      output: 'queue-stats: --tls-curve-preferences: unknown curve "secp256r1" (one of CurveP256, CurveP384, CurveP521, X25519, X25519MLKEM768, P-256, P-384, P-521)\n',
+    });
+  });
+
   it('a port in use logs one error line naming it and exits 1', async () => {
     const taken = await serve((_req, res) => res.end());
     /** The one line of a run that failed, as its severity and message. */

@@ -41,6 +41,8 @@ describe('parseConfig defaults', () => {
         keyField: '--tls-key',
         minVersion: '1.3',
         maxVersion: undefined,
+        cipherSuites: undefined,
+        curvePreferences: undefined,
       },
       metricsPort: 9090,
       requestMetricsPort: 9091,
@@ -259,6 +261,8 @@ describe('parseConfig: the TLS port', () => {
       QUEUE_PROXY_TLS_MAX_VERSION: '1.2',
       QUEUE_STATS_TLS_CERT_FILE: '/c/tls.crt',
       QUEUE_STATS_TLS_KEY_FILE: '/c/tls.key',
+      QUEUE_PROXY_TLS_CIPHER_SUITES: ' TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,,TLS_AES_128_GCM_SHA256 ',
+      QUEUE_PROXY_TLS_CURVE_PREFERENCES: 'CurveP384, X25519,P-256,',
     };
     assert.deepEqual(parseConfig([], env, 'h').tls, {
       port: 9443,
@@ -269,12 +273,24 @@ describe('parseConfig: the TLS port', () => {
       keyField: 'QUEUE_STATS_TLS_KEY_FILE (--tls-key)',
       minVersion: '1.2',
       maxVersion: '1.2',
+      cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256'],
+      curvePreferences: ['CurveP384', 'X25519', 'P-256'],
     });
-    const flags = parseConfig(['--tls-port', '0', '--tls-cert', '/f/c.pem', '--tls-max-version', '1.3'], env, 'h').tls;
+    const flags = parseConfig(
+      ['--tls-port', '0', '--tls-cert', '/f/c.pem', '--tls-max-version', '1.3', '--tls-cipher-suites', 'TLS_AES_256_GCM_SHA384', '--tls-curve-preferences', 'X25519MLKEM768'],
+      env,
+      'h',
+    ).tls;
     assert.deepEqual(
-      [flags.port, flags.certFile, flags.certField, flags.keyFile, flags.keyField, flags.maxVersion],
-      [0, '/f/c.pem', '--tls-cert', '/c/tls.key', 'QUEUE_STATS_TLS_KEY_FILE (--tls-key)', '1.3'],
+      [flags.port, flags.certFile, flags.certField, flags.keyFile, flags.keyField, flags.maxVersion, flags.cipherSuites, flags.curvePreferences],
+      [0, '/f/c.pem', '--tls-cert', '/c/tls.key', 'QUEUE_STATS_TLS_KEY_FILE (--tls-key)', '1.3', ['TLS_AES_256_GCM_SHA384'], ['X25519MLKEM768']],
     );
+  });
+
+  it('an empty QUEUE_PROXY_TLS_CIPHER_SUITES or QUEUE_PROXY_TLS_CURVE_PREFERENCES is unset, as knative/pkg reads it; a list of blanks and commas is an empty list', () => {
+    assert.deepEqual(parseConfig([], { QUEUE_PROXY_TLS_CIPHER_SUITES: '', QUEUE_PROXY_TLS_CURVE_PREFERENCES: '' }, 'h').tls, parseConfig([], {}, 'h').tls);
+    const blank = parseConfig([], { QUEUE_PROXY_TLS_CIPHER_SUITES: ' , ', QUEUE_PROXY_TLS_CURVE_PREFERENCES: ',' }, 'h').tls;
+    assert.deepEqual([blank.cipherSuites, blank.curvePreferences], [[], []]);
   });
 
   it('a bad TLS port or version names its flag or variable', () => {
@@ -282,6 +298,27 @@ describe('parseConfig: the TLS port', () => {
     assertConfigError([], { QUEUE_PROXY_TLS_MIN_VERSION: '1.0' }, 'QUEUE_PROXY_TLS_MIN_VERSION (--tls-min-version)', 'QUEUE_PROXY_TLS_MIN_VERSION (--tls-min-version) must be 1.2 or 1.3, got "1.0"');
     assertConfigError(['--tls-max-version', '1.2'], {}, '--tls-max-version', '--tls-max-version (1.2) must not be older than --tls-min-version (1.3)');
     assertConfigError(['--tls-cert', ''], {}, '--tls-cert', '--tls-cert must not be empty');
+  });
+
+  it('an unknown cipher suite or curve, a group this OpenSSL lacks, or suites that leave TLS 1.2 alone nothing, name the flag or variable', () => {
+    assertConfigError(
+      [],
+      { QUEUE_PROXY_TLS_CIPHER_SUITES: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_BOGUS' },
+      'QUEUE_PROXY_TLS_CIPHER_SUITES (--tls-cipher-suites)',
+      'QUEUE_PROXY_TLS_CIPHER_SUITES (--tls-cipher-suites): unknown cipher suite "TLS_BOGUS" (Go\'s crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)',
+    );
+    assertConfigError(
+      ['--tls-curve-preferences', 'P-256,curve25519'],
+      {},
+      '--tls-curve-preferences',
+      '--tls-curve-preferences: unknown curve "curve25519" (one of CurveP256, CurveP384, CurveP521, X25519, X25519MLKEM768, P-256, P-384, P-521)',
+    );
+    assertConfigError(
+      [],
+      { QUEUE_PROXY_TLS_MIN_VERSION: '1.2', QUEUE_PROXY_TLS_MAX_VERSION: '1.2', QUEUE_PROXY_TLS_CIPHER_SUITES: 'TLS_AES_128_GCM_SHA256' },
+      'QUEUE_PROXY_TLS_CIPHER_SUITES (--tls-cipher-suites)',
+      'QUEUE_PROXY_TLS_CIPHER_SUITES (--tls-cipher-suites) names no TLS 1.2 cipher suite and QUEUE_PROXY_TLS_MAX_VERSION (--tls-max-version) is 1.2: no handshake could succeed',
+    );
   });
 });
 
@@ -397,6 +434,10 @@ describe('usage', () => {
       'env QUEUE_PROXY_TLS_MIN_VERSION',
       '--tls-max-version VERSION',
       'env QUEUE_PROXY_TLS_MAX_VERSION',
+      '--tls-cipher-suites NAMES',
+      'env QUEUE_PROXY_TLS_CIPHER_SUITES',
+      '--tls-curve-preferences NAMES',
+      'env QUEUE_PROXY_TLS_CURVE_PREFERENCES',
       '--upstream-protocol PROTOCOL',
       '--max-concurrent-streams N',
       'env QUEUE_STATS_MAX_CONCURRENT_STREAMS',

@@ -3,16 +3,20 @@ import { request as httpsRequest, Agent } from 'node:https';
 import { connect as connectH2, createServer as createH2Server, type ClientHttp2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as connectTcp, type AddressInfo } from 'node:net';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { connect as connectTls, getCiphers, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { parseCipherSuites, parseCurvePreferences, requireCurvePreferences, type TlsCipherSuite } from '../src/core/checks.js';
 import { monotonicNow } from '../src/core/clock.js';
-import { CertificateError } from '../src/core/errors.js';
+import { TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES } from '../src/core/defaults.js';
+import { CertificateError, ConfigError } from '../src/core/errors.js';
 import type { CertificateReload } from '../src/proxy/tls/certificate-watcher.js';
+import { requireOpenSslGroup } from '../src/proxy/tls/openssl-groups.js';
+import type { ProxyTlsOptions } from '../src/proxy/tls/tls-options.js';
 import { grpcClient, list, startGrpcApp, unary, type Note } from './helpers/grpc.js';
 import { boundPorts, messages, startCli } from './helpers/cli.js';
 import { until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
-import { curl, fingerprint, makeCertificate, SecretVolume, type CertificatePem } from './helpers/tls.js';
+import { curl, fingerprint, handshake, makeCertificate, opensslClient, SecretVolume, type CertificatePem } from './helpers/tls.js';
 
 /** The SHA-256 fingerprint of the certificate a fresh TLS connection to `port` is shown. */
 function servedFingerprint(port: number): Promise<string> {
@@ -331,6 +335,195 @@ describe('certificate rotation', () => {
       assert.equal(env.reloads.length, 3);
     } finally {
       await env.close();
+    }
+  });
+});
+
+/** A TLS 1.2 client that offers only `cipher` (an OpenSSL name). */
+const tls12Only = (cipher: string) => ({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: cipher }) as const;
+
+/** The refusal a client sees when the server has no cipher suite or group in common with it: alert 40. */
+const HANDSHAKE_FAILURE = { ok: false, code: 'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE' } as const;
+
+/** Runs `body` with the TLS ports of proxies serving one fresh certificate, one for each of `tls` (extra TLS options), then closes them. */
+async function withTlsPorts<T extends ReadonlyArray<Partial<ProxyTlsOptions>>>(tls: T, body: (ports: { -readonly [K in keyof T]: number }) => Promise<void>): Promise<void> {
+  const volume = SecretVolume.create();
+  const pairs = await Promise.all(tls.map((extra) => proxyPair(echo, { tls: volume.options(extra) })));
+  try {
+    await body(pairs.map((pair) => pair.proxy.tls!.port) as { -readonly [K in keyof T]: number });
+  } finally {
+    await Promise.all(pairs.map((pair) => pair.close()));
+    volume.remove();
+  }
+}
+
+/** The Go names of the TLS 1.2 suites. */
+const TLS12_NAMES = Object.keys(TLS12_CIPHER_SUITES) as Array<keyof typeof TLS12_CIPHER_SUITES>;
+
+describe('cipher suites and key-exchange groups (QUEUE_PROXY_TLS_CIPHER_SUITES, QUEUE_PROXY_TLS_CURVE_PREFERENCES)', () => {
+  it('the lists are parsed as knative/pkg parses them: blanks and empty entries skipped, an unknown name refused naming the field', () => {
+    assert.deepEqual(parseCipherSuites('f', ' TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ,, TLS_AES_128_GCM_SHA256,'), ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256']);
+    assert.deepEqual(parseCipherSuites('f', ' , '), []);
+    assert.deepEqual(parseCurvePreferences('f', 'CurveP384, X25519,,P-256 ,CurveP521,P-521'), ['CurveP384', 'X25519', 'P-256', 'CurveP521', 'P-521']);
+    assert.deepEqual(parseCurvePreferences('f', ''), []);
+    const refused = (parse: () => unknown, field: string, message: string): void => {
+      assert.throws(parse, (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.deepEqual({ field: error.field, message: error.message }, { field, message });
+        return true;
+      });
+    };
+    refused(
+      () => parseCipherSuites('f', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,ECDHE-ECDSA-AES128-GCM-SHA256'),
+      'f',
+      'f: unknown cipher suite "ECDHE-ECDSA-AES128-GCM-SHA256" (Go\'s crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)',
+    );
+    // An insecure suite of Go's (tls.InsecureCipherSuites()) is not in tls.CipherSuites(): knative/pkg refuses it too.
+    refused(
+      () => parseCipherSuites('f', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'),
+      'f',
+      'f: unknown cipher suite "TLS_RSA_WITH_3DES_EDE_CBC_SHA" (Go\'s crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)',
+    );
+    refused(() => parseCurvePreferences('g', 'X25519,secp384r1'), 'g', 'g: unknown curve "secp384r1" (one of CurveP256, CurveP384, CurveP521, X25519, X25519MLKEM768, P-256, P-384, P-521)');
+    refused(() => requireCurvePreferences('tls.curvePreferences', 'P-256'), 'tls.curvePreferences', 'tls.curvePreferences must be an array of curve names');
+    // A group this OpenSSL lacks (BoringSSL's draft hybrid) is refused with the OpenSSL version; both pinned lines bundle OpenSSL 3.5, which has X25519MLKEM768.
+    refused(() => requireOpenSslGroup('g', 'X25519Kyber768Draft00'), 'g', `g: X25519Kyber768Draft00 is not supported by this Node's OpenSSL ${process.versions.openssl}`);
+    assert.deepEqual(parseCurvePreferences('g', 'X25519MLKEM768'), ['X25519MLKEM768']);
+  });
+
+  it("Go's 14 TLS 1.2 suites and 3 TLS 1.3 suites; each TLS 1.2 one has an OpenSSL name this Node knows", () => {
+    assert.equal(TLS12_NAMES.length, 14);
+    assert.deepEqual([...TLS13_CIPHER_SUITES], ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
+    const known = new Set(getCiphers());
+    assert.deepEqual(
+      Object.values(TLS12_CIPHER_SUITES).filter((name) => !known.has(name.toLowerCase())),
+      [],
+    );
+  });
+
+  it('with all TLS 1.2 suites listed, a TLS 1.2 client offering only one gets it: its OpenSSL name, and its standard name is the Go name (ECDSA and RSA certificates)', async () => {
+    const volumes = { 'P-256': SecretVolume.create(makeCertificate()), RSA: SecretVolume.create(makeCertificate({ key: 'RSA' })) };
+    const options = { minVersion: '1.2', cipherSuites: TLS12_NAMES } as const;
+    const ecdsa = await proxyPair(echo, { tls: volumes['P-256'].options(options) });
+    const rsa = await proxyPair(echo, { tls: volumes.RSA.options(options) });
+    try {
+      for (const suite of TLS12_NAMES) {
+        const port = (suite.includes('_ECDSA_') ? ecdsa : rsa).proxy.tls!.port;
+        const got = await handshake(port, tls12Only(TLS12_CIPHER_SUITES[suite]));
+        assert.deepEqual(
+          got.ok && { protocol: got.protocol, cipher: got.cipher, standardName: got.standardName },
+          { protocol: 'TLSv1.2', cipher: TLS12_CIPHER_SUITES[suite], standardName: suite },
+          suite,
+        );
+      }
+    } finally {
+      await ecdsa.close();
+      await rsa.close();
+      volumes['P-256'].remove();
+      volumes.RSA.remove();
+    }
+  });
+
+  it('TLS 1.2 offers only the listed suites, while every TLS 1.3 suite stays on whatever the list', async () => {
+    const tls = [
+      { minVersion: '1.2', cipherSuites: ['TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'] },
+      { minVersion: '1.2', cipherSuites: ['TLS_AES_128_GCM_SHA256'] },
+      { minVersion: '1.2' },
+    ] as const;
+    await withTlsPorts(tls, async ([listed, onlyTls13, unset]) => {
+      assert.deepEqual(await handshake(listed, tls12Only('ECDHE-ECDSA-CHACHA20-POLY1305')), {
+        ok: true,
+        protocol: 'TLSv1.2',
+        cipher: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+        standardName: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+        group: 'X25519',
+      });
+      // Among Node's default suites, but not listed: refused; the same client gets it from a port with no list.
+      assert.deepEqual(await handshake(listed, tls12Only('ECDHE-ECDSA-AES128-GCM-SHA256')), HANDSHAKE_FAILURE);
+      assert.equal((await handshake(unset, tls12Only('ECDHE-ECDSA-AES128-GCM-SHA256'))).ok, true);
+      // A list of TLS 1.3 names only leaves TLS 1.2 nothing to offer: OpenSSL answers a TLS 1.2 client with protocol_version.
+      assert.deepEqual(await handshake(onlyTls13, { maxVersion: 'TLSv1.2' }), { ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+      for (const suite of TLS13_CIPHER_SUITES) {
+        for (const server of [listed, onlyTls13]) {
+          const got = await handshake(server, { ciphers: suite });
+          assert.deepEqual(got.ok && [got.protocol, got.cipher], ['TLSv1.3', suite], suite);
+        }
+      }
+      // OpenSSL's own client, TLS 1.2 with the listed suite and then with one not listed.
+      assert.match((await opensslClient(listed, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305'])).out, /^New, TLSv1\.2, Cipher is ECDHE-ECDSA-CHACHA20-POLY1305$/m);
+      const refused = await opensslClient(listed, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES256-GCM-SHA384']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.out, /^New, \(NONE\), Cipher is \(NONE\)$/m);
+    });
+  });
+
+  it('the groups are exactly those listed: P-384 alone is negotiated with a client offering X25519 and P-384, and refuses one offering X25519 alone', async () => {
+    const tls = [{ curvePreferences: ['P-384'] }, { minVersion: '1.2', curvePreferences: ['CurveP521', 'P-384'] }, { curvePreferences: ['X25519MLKEM768'] }] as const;
+    await withTlsPorts(tls, async ([port, ordered, mlkem]) => {
+      const both = await handshake(port, { ecdhCurve: 'X25519:P-384' });
+      assert.deepEqual(both.ok && [both.protocol, both.group], ['TLSv1.3', 'secp384r1']);
+      assert.deepEqual(await handshake(port, { ecdhCurve: 'X25519' }), HANDSHAKE_FAILURE);
+      // OpenSSL's client (3.0 here) offering X25519 first is asked to retry with P-384.
+      assert.match((await opensslClient(port, ['-groups', 'X25519:P-384'])).out, /^Server Temp Key: ECDH, secp384r1, 384 bits$/m);
+      // In TLS 1.2 the server picks by the listed order: P-521 over the client's first, P-384 (P-256 is offered for the certificate's key).
+      const tls12 = await handshake(ordered, { maxVersion: 'TLSv1.2', ecdhCurve: 'P-384:P-521:P-256' });
+      assert.deepEqual(tls12.ok && [tls12.protocol, tls12.group], ['TLSv1.2', 'secp521r1']);
+      // The hybrid post-quantum group alone: a client offering only it connects (so it was negotiated), one offering X25519 does not.
+      const hybrid = await handshake(mlkem, { ecdhCurve: 'X25519MLKEM768' });
+      assert.deepEqual(hybrid.ok && hybrid.protocol, 'TLSv1.3');
+      assert.deepEqual(await handshake(mlkem, { ecdhCurve: 'X25519' }), HANDSHAKE_FAILURE);
+    });
+  });
+
+  it('a reloaded certificate keeps the suites and the groups (setSecureContext replaces them all)', async () => {
+    const first = makeCertificate();
+    const second = makeCertificate();
+    const volume = SecretVolume.create(first);
+    const reloads: CertificateReload[] = [];
+    const cipherSuites: TlsCipherSuite[] = ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'];
+    const tls = volume.options({ minVersion: '1.2', cipherSuites, curvePreferences: ['P-384'], reloadDebounceMs: 20, onReload: (reload) => reloads.push(reload) });
+    const pair = await proxyPair(echo, { tls });
+    const port = pair.proxy.tls!.port;
+    /** What the port negotiates: the listed suite and group, and a refusal of an unlisted suite and of X25519 alone. */
+    const negotiated = async () => {
+      const listed = await handshake(port, { ...tls12Only('ECDHE-ECDSA-AES256-GCM-SHA384'), ecdhCurve: 'X25519:P-384:P-256' });
+      return {
+        listed: listed.ok && [listed.cipher, listed.group],
+        unlisted: await handshake(port, tls12Only('ECDHE-ECDSA-AES128-GCM-SHA256')),
+        x25519: await handshake(port, { ecdhCurve: 'X25519' }),
+      };
+    };
+    const expected = { listed: ['ECDHE-ECDSA-AES256-GCM-SHA384', 'secp384r1'], unlisted: HANDSHAKE_FAILURE, x25519: HANDSHAKE_FAILURE };
+    try {
+      assert.deepEqual(await negotiated(), expected);
+      volume.write(second);
+      await until(() => reloads.length === 1, 'the reload');
+      assert.equal(reloads[0]!.ok, true);
+      assert.equal(await servedFingerprint(port), fingerprint(second.cert));
+      assert.deepEqual(await negotiated(), expected);
+    } finally {
+      await pair.close();
+      volume.remove();
+    }
+  });
+
+  it('the CLI reads both variables and serves with them', async () => {
+    const volume = SecretVolume.create();
+    const cli = await startCli(['--tls-cert', volume.certFile, '--tls-key', volume.keyFile], {
+      QUEUE_PROXY_TLS_MIN_VERSION: '1.2',
+      QUEUE_PROXY_TLS_CIPHER_SUITES: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_AES_256_GCM_SHA384',
+      QUEUE_PROXY_TLS_CURVE_PREFERENCES: 'CurveP521',
+    });
+    try {
+      const port = boundPorts(cli).tls!;
+      const listed = await handshake(port, { ...tls12Only('ECDHE-ECDSA-AES128-SHA'), ecdhCurve: 'P-521:P-256' });
+      assert.deepEqual(listed.ok && [listed.cipher, listed.group], ['ECDHE-ECDSA-AES128-SHA', 'secp521r1']);
+      assert.deepEqual(await handshake(port, tls12Only('ECDHE-ECDSA-AES256-SHA')), HANDSHAKE_FAILURE);
+      const tls13 = await handshake(port, { ecdhCurve: 'X25519:P-521' });
+      assert.deepEqual(tls13.ok && [tls13.protocol, tls13.group], ['TLSv1.3', 'secp521r1']);
+    } finally {
+      cli.kill();
+      volume.remove();
     }
   });
 });

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import {
+  parseCipherSuites,
+  parseCurvePreferences,
   parseListenPortText,
   parsePortText,
   requireHttpUrl,
@@ -9,9 +11,12 @@ import {
   requirePositiveInteger,
   requireTimeoutMs,
   requireTimeoutMsOrOff,
+  requireTls12Suite,
   requireTlsVersion,
   requireUpstreamProtocol,
   requireWaitMs,
+  type TlsCipherSuite,
+  type TlsCurve,
   type TlsVersion,
   type UpstreamProtocol,
 } from '../core/checks.js';
@@ -23,6 +28,7 @@ import { tracesFromEnv, type TraceSettings } from '../otel/trace-env.js';
 import { compileRequestLogTemplate, UnsupportedTemplateError } from '../log/go-template.js';
 import { DEFAULT_LOGGING, parseLoggingSettings, parseZapLevel, type LoggingSettings } from '../log/logging-config.js';
 import { parseObservabilityConfig } from '../log/observability-config.js';
+import { openSslGroups } from '../proxy/tls/openssl-groups.js';
 
 /** The sidecar's configuration, parsed from flags and environment. */
 export interface CliConfig {
@@ -107,9 +113,13 @@ export interface CliTlsConfig {
   minVersion: TlsVersion;
   /** Newest TLS version accepted; undefined: the newest Node offers. */
   maxVersion: TlsVersion | undefined;
+  /** The TLS 1.2 cipher suites by Go's names; undefined: Node's. */
+  cipherSuites: TlsCipherSuite[] | undefined;
+  /** The key-exchange groups, in order; undefined: Node's. */
+  curvePreferences: TlsCurve[] | undefined;
 }
 
-type Parse = (text: string, name: string) => number | string | boolean | ReadinessProbeSpec | LoggingSettings;
+type Parse = (text: string, name: string) => number | string | boolean | readonly string[] | ReadinessProbeSpec | LoggingSettings | undefined;
 
 interface OptionSpec {
   flag: string;
@@ -214,6 +224,22 @@ const OPTIONS = {
     defaultText: 'newest',
     help: 'newest TLS version: 1.2 or 1.3',
     parse: (value, name) => requireTlsVersion(name, value),
+  },
+  tlsCipherSuites: {
+    flag: 'tls-cipher-suites',
+    env: KNATIVE_ENV.tlsCipherSuites,
+    value: 'NAMES',
+    defaultText: "Node's",
+    help: "TLS 1.2 cipher suites, comma-separated Go names such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (TLS 1.3's stay Node's)",
+    parse: (value, name) => (value === '' ? undefined : parseCipherSuites(name, value)),
+  },
+  tlsCurvePreferences: {
+    flag: 'tls-curve-preferences',
+    env: KNATIVE_ENV.tlsCurvePreferences,
+    value: 'NAMES',
+    defaultText: "Node's",
+    help: 'key-exchange groups in order, comma-separated: X25519, X25519MLKEM768, P-256 (CurveP256), P-384 (CurveP384), P-521 (CurveP521)',
+    parse: (value, name) => (value === '' ? undefined : parseCurvePreferences(name, value)),
   },
   metricsPort: { flag: 'metrics-port', env: SIDECAR_ENV.metricsPort, value: 'PORT', defaultText: String(DEFAULTS.metricsPort), help: `port serving ${DEFAULTS.metricsEndpoint}`, parse: port },
   requestMetricsPort: {
@@ -487,7 +513,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
 function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: ReturnType<typeof parseArgs>['values'], env: Readonly<Record<string, string | undefined>>): CliTlsConfig {
   const certFile = read('tlsCert') as string | undefined;
   const keyFile = read('tlsKey') as string | undefined;
-  const field = (key: 'tlsCert' | 'tlsKey'): string => {
+  const field = (key: Key): string => {
     const spec: OptionSpec = OPTIONS[key];
     return typeof flags[spec.flag] !== 'string' && spec.env !== undefined && env[spec.env] !== undefined ? `${spec.env} (--${spec.flag})` : `--${spec.flag}`;
   };
@@ -496,6 +522,10 @@ function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: Retur
   if (maxVersion !== undefined && maxVersion < minVersion) {
     throw new ConfigError('--tls-max-version', `--tls-max-version (${maxVersion}) must not be older than --tls-min-version (${minVersion})`);
   }
+  const cipherSuites = read('tlsCipherSuites') as TlsCipherSuite[] | undefined;
+  const curves = read('tlsCurvePreferences') as TlsCurve[] | undefined;
+  if (curves !== undefined) openSslGroups(field('tlsCurvePreferences'), curves);
+  if (cipherSuites !== undefined) requireTls12Suite(field('tlsCipherSuites'), cipherSuites, field('tlsMaxVersion'), maxVersion);
   return {
     port: (read('tlsPort') as number | undefined) ?? DEFAULTS.tlsPort,
     certFile: certFile ?? DEFAULTS.tlsCertFile,
@@ -505,6 +535,8 @@ function readTls(read: (key: Key) => ReturnType<Parse> | undefined, flags: Retur
     keyField: field('tlsKey'),
     minVersion,
     maxVersion,
+    cipherSuites,
+    curvePreferences: curves,
   };
 }
 

@@ -28,5 +28,6 @@ async function missing(file: string): Promise<boolean> {
 export async function tlsFromMount(tls: CliTlsConfig, nowMs: number): Promise<ProxyTlsOptions | undefined> {
   if (!tls.filesGiven && (await missing(tls.certFile)) && (await missing(tls.keyFile))) return undefined;
   await readCertificatePair(tls, nowMs);
-  return { port: tls.port, certFile: tls.certFile, keyFile: tls.keyFile, minVersion: tls.minVersion, maxVersion: tls.maxVersion };
+  const { port, certFile, keyFile, minVersion, maxVersion, cipherSuites, curvePreferences } = tls;
+  return { port, certFile, keyFile, minVersion, maxVersion, cipherSuites, curvePreferences };
 }

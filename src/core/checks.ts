@@ -6,7 +6,7 @@
  * shown in the message; the CLI passes the text it was given (and what that
  * came to), the library leaves the default.
  */
-import { MAX_TIMER_MS } from './defaults.js';
+import { MAX_TIMER_MS, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, TLS_CURVES } from './defaults.js';
 import { ConfigError } from './errors.js';
 
 function requireNumber(field: string, value: unknown, accepts: (n: number) => boolean, expected: string, given: string | undefined): number {
@@ -223,4 +223,96 @@ export type TlsVersion = '1.2' | '1.3';
 export function requireTlsVersion(field: string, value: unknown, given = `"${String(value)}"`): TlsVersion {
   if (value === '1.2' || value === '1.3') return value;
   throw new ConfigError(field, `${field} must be 1.2 or 1.3, got ${given}`);
+}
+
+/** A cipher suite by its Go name (`tls.CipherSuiteName`), as knative/pkg reads `QUEUE_PROXY_TLS_CIPHER_SUITES`. */
+export type TlsCipherSuite = keyof typeof TLS12_CIPHER_SUITES | (typeof TLS13_CIPHER_SUITES)[number];
+
+/** A key-exchange group by a name knative/pkg reads in `QUEUE_PROXY_TLS_CURVE_PREFERENCES`: Go's constant name or the standard one. */
+export type TlsCurve = keyof typeof TLS_CURVES;
+
+/** The names of a comma-separated list as knative/pkg splits it: each trimmed, empty ones skipped. */
+function listNames(text: string): string[] {
+  return text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+function requireNameList(field: string, value: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw new ConfigError(field, `${field} must be an array of ${what} names`);
+  return value as readonly unknown[];
+}
+
+function isCipherSuite(name: unknown): name is TlsCipherSuite {
+  return typeof name === 'string' && (Object.hasOwn(TLS12_CIPHER_SUITES, name) || (TLS13_CIPHER_SUITES as readonly string[]).includes(name));
+}
+
+/**
+ * Checks a list of cipher suites by Go's names: those of Go's
+ * `tls.CipherSuites()`, the TLS 1.3 ones included (which change nothing, as in
+ * Go). An empty list is valid: TLS 1.2 then offers no suite.
+ *
+ * @throws ConfigError `<field> must be an array of cipher suite names`, or
+ *   `<field>: unknown cipher suite "<name>" (...)`
+ */
+export function requireCipherSuites(field: string, value: unknown): TlsCipherSuite[] {
+  return requireNameList(field, value, 'cipher suite').map((name) => {
+    if (isCipherSuite(name)) return name;
+    throw new ConfigError(field, `${field}: unknown cipher suite "${String(name)}" (Go's crypto/tls names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)`);
+  });
+}
+
+/**
+ * Parses a comma-separated list of cipher suites by Go's names, as knative/pkg
+ * reads `QUEUE_PROXY_TLS_CIPHER_SUITES`: blanks around names and empty entries
+ * are skipped.
+ *
+ * @throws ConfigError as {@link requireCipherSuites}
+ */
+export function parseCipherSuites(field: string, text: string): TlsCipherSuite[] {
+  return requireCipherSuites(field, listNames(text));
+}
+
+/**
+ * Checks a list of key-exchange groups by the names knative/pkg accepts (Go's
+ * `CurveP256`, `CurveP384`, `CurveP521`, `X25519`, `X25519MLKEM768`, and
+ * `P-256`, `P-384`, `P-521`). An empty list is valid: Node's default groups,
+ * as Go's. Whether the running Node's OpenSSL supports each is the TLS side's
+ * check (`requireOpenSslGroups`), so that this module loads no `node:tls`.
+ *
+ * @throws ConfigError `<field> must be an array of curve names`, or
+ *   `<field>: unknown curve "<name>" (...)`
+ */
+export function requireCurvePreferences(field: string, value: unknown): TlsCurve[] {
+  return requireNameList(field, value, 'curve').map((name) => {
+    if (typeof name !== 'string' || !Object.hasOwn(TLS_CURVES, name)) {
+      throw new ConfigError(field, `${field}: unknown curve "${String(name)}" (one of ${Object.keys(TLS_CURVES).join(', ')})`);
+    }
+    return name as TlsCurve;
+  });
+}
+
+/**
+ * Parses a comma-separated list of key-exchange groups, as knative/pkg reads
+ * `QUEUE_PROXY_TLS_CURVE_PREFERENCES`: blanks around names and empty entries
+ * are skipped.
+ *
+ * @throws ConfigError as {@link requireCurvePreferences}
+ */
+export function parseCurvePreferences(field: string, text: string): TlsCurve[] {
+  return requireCurvePreferences(field, listNames(text));
+}
+
+/**
+ * Checks that a cipher-suite list leaves a handshake possible: with TLS 1.3
+ * off (`maxVersion` 1.2), it must name a TLS 1.2 suite.
+ *
+ * @param maxVersionField - the option, flag or variable that gave `maxVersion`, for the message
+ * @throws ConfigError `<field> names no TLS 1.2 cipher suite and <maxVersionField> is 1.2: no handshake could succeed`
+ */
+export function requireTls12Suite(field: string, suites: readonly TlsCipherSuite[], maxVersionField: string, maxVersion: TlsVersion | undefined): void {
+  if (maxVersion === '1.2' && !suites.some((suite) => Object.hasOwn(TLS12_CIPHER_SUITES, suite))) {
+    throw new ConfigError(field, `${field} names no TLS 1.2 cipher suite and ${maxVersionField} is 1.2: no handshake could succeed`);
+  }
 }

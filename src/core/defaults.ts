@@ -87,6 +87,54 @@ export const DEFAULTS = {
 } as const;
 
 /**
+ * The TLS 1.0-1.2 cipher suites of Go's `tls.CipherSuites()` (as go1.19.8
+ * lists them), which knative/pkg's `tls.ParseCipherSuites` accepts for
+ * `QUEUE_PROXY_TLS_CIPHER_SUITES`: each by its Go name (`tls.CipherSuiteName`)
+ * with the OpenSSL name that Node's `ciphers` option takes.
+ */
+export const TLS12_CIPHER_SUITES = {
+  TLS_RSA_WITH_AES_128_CBC_SHA: 'AES128-SHA',
+  TLS_RSA_WITH_AES_256_CBC_SHA: 'AES256-SHA',
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 'ECDHE-ECDSA-AES128-SHA',
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 'ECDHE-ECDSA-AES256-SHA',
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 'ECDHE-RSA-AES128-SHA',
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 'ECDHE-RSA-AES256-SHA',
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+} as const;
+
+/**
+ * The TLS 1.3 cipher suites of Go's `tls.CipherSuites()`. Their names are
+ * accepted in a cipher-suite list, as knative/pkg accepts them, and change
+ * nothing: Go does not let TLS 1.3 suites be configured and enables all of
+ * them, and the TLS side keeps Node's default TLS 1.3 suites whatever the list.
+ */
+export const TLS13_CIPHER_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
+
+/**
+ * The key-exchange groups knative/pkg's `tls.ParseCurvePreferences` accepts for
+ * `QUEUE_PROXY_TLS_CURVE_PREFERENCES`, by Go's constant names and by the
+ * standard names, each with the OpenSSL group name that Node's `ecdhCurve`
+ * option takes.
+ */
+export const TLS_CURVES = {
+  CurveP256: 'P-256',
+  CurveP384: 'P-384',
+  CurveP521: 'P-521',
+  X25519: 'X25519',
+  X25519MLKEM768: 'X25519MLKEM768',
+  'P-256': 'P-256',
+  'P-384': 'P-384',
+  'P-521': 'P-521',
+} as const;
+
+/**
  * The longest delay Node's timers take, in milliseconds: 2^31 - 1, about 24.8 days. Node fires a
  * `setTimeout` or `setInterval` given more after 1 ms instead (with a `TimeoutOverflowWarning`), so
  * every option that becomes a timer is checked against it.
@@ -149,6 +197,10 @@ export const KNATIVE_ENV = {
   tlsMinVersion: 'QUEUE_PROXY_TLS_MIN_VERSION',
   /** Newest TLS version of the TLS side, `1.2` or `1.3`; unset: the newest Node offers. */
   tlsMaxVersion: 'QUEUE_PROXY_TLS_MAX_VERSION',
+  /** The TLS side's TLS 1.2 cipher suites, comma-separated Go names ({@link TLS12_CIPHER_SUITES}); unset or empty: Node's. */
+  tlsCipherSuites: 'QUEUE_PROXY_TLS_CIPHER_SUITES',
+  /** The TLS side's key-exchange groups, comma-separated names ({@link TLS_CURVES}); unset or empty: Node's. */
+  tlsCurvePreferences: 'QUEUE_PROXY_TLS_CURVE_PREFERENCES',
   /** The pod's IP, the request log's `.Revision.PodIP`. */
   podIP: 'SERVING_POD_IP',
   /** Whether each request is logged (Go's `strconv.ParseBool` spellings). */

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type ConnectionOptions } from 'node:tls';
 import type { ProxyServer } from '../../src/proxy/proxy.js';
 import type { ProxyTlsOptions } from '../../src/proxy/tls/tls-options.js';
 import type { Transport } from './raw.js';
@@ -35,38 +36,32 @@ const CA_CONFIG = [
   '',
 ].join('\n');
 
+/** The key pair of a test certificate: an ECDSA P-256 key (the default) or an RSA 2048-bit one (for the ECDHE-RSA and RSA cipher suites). */
+export type CertificateKey = 'P-256' | 'RSA';
+
+/** `openssl req -newkey` arguments for each key. */
+const NEW_KEY: Record<CertificateKey, string[]> = {
+  'P-256': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
+  RSA: ['-newkey', 'rsa:2048'],
+};
+
 /**
- * A fresh P-256 key and a self-signed certificate for 127.0.0.1 made by the
- * `openssl` CLI, valid from `notBefore` (default: an hour ago) to `notAfter`
- * (default: a day from now); `openssl ca` is the one command of OpenSSL 3.0
- * that sets both dates, so an expired certificate is made the same way.
+ * A fresh key (P-256 unless `key` says RSA) and a self-signed certificate for
+ * 127.0.0.1 made by the `openssl` CLI, valid from `notBefore` (default: an
+ * hour ago) to `notAfter` (default: a day from now); `openssl ca` is the one
+ * command of OpenSSL 3.0 that sets both dates, so an expired certificate is
+ * made the same way.
  */
-export function makeCertificate(validity: { notBefore?: Date; notAfter?: Date } = {}): CertificatePem {
+export function makeCertificate(options: { notBefore?: Date; notAfter?: Date; key?: CertificateKey } = {}): CertificatePem {
   const dir = mkdtempSync(join(tmpdir(), 'qse-tls-'));
-  const notBefore = validity.notBefore ?? new Date(Date.now() - 3_600_000);
-  const notAfter = validity.notAfter ?? new Date(Date.now() + 86_400_000);
+  const notBefore = options.notBefore ?? new Date(Date.now() - 3_600_000);
+  const notAfter = options.notAfter ?? new Date(Date.now() + 86_400_000);
   try {
     writeFileSync(join(dir, 'ca.cnf'), CA_CONFIG);
     writeFileSync(join(dir, 'index.txt'), '');
     writeFileSync(join(dir, 'serial'), '01\n');
     const run = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    run([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'req.csr',
-    ]);
+    run(['req', '-new', ...NEW_KEY[options.key ?? 'P-256'], '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', 'key.pem', '-out', 'req.csr']);
     run(['ca', '-config', 'ca.cnf', '-batch', '-selfsign', '-keyfile', 'key.pem', '-in', 'req.csr', '-startdate', caDate(notBefore), '-enddate', caDate(notAfter), '-notext', '-out', 'cert.pem']);
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
@@ -85,6 +80,39 @@ export function curl(args: string[]): Promise<{ code: number; out: string }> {
     execFile('curl', ['-sk', '--max-time', '10', ...args], { timeout: 15_000 }, (error, stdout) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out: stdout });
     });
+  });
+}
+
+/**
+ * What a TLS handshake came to: the protocol, the cipher suite by OpenSSL's
+ * and the standard name, and the key-exchange group as the client's
+ * `getEphemeralKeyInfo()` names it (undefined where Node names none: Node 22
+ * for X25519MLKEM768); or the error code of a refused handshake.
+ */
+export type Handshake =
+  | { readonly ok: true; readonly protocol: string | null; readonly cipher: string; readonly standardName: string; readonly group: string | undefined }
+  | { readonly ok: false; readonly code: string | undefined };
+
+/** One handshake with `port` on 127.0.0.1 by Node's TLS client with `options` (such as a pinned `ciphers`, `ecdhCurve` or `maxVersion`); the certificate is not verified. */
+export function handshake(port: number, options: ConnectionOptions = {}): Promise<Handshake> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...options }, () => {
+      const cipher = socket.getCipher();
+      const key = socket.getEphemeralKeyInfo() as { name?: string } | null;
+      resolve({ ok: true, protocol: socket.getProtocol(), cipher: cipher.name, standardName: cipher.standardName, group: key?.name });
+      socket.destroy();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, code: error.code }));
+  });
+}
+
+/** Runs `openssl s_client` against `port` on 127.0.0.1 with `args` and no input; resolves with its exit code and its output, stdout and stderr. */
+export function opensslClient(port: number, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { timeout: 15_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out: stdout + stderr });
+    });
+    child.stdin?.end();
   });
 }
 

@@ -16,6 +16,10 @@ export interface TlsPortSettings {
   /** Oldest and newest TLS versions accepted; no newest: Node's newest. */
   readonly minVersion: TlsVersion;
   readonly maxVersion: TlsVersion | undefined;
+  /** Node's `ciphers` (OpenSSL names, the TLS 1.2 suites then the TLS 1.3 ones); undefined: Node's default. */
+  readonly ciphers: string | undefined;
+  /** Node's `ecdhCurve` (OpenSSL group names, colon-separated, in order); undefined: Node's default. */
+  readonly ecdhCurve: string | undefined;
   /** Longest TLS handshake, in milliseconds: the plain port's bound on a request head, so the handshake adds no slowloris window. */
   readonly handshakeTimeoutMs: number;
   /** When changed files are read again. */
@@ -44,7 +48,9 @@ const NODE_VERSION: Record<TlsVersion, SecureVersion> = { '1.2': 'TLSv1.2', '1.3
  * router, so the same exchange, limits and counting apply). The certificate
  * is checked before anything listens; then {@link CertificateWatcher} swaps
  * in each new pair for new connections with `setSecureContext`, leaving
- * open connections on the pair they started with.
+ * open connections on the pair they started with. `setSecureContext` replaces
+ * every context option, not only the pair, so each context it is given carries
+ * the versions, cipher suites and groups again.
  *
  * @throws CertificateError (as a rejection) for a pair that cannot serve, naming the field and file
  * @throws PortInUseError (as a rejection) when the port is taken
@@ -57,6 +63,8 @@ export async function startTlsPort(settings: TlsPortSettings, hand: (socket: TLS
     key: pair.key,
     minVersion: NODE_VERSION[settings.minVersion],
     ...(settings.maxVersion === undefined ? {} : { maxVersion: NODE_VERSION[settings.maxVersion] }),
+    ...(settings.ciphers === undefined ? {} : { ciphers: settings.ciphers }),
+    ...(settings.ecdhCurve === undefined ? {} : { ecdhCurve: settings.ecdhCurve }),
   });
   let server: ReturnType<typeof createServer>;
   try {
