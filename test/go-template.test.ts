@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { compileRequestLogTemplate, formatGoFloat, jsEscape, UnsupportedTemplateError, type RequestLogInput } from '../src/log/go-template.js';
 
 /** Knative's default `logging.request-log-template` (config/core/configmaps/observability.yaml). */
@@ -40,6 +41,29 @@ const PLAIN: Case = {
   traceID: '',
 };
 
+/**
+ * Strings at the edges of `js` escaping: each escaped ASCII character, control characters and DEL, an escape before
+ * and after a character above ASCII, printable and unprintable characters above ASCII in and out of the BMP.
+ */
+const ESCAPE_EDGES = [
+  '\\',
+  "'",
+  '"',
+  '<',
+  '>',
+  '&',
+  '=',
+  '\x00\x01\x1f\x7f ~',
+  'a=b\té',
+  'é=\n',
+  'π日本語',
+  '\u0085\u00a0\u00ad\u200b\u2028\u2029\u3000\ufeff',
+  '\u{1F600}=\u{1F600}',
+  '\u{E0001}\u{F0000}\u{10FFFF}',
+  'e\u0301',
+  `${'x'.repeat(40)}"`,
+];
+
 const CASES: Case[] = [
   { method: 'GET', requestURI: '/', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '127.0.0.1:40000', host: 'a.example', headers: {}, code: 200, size: 0, latency: 0.001234, traceID: '' },
   {
@@ -59,6 +83,8 @@ const CASES: Case[] = [
   { method: 'GET', requestURI: '/z', contentLength: 0, proto: 'HTTP/1.1', remoteAddr: '10.0.0.1:1', host: 'c', headers: {}, code: 200, size: 3, latency: 12.5, traceID: '' },
   // Latencies at the edges of the decimal form (exponents -4 and 5) and a typical one with 17 digits; plain ASCII to escape nothing.
   ...[0.0001, 999999.9999999999, 0.01988453599999997, 0.00009999].map((latency) => ({ ...PLAIN, latency })),
+  // Every escaped field of the templates over each edge of the escaping.
+  ...ESCAPE_EDGES.map((text) => ({ ...PLAIN, requestURI: `/${text}`, remoteAddr: text, headers: { 'User-Agent': text, Referer: `${text}${text}`, 'X-Id': text } })),
 ];
 
 const TEMPLATES = [
@@ -186,7 +212,35 @@ describe('jsEscape (Go template.JSEscapeString)', () => {
   it('escapes quotes, backslash, <>&=, control and unprintable characters', () => {
     assert.equal(jsEscape('a<b>&=\'"\\\n\u00a0é\u2028'), 'a\\u003Cb\\u003E\\u0026\\u003D\\\'\\"\\\\\\u000A\\u00A0é\\u2028');
   });
+  it('gives what a character-by-character escaping gives, for any string (lone surrogates included)', () => {
+    const unit = fc.oneof(
+      fc.constantFrom(...'\\\'"<>&=\x00\x1f\x7f', '\ud800', '\udfff', '\u00a0', '\u2028'),
+      fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 30 }), (units) => {
+        const text = units.join('');
+        assert.equal(jsEscape(text), jsEscapeByCharacter(text));
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
+
+/** Go's JSEscapeString as Go writes it, one code point at a time: the reference the tables and Unicode classes of jsEscape are checked against. */
+function jsEscapeByCharacter(text: string): string {
+  const known: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '<': '\\u003C', '>': '\\u003E', '&': '\\u0026', '=': '\\u003D' };
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (known[ch] !== undefined) out += known[ch];
+    else if (code < 0x20) out += `\\u00${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (code < 0x80 || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return out;
+}
 
 describe('unsupported constructs are refused when compiled, naming the construct', () => {
   for (const [template, construct] of [

@@ -257,3 +257,49 @@ describe('RequestLog batches its writes', () => {
     assert.deepEqual(writes.slice(1), ['/b 200 0\n']);
   });
 });
+
+describe('RequestLog reads each field of the request as Go’s server sets it', () => {
+  const revision = { name: 'r', namespace: 'n', service: 's', configuration: 'c', podName: 'p', podIP: '' };
+  const template =
+    '{{.Request.Method}}|{{.Request.RequestURI}}|{{.Request.ContentLength}}|{{.Request.Proto}}|{{.Request.RemoteAddr}}|{{.Request.Host}}|{{.Request.UserAgent}}|{{.Request.Referer}}|{{.Request.Header.Get "X-Id"}}|{{.TraceID}}';
+  const traceparent = `00-${TRACE}-00f067aa0ba902b7-01`;
+
+  for (const [name, request, line] of [
+    [
+      'HTTP/1.1 with a length, an IPv4-mapped client, headers in any case, the first of a repeated one, W3C before B3',
+      {
+        method: 'POST',
+        url: '/p?a=1',
+        httpVersion: '1.1',
+        rawHeaders: ['Host', 'h.example', 'Content-Length', '3', 'User-Agent', 'ua', 'REFERER', 'r', 'x-id', '1', 'X-Id', '2', 'traceparent', traceparent, 'X-B3-TraceId', 'b3'],
+        remoteAddress: '::ffff:10.0.0.7',
+        remotePort: 5,
+      },
+      `POST|/p?a=1|3|HTTP/1.1|10.0.0.7:5|h.example|ua|r|1|${TRACE}`,
+    ],
+    [
+      'HTTP/1.1 chunked, an upper-case IPv4-mapped client, a B3 trace id',
+      { method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: ['Transfer-Encoding', 'chunked', 'x-b3-traceid', 'b3'], remoteAddress: '::FFFF:1.2.3.4', remotePort: 6 },
+      'GET|/|-1|HTTP/1.1|1.2.3.4:6|||||b3',
+    ],
+    [
+      'HTTP/2 with a body to come, :authority before host, an IPv6 client',
+      { method: 'PUT', url: '/h2', httpVersion: '2.0', rawHeaders: [':authority', 'a.example', 'host', 'ignored'], remoteAddress: '::1', remotePort: 7, endStream: false },
+      'PUT|/h2|-1|HTTP/2.0|[::1]:7|a.example||||',
+    ],
+    [
+      'HTTP/2 without a body, a host header only, an IPv6 client starting ::ffff: that is no IPv4 address',
+      { method: 'GET', url: '/h2', httpVersion: '2.0', rawHeaders: ['host', 'h'], remoteAddress: '::ffff:abcd', remotePort: 8, endStream: true },
+      'GET|/h2|0|HTTP/2.0|[::ffff:abcd]:8|h||||',
+    ],
+    ['nothing known', { httpVersion: '1.1', rawHeaders: [], remoteAddress: undefined, remotePort: undefined }, '||0|HTTP/1.1||||||'],
+  ] as const) {
+    it(name, () => {
+      const writes: string[] = [];
+      const log = new RequestLog(template, revision, (lines) => writes.push(lines));
+      log.requestEnded(200, 0.001, request, 0);
+      log.flush();
+      assert.deepEqual(writes, [`${line}\n`]);
+    });
+  }
+});

@@ -126,26 +126,53 @@ function print(value: Value): string {
   return 'int' in value ? String(value.int) : formatGoFloat(value.float);
 }
 
+/** Go's escapes of the ASCII characters it does not copy as they are: quotes, backslash and `<>&=`. */
 const JS_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '<': '\\u003C', '>': '\\u003E', '&': '\\u0026', '=': '\\u003D' };
-/** What Go's `unicode.IsPrint` accepts above ASCII: letters, marks, numbers, punctuation, symbols. */
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
-/** Text with nothing {@link jsEscape} would change: printable ASCII without quotes, backslash or `<>&=`. */
-const NOTHING_TO_ESCAPE = /^[ !#-%(-;?-[\]-~]*$/;
+/** A character {@link jsEscape} may have to change: any but printable ASCII without quotes, backslash or `<>&=` (DEL and characters above ASCII are looked at). */
+const MAY_ESCAPE = /[^ !#-%(-;?-[\]-~]/;
 
-/** Go's `template.JSEscapeString`: quotes, backslash and `<>&=` escaped, control and unprintable characters as `\uXXXX`. */
+/**
+ * Each code point {@link jsEscape} changes: quotes, backslash, `<>&=`, control
+ * characters below U+0020, and each code point above DEL that Go's
+ * `unicode.IsPrint` refuses, i.e. not a letter, mark, number, punctuation or
+ * symbol: C1 controls, spaces other than U+0020, format and private-use
+ * characters, unassigned code points, lone surrogates.
+ */
+const TO_ESCAPE = /[\\'"<>&=]|[^ -\x7f\p{L}\p{M}\p{N}\p{P}\p{S}]/gu;
+
+/** Go's escape of one code point {@link TO_ESCAPE} matched: its own for quotes, backslash and `<>&=`, else `\uXXXX` in upper-case hex (five or six digits above U+FFFF). */
+function escapeCodePoint(ch: string): string {
+  return JS_ESCAPES[ch] ?? `\\u${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** {@link jsEscape}'s output for each ASCII character, by character code; `undefined` for the characters copied as they are. */
+const ASCII_ESCAPES: ReadonlyArray<string | undefined> = Array.from({ length: 0x80 }, (_, code) => {
+  const ch = String.fromCharCode(code);
+  const escaped = ch.replace(TO_ESCAPE, escapeCodePoint);
+  return escaped === ch ? undefined : escaped;
+});
+
+/**
+ * Go's `template.JSEscapeString`: quotes, backslash and `<>&=` escaped, control and unprintable characters as `\uXXXX`.
+ * ASCII text is escaped from a table of the ASCII characters, one pass copying the runs between escapes; text with a
+ * character above ASCII, rare in a request line's fields, through {@link TO_ESCAPE}'s Unicode classes.
+ */
 export function jsEscape(text: string): string {
-  if (NOTHING_TO_ESCAPE.test(text)) return text;
+  const first = text.search(MAY_ESCAPE);
+  if (first === -1) return text;
   let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    const known = JS_ESCAPES[ch];
-    if (known !== undefined) out += known;
-    else if (code < 0x20) out += `\\u00${code.toString(16).toUpperCase().padStart(2, '0')}`;
-    else if (code < 0x80 || PRINTABLE.test(ch)) out += ch;
-    else out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  let copied = 0;
+  for (let i = first; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return text.replace(TO_ESCAPE, escapeCodePoint);
+    const escaped = ASCII_ESCAPES[code];
+    if (escaped !== undefined) {
+      out += text.slice(copied, i) + escaped;
+      copied = i + 1;
+    }
   }
-  return out;
+  return out + text.slice(copied);
 }
 
 /** A Go interpreted string literal with the escapes a header name could need. */

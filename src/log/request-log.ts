@@ -8,7 +8,8 @@ export type LineSink = (lines: string) => void;
 /** A request's `RemoteAddr` as Go's server sets it: `ip:port`, `[ip]:port` for IPv6, an IPv4-mapped address as IPv4 (Go's `IP.String`). */
 export function goRemoteAddr(address: string | undefined, port: number | undefined): string {
   if (address === undefined) return '';
-  const ip = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+  // Only an address starting `::` can be IPv4-mapped: the others skip the regular expression.
+  const ip = address.startsWith('::') ? (/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address) : address;
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
 }
 
@@ -33,18 +34,41 @@ function traceId(rawHeaders: readonly string[]): string {
   return firstRawHeaderValue(rawHeaders, 'x-b3-traceid') ?? '';
 }
 
-function requestOf(request: ObservedRequest): RequestLogRequest {
-  const raw = request.rawHeaders;
-  return {
-    method: request.method ?? '',
-    requestURI: request.url ?? '',
-    contentLength: contentLength(request),
-    proto: `HTTP/${request.httpVersion}`,
-    remoteAddr: goRemoteAddr(request.remoteAddress, request.remotePort),
-    // Go's HTTP/2 server takes the Host from `:authority`, and from a Host header only without one.
-    host: firstRawHeaderValue(raw, ':authority') ?? firstRawHeaderValue(raw, 'host') ?? '',
-    header: (lowerName) => firstRawHeaderValue(raw, lowerName),
-  };
+/**
+ * The request of one log line, read from Node's request: each field computed when the template reads it, so a
+ * template that does not print `.Request.Host`, say, never looks for its headers.
+ */
+class LoggedRequest implements RequestLogRequest {
+  constructor(private readonly request: ObservedRequest) {}
+
+  get method(): string {
+    return this.request.method ?? '';
+  }
+
+  get requestURI(): string {
+    return this.request.url ?? '';
+  }
+
+  get contentLength(): number {
+    return contentLength(this.request);
+  }
+
+  get proto(): string {
+    return `HTTP/${this.request.httpVersion}`;
+  }
+
+  get remoteAddr(): string {
+    return goRemoteAddr(this.request.remoteAddress, this.request.remotePort);
+  }
+
+  // Go's HTTP/2 server takes the Host from `:authority`, and from a Host header only without one.
+  get host(): string {
+    return this.header(':authority') ?? this.header('host') ?? '';
+  }
+
+  header(lowerName: string): string | undefined {
+    return firstRawHeaderValue(this.request.rawHeaders, lowerName);
+  }
 }
 
 /** Longest a rendered line waits for the write of its batch, in milliseconds. */
@@ -84,7 +108,7 @@ export class RequestLog implements RequestObserver {
   requestEnded(statusCode: number, durationSeconds: number, request: ObservedRequest | undefined, responseBytes: number): void {
     if (request === undefined) return;
     const line = this.render({
-      request: requestOf(request),
+      request: new LoggedRequest(request),
       response: { code: statusCode, size: responseBytes, latencySeconds: durationSeconds },
       revision: this.revision,
       traceID: traceId(request.rawHeaders),
