@@ -287,8 +287,10 @@ describe('parseConfig: the TLS port', () => {
     );
   });
 
-  it('an empty QUEUE_PROXY_TLS_CIPHER_SUITES or QUEUE_PROXY_TLS_CURVE_PREFERENCES is unset, as knative/pkg reads it; a list of blanks and commas is an empty list', () => {
-    assert.deepEqual(parseConfig([], { QUEUE_PROXY_TLS_CIPHER_SUITES: '', QUEUE_PROXY_TLS_CURVE_PREFERENCES: '' }, 'h').tls, parseConfig([], {}, 'h').tls);
+  it('an empty QUEUE_PROXY_TLS_* variable is unset, as knative/pkg reads it; a list of blanks and commas is an empty list', () => {
+    const empty = { QUEUE_PROXY_TLS_MIN_VERSION: '', QUEUE_PROXY_TLS_MAX_VERSION: '', QUEUE_PROXY_TLS_CIPHER_SUITES: '', QUEUE_PROXY_TLS_CURVE_PREFERENCES: '' };
+    assert.deepEqual(parseConfig([], empty, 'h').tls, parseConfig([], {}, 'h').tls);
+    assert.deepEqual([parseConfig([], empty, 'h').tls.minVersion, parseConfig([], empty, 'h').tls.maxVersion], ['1.3', undefined]);
     const blank = parseConfig([], { QUEUE_PROXY_TLS_CIPHER_SUITES: ' , ', QUEUE_PROXY_TLS_CURVE_PREFERENCES: ',' }, 'h').tls;
     assert.deepEqual([blank.cipherSuites, blank.curvePreferences], [[], []]);
   });

@@ -215,7 +215,8 @@ const OPTIONS = {
     value: 'VERSION',
     defaultText: DEFAULTS.tlsMinVersion,
     help: 'oldest TLS version: 1.2 or 1.3',
-    parse: (value, name) => requireTlsVersion(name, value),
+    // knative/pkg's tls.NewConfigFromEnv takes an empty variable as unset.
+    parse: (value, name) => (value === '' ? undefined : requireTlsVersion(name, value)),
   },
   tlsMaxVersion: {
     flag: 'tls-max-version',
@@ -223,7 +224,7 @@ const OPTIONS = {
     value: 'VERSION',
     defaultText: 'newest',
     help: 'newest TLS version: 1.2 or 1.3',
-    parse: (value, name) => requireTlsVersion(name, value),
+    parse: (value, name) => (value === '' ? undefined : requireTlsVersion(name, value)),
   },
   tlsCipherSuites: {
     flag: 'tls-cipher-suites',
