@@ -279,7 +279,8 @@ export function parseCipherSuites(field: string, text: string): TlsCipherSuite[]
  * `CurveP256`, `CurveP384`, `CurveP521`, `X25519`, `X25519MLKEM768`, and
  * `P-256`, `P-384`, `P-521`). An empty list is valid: Node's default groups,
  * as Go's. Whether the running Node's OpenSSL supports each is the TLS side's
- * check (`requireOpenSslGroups`), so that this module loads no `node:tls`.
+ * check (`openSslGroups` in `proxy/tls/openssl-groups.ts`), so that this
+ * module loads no `node:tls`.
  *
  * @throws ConfigError `<field> must be an array of curve names`, or
  *   `<field>: unknown curve "<name>" (...)`

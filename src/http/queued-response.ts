@@ -10,16 +10,14 @@ import type { Socket } from 'node:net';
 const waitingOn = new WeakMap<Socket, Set<() => void>>();
 
 function listenersOf(socket: Socket): Set<() => void> {
-  let listeners = waitingOn.get(socket);
-  if (listeners === undefined) {
-    const created = new Set<() => void>();
-    waitingOn.set(socket, created);
-    socket.once('close', () => {
-      waitingOn.delete(socket);
-      for (const listener of created) listener();
-    });
-    listeners = created;
-  }
+  const existing = waitingOn.get(socket);
+  if (existing !== undefined) return existing;
+  const listeners = new Set<() => void>();
+  waitingOn.set(socket, listeners);
+  socket.once('close', () => {
+    waitingOn.delete(socket);
+    for (const listener of listeners) listener();
+  });
   return listeners;
 }
 
