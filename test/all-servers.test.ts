@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, constants, createSecureServer, createServer, type Http2Server, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Session } from 'node:http2';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { RequestStats } from '../src/core/stats.js';
@@ -79,6 +80,44 @@ describe('trackAllServers', () => {
       await until(() => stats.inFlight === 0, 'both requests ended');
       await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(counts(stats), { requests: 2, inFlight: 0 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('takes only a pipelined request for queued: not one after a probe, nor after an answered request, on a kept-alive connection', async () => {
+    // A queued response also waits for its connection's 'close' (one more listener on the socket); none else does.
+    const socketCloseListeners: number[] = [];
+    // The answer to /hold waits for the next request, so that the one after it is queued however the bytes arrive.
+    let held: ServerResponse | undefined;
+    const app = await serve((req, res) => {
+      socketCloseListeners.push(req.socket.listenerCount('close'));
+      if (req.url === '/hold') held = res;
+      else {
+        res.end('ok');
+        held?.end('ok');
+      }
+    });
+    try {
+      counts(stats);
+      const client = await RawClient.connect(app.port);
+      const answers = async (n: number): Promise<void> => until(() => client.received.split('HTTP/1.1 200').length - 1 === n, `${n} answers`);
+      client.write(
+        requestHead('GET', '/', [
+          ['Host', 'h'],
+          ['User-Agent', 'kube-probe/1.30'],
+        ]),
+      );
+      await answers(1);
+      client.write(requestHead('GET', '/', [['Host', 'h']]));
+      await answers(2);
+      client.write(requestHead('GET', '/hold', [['Host', 'h']]) + requestHead('GET', '/', [['Host', 'h']]));
+      await answers(4);
+      client.destroy();
+      await until(() => stats.inFlight === 0, 'the requests to end');
+      const [first = 0] = socketCloseListeners;
+      assert.deepEqual(socketCloseListeners, [first, first, first, first + 1]);
+      assert.deepEqual(counts(stats), { requests: 3, inFlight: 0 });
     } finally {
       await app.close();
     }

@@ -46,25 +46,9 @@ interface StreamStart {
  * @returns a function that stops tracking
  */
 export function trackAllServers(tracker: RequestTracker): () => void {
-  // Responses begun on each connection and not yet closed. Node publishes a request before it hands the response
-  // its connection, and queues the response of a pipelined request while an earlier one on the connection is
-  // unfinished, so a response begun while another is open on its connection is queued. Node 22 never emits 'close'
-  // for a queued response whose connection dies (24 does; measured on 22.23.5 and 24.22.3): test/all-servers.test.ts
-  // 'ends a pipelined request still queued...' fails on 22 when a queued response is taken for an ordinary one. A
-  // response finishes before it closes, so this count errs only towards "queued", which costs a listener, never a
-  // lost out-event. Every request counts here, probes too: they hold the connection as much as any.
-  const openResponses = new WeakMap<Socket, number>();
-  function onResponseClose(this: ServerResponse): void {
-    const socket = this.req.socket;
-    openResponses.set(socket, openResponses.get(socket)! - 1);
-  }
   const onRequestStart = (message: unknown): void => {
     const { request, response, socket, server } = message as RequestStart;
-    if (server[UNTRACKED_SERVER] === true) return;
-    const open = openResponses.get(socket) ?? 0;
-    openResponses.set(socket, open + 1);
-    response.on('close', onResponseClose);
-    tracker.track(request, response, open > 0);
+    if (server[UNTRACKED_SERVER] !== true) tracker.trackOnConnection(request, response, socket);
   };
   const onStreamStart = (message: unknown): void => {
     const { stream, headers } = message as StreamStart;
