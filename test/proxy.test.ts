@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, PortInUseError } from '../src/core/errors.js';
 import { startProxy, type ProxyOptions, type ProxyServer } from '../src/proxy/proxy.js';
 import { monotonicNow } from '../src/core/clock.js';
 import { freePort, serve, until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
+import { openUpgrade, readUntil, serveUpgrades, upgradeRequest } from './helpers/upgrade.js';
 
 interface Reply {
   status: number;
@@ -346,43 +347,21 @@ describe('upstream failures', () => {
   });
 });
 
-/** Reads from `socket` until `text` has arrived; resolves with everything read. */
-function readUntil(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    const onData = (chunk: Buffer): void => {
-      received += chunk.toString('latin1');
-      if (received.includes(text)) {
-        socket.off('data', onData);
-        resolve(received);
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`closed before ${JSON.stringify(text)}; got ${JSON.stringify(received)}`)));
-  });
-}
-
-function upgradeRequest(port: number): string {
-  return `GET /chat?room=1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Custom: A\r\n\r\n`;
-}
-
-/** An app whose upgrade handler answers 101 and echoes bytes, behind a proxy; records the upgrade request. */
+/** An app that answers upgrades with 101 and echoes bytes (test/helpers/upgrade.ts), a tracked proxy in front, and a tunnel open through it. */
 async function echoTunnel() {
-  const env = await pair((_req, res) => res.end());
-  const seen = { url: '', headers: {} as IncomingHttpHeaders };
-  env.app.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
-    seen.url = req.url ?? '';
-    seen.headers = req.headers;
-    socket.on('error', () => {});
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    socket.pipe(socket);
-  });
-  const client = connect(env.proxy.port, '127.0.0.1');
-  client.on('error', () => {});
-  const handshake = readUntil(client, '\r\n\r\n');
-  client.write(upgradeRequest(env.proxy.port));
-  return { ...env, seen, client, handshake: await handshake };
+  const app = await serveUpgrades();
+  const { stats, proxy } = await trackedProxy(app.port);
+  const tunnel = await openUpgrade(proxy.port);
+  return {
+    ...tunnel,
+    stats,
+    proxy,
+    seen: app.seen[0]!,
+    async close() {
+      await proxy.close(0);
+      await app.close();
+    },
+  };
 }
 
 describe('upgrade', () => {

@@ -7,6 +7,7 @@ import { RequestLog } from '../src/log/request-log.js';
 import { runCli, startCli, type CliProcess } from './helpers/cli.js';
 import { grpcClient, startGrpcApp, unary, type Note } from './helpers/grpc.js';
 import { freePort, get, serve, until } from './helpers/http.js';
+import { openUpgrade, readUntil, REFUSAL, serveUpgrades } from './helpers/upgrade.js';
 
 const NAMES = ['--namespace', 'ns', '--config', 'cfg', '--revision', 'cfg-00001', '--pod', 'cfg-00001-pod', '--service', 'svc'];
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -136,6 +137,26 @@ describe('request log: response sizes, HTTP/2 and gRPC, probes', () => {
     } finally {
       cli.kill();
       gone.kill();
+      await app.close();
+    }
+  });
+
+  it('logs upgrades as Knative does: a tunnel once it closes, as 200 with no bytes; a refusal with its status and body bytes', async () => {
+    const app = await serveUpgrades();
+    const cli = await startLogged(`http://127.0.0.1:${app.port}`);
+    try {
+      const tunnel = await openUpgrade(cli.ports!.proxy, '/chat');
+      const echoed = readUntil(tunnel.client, 'ping');
+      tunnel.client.write('ping');
+      await echoed;
+      assert.deepEqual(logLines(cli), []);
+      tunnel.client.destroy();
+      await until(() => logLines(cli).length === 1, 'the tunnel line');
+      await openUpgrade(cli.ports!.proxy, '/refuse');
+      await until(() => logLines(cli).length === 2, 'the refusal line');
+      assert.deepEqual(logLines(cli), ['custom GET /chat HTTP/1.1 0 200 0', `custom GET /refuse HTTP/1.1 0 400 ${REFUSAL.length}`]);
+    } finally {
+      cli.kill();
       await app.close();
     }
   });

@@ -6,6 +6,7 @@ import type { ProxyServer } from '../src/proxy/proxy.js';
 import { get, serve, until } from './helpers/http.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
 import { exchange, RawClient, requestHead } from './helpers/raw.js';
+import { openUpgrade, REFUSAL, serveUpgrades } from './helpers/upgrade.js';
 
 /** An observer that keeps every call. */
 function recorder(): RequestObserver & { ended: Array<[number, number]> } {
@@ -95,6 +96,33 @@ describe("the proxy's request observer", () => {
       observer.ended.map(([status]) => status),
       [200, 200],
     );
+  });
+
+  it('is told of an upgrade once its connection closes: a tunnel as 200 with no bytes, for its whole life; a refusal with its status and bytes', async () => {
+    const app = await serveUpgrades();
+    const ended: Array<[number, number, number]> = [];
+    const upgrades = await trackedProxy(app.port, { observer: { requestEnded: (status, seconds, _request, bytes) => ended.push([status, seconds, bytes]) } });
+    try {
+      const tunnel = await openUpgrade(upgrades.proxy.port);
+      assert.match(tunnel.handshake, /^HTTP\/1\.1 101 /);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(ended.length, 0);
+      tunnel.client.destroy();
+      await until(() => ended.length === 1, "the tunnel's end");
+      assert.match((await openUpgrade(upgrades.proxy.port, '/refuse')).handshake, /^HTTP\/1\.1 400 /);
+      await until(() => ended.length === 2, "the refusal's end");
+      assert.deepEqual(
+        ended.map(([status, , bytes]) => [status, bytes]),
+        [
+          [200, 0],
+          [400, REFUSAL.length],
+        ],
+      );
+      assert.ok(ended[0]![1] >= 0.19 && ended[0]![1] < 5, `the tunnel took ${ended[0]![1]} s`);
+    } finally {
+      await upgrades.proxy.close(0);
+      await app.close();
+    }
   });
 
   it('is told of the sidecar own answers: 502 when the upstream is gone', async () => {

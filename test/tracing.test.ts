@@ -13,6 +13,7 @@ import { grpcClient, startGrpcApp, unary } from './helpers/grpc.js';
 import { get, until } from './helpers/http.js';
 import { KIND, TraceReceiver, type ReceivedSpan } from './helpers/otlp-trace-receiver.js';
 import { proxyPair, trackedProxy } from './helpers/proxy.js';
+import { openUpgrade, serveUpgrades } from './helpers/upgrade.js';
 
 // The batch span processor reads its delay from the environment: export within 20 ms instead of 5 s.
 process.env['OTEL_BSP_SCHEDULE_DELAY'] = '20';
@@ -225,6 +226,32 @@ function h2Get(session: ClientHttp2Session, path: string, headers: Record<string
     stream.end();
   });
 }
+
+describe('a traced upgrade', () => {
+  it("is a SERVER span for the tunnel's whole life, with the status 200 Knative records for it, and the app's upgrade request carries it", async () => {
+    const traces = tracing();
+    const app = await serveUpgrades();
+    const { proxy } = await trackedProxy(app.port, { tracer: traces.tracer });
+    const from = receiver.spans.length;
+    try {
+      const tunnel = await openUpgrade(proxy.port, '/chat');
+      assert.match(tunnel.handshake, /^HTTP\/1\.1 101 /);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      tunnel.client.destroy();
+      const [span] = (await receiver.waitFor(from + 1)).slice(from);
+      assert.equal(span!.kind, KIND.SERVER);
+      assert.equal(span!.name, 'GET');
+      assert.equal(span!.attributes['url.path'], '/chat');
+      assert.equal(span!.attributes['http.response.status_code'], 200);
+      assert.equal(app.seen[0]!.headers['traceparent'], `00-${span!.traceId}-${span!.spanId}-01`);
+      assert.ok(span!.endNs - span!.startNs >= 90_000_000n, `the span lasted ${span!.endNs - span!.startNs} ns`);
+    } finally {
+      await proxy.close(0);
+      await app.close();
+      await traces.shutdown();
+    }
+  });
+});
 
 describe('traced HTTP/2 and gRPC requests', () => {
   for (const [what, upstreamProtocol, client] of [

@@ -32,7 +32,7 @@ export interface RequestObserver {
    * log of each request its port received (probes only when asked).
    *
    * @param statusCode - the status the response carried; Node's default 200 when no head was sent
-   *   (the client left first), as Knative's queue-proxy records such a request
+   *   (the client left first) and for an upgrade's tunnel, as Knative's queue-proxy records both
    * @param durationSeconds - seconds from the moment the request could go to the app (its arrival, or its leaving the breaker's queue) to the response's close
    * @param request - the request; `undefined` for an HTTP/2 stream the proxy was not asked to describe
    * @param responseBytes - the response body's bytes written to the client (Knative's `.Response.Size`)

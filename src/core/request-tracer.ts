@@ -44,7 +44,7 @@ export interface RequestSpan {
   waitStarted(): void;
   /** The request leaves the breaker's queue, now: it got a slot, gave up, or timed out. */
   waitEnded(): void;
-  /** The response closed, now, with `statusCode` (the status sent; 200 when no head was sent). Called once. */
+  /** The response closed, now, with `statusCode` (the status sent; 200 when no head was sent, and for an upgrade's tunnel). Called once. */
   ended(statusCode: number): void;
 }
 

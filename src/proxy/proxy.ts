@@ -14,7 +14,7 @@ import { classifyRequest, NETWORK_PROBE_HEADER, RequestKind } from '../core/requ
 import { ProxyExchange, type ExchangeContext } from './http1/exchange.js';
 import { RequestTimer } from './contract/request-timer.js';
 import { LoggedRequests } from './contract/logged-requests.js';
-import { afterEarlierResponses, closingResponse, tunnelUpgrade } from './http1/upgrade.js';
+import { afterEarlierResponses, closingResponse, tunnelUpgrade, UpgradeAnswer } from './http1/upgrade.js';
 import { ClientConnections } from './connections/client-connections.js';
 import { Drainer } from './contract/drainer.js';
 import { ReadinessProber } from './admin/readiness-prober.js';
@@ -161,15 +161,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = tracker === undefined ? classifyRequest(request.rawHeaders) : tracker.trackUpgrade(request, socket);
+    const answer = new UpgradeAnswer();
+    loggedRequests?.upgrade(kind, request, socket, answer);
     if (!answeredHere(kind)) {
       drainer.requestArrived();
       clients.tunnelOpened(socket);
-      tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe);
+      tunnelUpgrade(context, request, socket, head, kind === RequestKind.KubeletProbe, answer);
       return;
     }
     socket.on('error', () => socket.destroy());
     void answerProbe(request.headers[NETWORK_PROBE_HEADER]).then(({ status, body }) => {
-      afterEarlierResponses(socket, () => sendText(closingResponse(request, socket), status, body));
+      afterEarlierResponses(socket, () => sendText(closingResponse(request, socket, answer), status, body));
     });
   });
 

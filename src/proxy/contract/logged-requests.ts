@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import { RequestKind } from '../../core/request-kind.js';
 import type { ObservedRequest, RequestObserver } from '../../core/request-observer.js';
-import { RequestTimer } from './request-timer.js';
+import { RequestTimer, type UpgradeOutcome } from './request-timer.js';
 
 /** An HTTP/1.1 request (or one of Node's HTTP/2 compatibility requests) as a request log reads it, taken now. */
 function observedRequest(request: IncomingMessage): ObservedRequest {
@@ -52,6 +53,11 @@ export class LoggedRequests {
   /** An HTTP/1.1 request (or an HTTP/2 one through Node's compatibility API) of `kind` arrived. */
   request(kind: RequestKind, request: IncomingMessage, response: ServerResponse): void {
     if (this.logged(kind)) this.timer.start(request, response, observedRequest(request));
+  }
+
+  /** An upgrade request of `kind` arrived on `socket` (a `node:http` server's 'upgrade' event); `outcome` tells how it was answered once `socket` closes. */
+  upgrade(kind: RequestKind, request: IncomingMessage, socket: Duplex, outcome: UpgradeOutcome): void {
+    if (this.logged(kind)) this.timer.startUpgrade(socket, outcome, observedRequest(request));
   }
 
   /** An HTTP/2 stream of `kind` arrived with its HEADERS frame (`headers`, `rawHeaders`). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import { monotonicNow } from '../../core/clock.js';
 import type { ObservedRequest, RequestObserver } from '../../core/request-observer.js';
 import { bodyBytesOf } from '../../http/body-bytes.js';
@@ -17,6 +18,14 @@ const DEFAULT_STATUS = 200;
 export function streamStatus(stream: ServerHttp2Stream): number {
   const status = stream.sentHeaders?.[':status'];
   return status === undefined ? DEFAULT_STATUS : Number(status);
+}
+
+/** How an upgrade request was answered, read once its connection has closed. */
+export interface UpgradeOutcome {
+  /** The status to record: an ordinary answer's, or 200 for a tunnel (as Knative's queue-proxy records one). */
+  readonly status: number;
+  /** The answer's body bytes written to the client; 0 for a tunnel. */
+  readonly bytes: number;
 }
 
 /**
@@ -80,5 +89,19 @@ export class RequestTimer {
     timed[this.arrivedKey] = this.now();
     timed[this.requestKey] = request;
     stream.on('close', this.onStreamClose);
+  }
+
+  /**
+   * Starts timing an upgrade request (a `node:http` server's 'upgrade'
+   * event, e.g. a WebSocket handshake) now; its end is told once the client's
+   * connection closes, which for a tunnel is when the tunnel ends, with what
+   * `outcome` then says.
+   *
+   * @param request - what observers are told of the request; undefined when none reads it
+   */
+  startUpgrade(socket: Duplex, outcome: UpgradeOutcome, request?: ObservedRequest): void {
+    const arrived = this.now();
+    // Rare next to requests: a closure of its own is fine.
+    socket.once('close', () => this.observer.requestEnded(outcome.status, (this.now() - arrived) / 1000, request, outcome.bytes));
   }
 }

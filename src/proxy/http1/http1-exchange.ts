@@ -4,10 +4,16 @@ import { LimitedExchange } from '../contract/limited-exchange.js';
 import { tracedMessage } from '../contract/trace-context.js';
 import { sendText } from '../../http/plain-text.js';
 import type { ExchangeContext } from './exchange.js';
+import type { RequestSpan } from '../../core/request-tracer.js';
 
 /** The answer to a request the breaker refuses, its queue being full: 503, with Knative's text. */
 export function sendQueueFull(response: ServerResponse): void {
   sendText(response, 503, 'pending request queue full\n');
+}
+
+/** The trace span of an HTTP/1.1 request that goes to the app: none for a kubelet probe, or with tracing off. */
+export function requestSpan(context: ExchangeContext, request: IncomingMessage, kubeletProbe: boolean): RequestSpan | undefined {
+  return kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
 }
 
 /**
@@ -26,8 +32,7 @@ export abstract class Http1Exchange extends LimitedExchange {
   protected admitRequest(context: ExchangeContext, request: IncomingMessage, response: ServerResponse, kubeletProbe: boolean, onClose: () => void): boolean {
     response.on('close', onClose);
     if (response.socket === null) onConnectionCloseWhileQueued(request, response, onClose);
-    const span = kubeletProbe ? undefined : context.tracer?.start(tracedMessage(request));
-    if (this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, span)) return true;
+    if (this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, requestSpan(context, request, kubeletProbe))) return true;
     sendQueueFull(response);
     return false;
   }

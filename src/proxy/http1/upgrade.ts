@@ -3,12 +3,43 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
+import { bodyBytesOf, countBodyBytes } from '../../http/body-bytes.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
+import type { RequestTimer, UpgradeOutcome } from '../contract/request-timer.js';
+import { withSpanHeaders } from '../contract/trace-context.js';
 import { sendUpstreamFailure, type ExchangeContext } from './exchange.js';
-import { sendQueueFull } from './http1-exchange.js';
+import { requestSpan, sendQueueFull } from './http1-exchange.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
+/** The status Knative's queue-proxy records for an upgrade request answered with a tunnel, or not at all (its client left first). */
+const UNANSWERED_STATUS = 200;
+
+/**
+ * How an upgrade request was answered, as Knative's queue-proxy records it in
+ * its request log, request metrics and trace: an ordinary answer (the app's
+ * refusal, the sidecar's 502, 503 or 504, a probe's answer) with its status
+ * and body bytes; a tunnel as 200 with no bytes, since Go's reverse proxy
+ * writes the 101 straight onto the hijacked connection, past the response
+ * recorder that starts at 200. Each {@link closingResponse} on the client's
+ * socket is recorded as the answer; the 101 is not.
+ */
+export class UpgradeAnswer implements UpgradeOutcome {
+  private response: ServerResponse | undefined;
+
+  /** Records `response` as the answer. */
+  answeredWith(response: ServerResponse): void {
+    this.response = response;
+  }
+
+  get status(): number {
+    return this.response?.statusCode ?? UNANSWERED_STATUS;
+  }
+
+  get bytes(): number {
+    return this.response === undefined ? 0 : bodyBytesOf(this.response);
+  }
+}
 
 /**
  * A response that Node's HTTP code writes (and frames) onto a client socket
@@ -16,9 +47,12 @@ const SWITCHING_PROTOCOLS = 101;
  * event. It asks the client to close, and the socket is closed once the
  * response is written: what the client sent after its request head is never
  * parsed as another request.
+ *
+ * @param answer - where the response is recorded as the request's answer
  */
-export function closingResponse(request: IncomingMessage, socket: Duplex): ServerResponse {
+export function closingResponse(request: IncomingMessage, socket: Duplex, answer: UpgradeAnswer): ServerResponse {
   const response = new ServerResponse(request);
+  answer.answeredWith(response);
   response.shouldKeepAlive = false;
   response.assignSocket(socket as Socket);
   // Closed once written, as Node's server closes a `Connection: close` response's socket: waiting for the client
@@ -37,7 +71,8 @@ export function closingResponse(request: IncomingMessage, socket: Duplex): Serve
  * bytes both ways until either side closes. Any other answer is forwarded
  * as an ordinary response and the client's connection is closed after it.
  * Like any request it goes through the breaker (503 when its queue is full)
- * and holds its slot while the tunnel is open. Upstream unreachable: 502; a
+ * and holds its slot while the tunnel is open; it is traced and timed, as
+ * {@link UpgradeAnswer} records it, until the client's connection closes. Upstream unreachable: 502; a
  * revision timeout before the answer: 504. Once the tunnel is open only the
  * total timeout applies, and cuts it, as in Knative; the response-start and
  * idle timeouts do not (knative/serving#16169).
@@ -55,10 +90,14 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     if (this.settled) return;
     const request = this.request;
     const upgrade = request.headers.upgrade ?? '';
-    const options = { path: request.url ?? '/', method: request.method ?? 'GET', headers: upstreamRequestHeaders(request, undefined), body: null };
+    const options = { path: request.url ?? '/', method: request.method ?? 'GET', headers: withSpanHeaders(upstreamRequestHeaders(request, undefined), this.span), body: null };
+    // As Knative's request metrics handler, inside its breaker, times it: from the moment the request may go to the app.
+    this.requestTimer?.startUpgrade(this.client, this.answer);
     this.wanting = this.context.demand.want();
     this.context.pool.dispatch(servedAsHttp1(request) ? options : { ...options, upgrade }, this);
   };
+
+  private readonly requestTimer: RequestTimer | undefined;
 
   constructor(
     private readonly context: ExchangeContext,
@@ -66,18 +105,20 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     private readonly client: Duplex,
     private readonly early: Buffer[],
     kubeletProbe: boolean,
+    private readonly answer: UpgradeAnswer,
   ) {
     super();
+    this.requestTimer = kubeletProbe ? undefined : context.requestTimer;
     client.on('error', () => client.destroy());
     client.once('close', () => {
-      this.leaveBreaker();
+      this.closed(answer.status);
       if (this.settled) return;
       this.settle();
       this.controller?.abort(new Error('client closed the connection'));
     });
-    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker)) {
+    if (!this.begin(context.timeouts, kubeletProbe ? undefined : context.breaker, requestSpan(context, request, kubeletProbe))) {
       this.settled = true;
-      sendQueueFull(closingResponse(request, client));
+      sendQueueFull(closingResponse(request, client, answer));
     }
   }
 
@@ -132,7 +173,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (this.settled || statusCode < 200) return;
     this.wrote();
-    const response = closingResponse(this.request, this.client);
+    const response = closingResponse(this.request, this.client, this.answer);
     this.response = response;
     try {
       response.writeHead(statusCode, downstreamResponseHeaders(headers));
@@ -145,6 +186,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
     const response = this.response;
     if (this.settled || response === undefined) return;
     this.wrote();
+    countBodyBytes(response, chunk.length);
     if (response.write(chunk)) return;
     controller.pause();
     response.once('drain', () => controller.resume());
@@ -170,7 +212,7 @@ class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHand
       return;
     }
     diag.debug(`proxy: upgrade request failed: ${error.message}`);
-    sendUpstreamFailure(closingResponse(this.request, this.client), this.timedOut);
+    sendUpstreamFailure(closingResponse(this.request, this.client, this.answer), this.timedOut);
   }
 
   private settle(): void {
@@ -201,12 +243,13 @@ export function afterEarlierResponses(socket: Duplex, next: () => void): void {
  * close the tunnel.
  *
  * @param head - bytes the client sent after its request head: sent upstream, with what follows, only once the tunnel is open
- * @param kubeletProbe - the request is a kubelet probe: it skips the breaker
+ * @param kubeletProbe - the request is a kubelet probe: it skips the breaker, and is neither traced nor timed
+ * @param answer - where the answer is recorded
  */
-export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, kubeletProbe: boolean): void {
+export function tunnelUpgrade(context: ExchangeContext, request: IncomingMessage, client: Duplex, head: Buffer, kubeletProbe: boolean, answer: UpgradeAnswer): void {
   const early = readUntilAnswered(client, head);
   afterEarlierResponses(client, () => {
-    if (!client.destroyed) new UpgradeExchange(context, request, client, early, kubeletProbe);
+    if (!client.destroyed) new UpgradeExchange(context, request, client, early, kubeletProbe, answer);
   });
 }
 
