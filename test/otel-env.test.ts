@@ -87,6 +87,12 @@ describe('telemetryFromEnv: OTLP settings', () => {
       expected: { endpoint: 'http://127.0.0.1:3/flag' },
     },
     { name: 'http/json', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, expected: { protocol: 'http/json' } },
+    { name: "grpc: the spec's default endpoint for it", env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, expected: { protocol: 'grpc', endpoint: 'http://localhost:4317' } },
+    {
+      name: 'grpc: the base endpoint as-is, no signal path',
+      env: { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4317' },
+      expected: { protocol: 'grpc', endpoint: 'https://collector.example:4317/' },
+    },
     {
       name: 'metrics protocol wins over the general one',
       env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' },
@@ -136,9 +142,12 @@ describe('telemetryFromEnv: errors name their variable', () => {
     { env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' }, field: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', fragment: 'http or https URL' },
     { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, field: 'OTEL_EXPORTER_OTLP_ENDPOINT', fragment: "got 'not a url'" },
     { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://127.0.0.1/' }, field: 'OTEL_EXPORTER_OTLP_ENDPOINT', fragment: 'http or https URL' },
-    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, field: 'OTEL_EXPORTER_OTLP_PROTOCOL', fragment: 'grpc is not supported; use http/protobuf or http/json' },
-    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }, field: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', fragment: 'grpc is not supported' },
-    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, field: 'OTEL_EXPORTER_OTLP_PROTOCOL', fragment: "'http/xml' is not a protocol" },
+    {
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' },
+      field: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+      fragment: "'http/xml' is not a protocol; use http/protobuf, http/json or grpc",
+    },
+    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'GRPC' }, field: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', fragment: "'GRPC' is not a protocol" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: 'a=1,broken' }, field: 'OTEL_EXPORTER_OTLP_HEADERS', fragment: "entry 'broken'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_HEADERS: '=v' }, field: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', fragment: "entry '=v'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: 'a=%E0%A4%A' }, field: 'OTEL_EXPORTER_OTLP_HEADERS', fragment: 'malformed percent-encoding' },

@@ -11,6 +11,7 @@ import { createOtlpReader } from '../src/otel/otlp.js';
 import { StatsReporter } from '../src/otel/reporter.js';
 import { buildResource } from '../src/otel/resource.js';
 import { HELLOWORLD as IDENTITY, HELLOWORLD_RESOURCE } from './helpers/fixtures.js';
+import { METRICS_EXPORT, serveGrpcExports, type ExportCall } from './helpers/otlp-grpc-server.js';
 import { collectGauges, TestReader } from './helpers/test-reader.js';
 
 /** One window's stats; with the default 1000 ms period the rates are 10 and 4 per second. */
@@ -155,8 +156,8 @@ function settings(endpoint: string, protocol: OtlpProtocol, overrides: Partial<O
 }
 
 /** A MeterProvider with the OTLP reader (and `others`) and a StatsReporter on it. */
-function startProvider(otlp: OtlpSettings, ...others: TestReader[]): { provider: MeterProvider; reporter: StatsReporter } {
-  const provider = new MeterProvider({ resource: buildResource(IDENTITY, {}), readers: [createOtlpReader(otlp), ...others] });
+async function startProvider(otlp: OtlpSettings, ...others: TestReader[]): Promise<{ provider: MeterProvider; reporter: StatsReporter }> {
+  const provider = new MeterProvider({ resource: buildResource(IDENTITY, {}), readers: [await createOtlpReader(otlp), ...others] });
   const reporter = new StatsReporter({ ...IDENTITY, meter: provider.getMeter('queue-stats-exporter-test') });
   return { provider, reporter };
 }
@@ -167,7 +168,7 @@ async function listenOnLoopback(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const CONTENT_TYPE: Record<OtlpProtocol, string> = {
+const CONTENT_TYPE: Record<Exclude<OtlpProtocol, 'grpc'>, string> = {
   'http/protobuf': 'application/x-protobuf',
   'http/json': 'application/json',
 };
@@ -185,7 +186,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     after(() => receiver.close());
 
     it('pushes the five gauges with destination_* attributes, the resource and the configured headers', async () => {
-      const started = startProvider(settings(receiver.url, protocol, { headers: { 'x-tenant': 'team-a' } }));
+      const started = await startProvider(settings(receiver.url, protocol, { headers: { 'x-tenant': 'team-a' } }));
       provider = started.provider;
       started.reporter.report(REPORT);
 
@@ -213,7 +214,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     });
 
     it('exports the latest values once more on shutdown, before the interval elapses', async () => {
-      const started = startProvider(settings(receiver.url, protocol, { intervalMs: 60_000, readerTimeoutMs: 5000 }));
+      const started = await startProvider(settings(receiver.url, protocol, { intervalMs: 60_000, readerTimeoutMs: 5000 }));
       started.reporter.report({ averageConcurrency: 6, averageProxiedConcurrency: 2, requestCount: 20, proxiedRequestCount: 8 });
       assert.equal(receiver.received.length, 0);
 
@@ -229,6 +230,28 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     });
   });
 }
+
+describe('OTLP export over grpc', () => {
+  it('pushes the gauges to a gRPC collector, with the configured headers as call metadata', async () => {
+    const calls: ExportCall[] = [];
+    const collector = await serveGrpcExports(METRICS_EXPORT, (call) => calls.push(call));
+    const { provider, reporter } = await startProvider(settings(collector.url, 'grpc', { headers: { 'x-tenant': 'team-a' } }));
+    try {
+      reporter.report(REPORT);
+      const first = await waitFor('an export call', () => calls[0]);
+      assert.equal(first.metadata['x-tenant'], 'team-a');
+      assertQueueGauges(OTLP_PROTO.toObject(OTLP_PROTO.decode(first.body), { arrays: true }) as ExportRequest, {
+        [METRIC.averageConcurrentRequests]: 3,
+        [METRIC.averageProxiedConcurrentRequests]: 1,
+        [METRIC.requestsPerSecond]: 10,
+        [METRIC.proxiedOperationsPerSecond]: 4,
+      });
+    } finally {
+      await provider.shutdown();
+      collector.close();
+    }
+  });
+});
 
 describe('OTLP export failures', () => {
   const logged: string[] = [];
@@ -254,7 +277,7 @@ describe('OTLP export failures', () => {
     const port = await listenOnLoopback(probe);
     await new Promise((resolve) => probe.close(resolve));
 
-    const { provider, reporter } = startProvider(settings(`http://127.0.0.1:${port}/v1/metrics`, 'http/protobuf', FAST));
+    const { provider, reporter } = await startProvider(settings(`http://127.0.0.1:${port}/v1/metrics`, 'http/protobuf', FAST));
     reporter.report(REPORT);
 
     const failure = await waitFor('a logged export failure', () => logged.find((line) => line.includes('ECONNREFUSED')));
@@ -273,7 +296,7 @@ describe('OTLP export failures', () => {
     });
     const port = await listenOnLoopback(silent);
     const testReader = new TestReader();
-    const { provider, reporter } = startProvider(settings(`http://127.0.0.1:${port}/v1/metrics`, 'http/protobuf', FAST), testReader);
+    const { provider, reporter } = await startProvider(settings(`http://127.0.0.1:${port}/v1/metrics`, 'http/protobuf', FAST), testReader);
     try {
       reporter.report(REPORT);
       await waitFor('an export the collector holds', () => (pending > 0 ? pending : undefined));

@@ -62,6 +62,20 @@ describe('whether tracing is on', () => {
     const bare = knative({ protocol: 'http/protobuf', endpoint: 'collector.observability:4318/v1/traces' });
     assert.equal(tracesFromEnv({ OBSERVABILITY_CONFIG: bare })?.endpoint, 'https://collector.observability:4318/v1/traces');
   });
+
+  it("is on with Knative's grpc tracing, over OTLP/gRPC at its endpoint, unless an OTLP variable says otherwise", () => {
+    const config = knative({ protocol: 'grpc', endpoint: 'http://collector.observability:4317', samplingRate: 1 });
+    assert.deepEqual(tracesFromEnv({ OBSERVABILITY_CONFIG: config }), { ...ON, protocol: 'grpc', endpoint: 'http://collector.observability:4317/', sampler: { name: 'always_on', ratio: 1 } });
+    assert.equal(tracesFromEnv({ OBSERVABILITY_CONFIG: knative({ protocol: 'grpc', endpoint: 'collector:4317' }) })?.endpoint, 'https://collector:4317/');
+    // The general endpoint is used as-is over gRPC; the OTLP protocol variable wins over Knative's.
+    assert.equal(tracesFromEnv({ OBSERVABILITY_CONFIG: config, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4317' })?.endpoint, 'http://other:4317/');
+    assert.deepEqual(tracesFromEnv({ OBSERVABILITY_CONFIG: config, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }), {
+      ...ON,
+      endpoint: 'http://other:4318/v1/traces',
+      sampler: { name: 'always_on', ratio: 1 },
+    });
+    assert.deepEqual(tracesFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), { ...ON, protocol: 'grpc', endpoint: 'http://localhost:4317' });
+  });
 });
 
 describe('the exporter settings', () => {
@@ -124,9 +138,10 @@ describe('bad tracing settings stop the start-up, naming the variable', () => {
     ['a ratio that is not a number', { ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, 'OTEL_TRACES_SAMPLER_ARG', "must be a number from 0 to 1, got 'half'"],
     ['a ratio above 1', { ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG', "got '1.5'"],
     ['an endpoint that is not a URL', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'must be an http or https URL'],
-    ['a grpc protocol', { ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'grpc is not supported'],
+    ['an unknown protocol', { ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' }, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', "'thrift' is not a protocol; use http/protobuf, http/json or grpc"],
     ['OBSERVABILITY_CONFIG that is not JSON', { OBSERVABILITY_CONFIG: '{tracing' }, 'OBSERVABILITY_CONFIG', 'is not JSON'],
-    ["Knative's grpc protocol", { OBSERVABILITY_CONFIG: knative({ protocol: 'grpc', endpoint: 'c:4317' }) }, 'OBSERVABILITY_CONFIG', 'tracing.protocol "grpc" is not supported'],
+    ["Knative's stdout protocol", { OBSERVABILITY_CONFIG: knative({ protocol: 'stdout' }) }, 'OBSERVABILITY_CONFIG', 'tracing.protocol "stdout" is not supported; use http/protobuf, grpc or none'],
+    ["Knative's grpc without an endpoint", { OBSERVABILITY_CONFIG: knative({ protocol: 'grpc' }) }, 'OBSERVABILITY_CONFIG', 'tracing.endpoint is required with protocol grpc'],
     ["Knative's http/protobuf without an endpoint", { OBSERVABILITY_CONFIG: knative({ protocol: 'http/protobuf' }) }, 'OBSERVABILITY_CONFIG', 'tracing.endpoint is required'],
     [
       "Knative's sampling rate above 1",

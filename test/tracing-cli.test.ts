@@ -9,14 +9,21 @@ import { KIND, TraceReceiver } from './helpers/otlp-trace-receiver.js';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('the CLI with tracing configured', () => {
-  for (const protocol of ['http/protobuf', 'http/json']) {
-    it(`exports the spans still held at SIGTERM before it exits (${protocol})`, async () => {
+  const ways: [string, (receiver: TraceReceiver) => Promise<Record<string, string>>][] = [
+    ['http/protobuf', (receiver) => Promise.resolve({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })],
+    ['http/json', (receiver) => Promise.resolve({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' })],
+    [
+      "grpc, from Knative's OBSERVABILITY_CONFIG",
+      async (receiver) => ({ OBSERVABILITY_CONFIG: JSON.stringify({ tracing: { protocol: 'grpc', endpoint: await receiver.startGrpc(), samplingRate: 1 } }) }),
+    ],
+  ];
+  for (const [way, envFor] of ways) {
+    it(`exports the spans still held at SIGTERM before it exits (${way})`, async () => {
       const receiver = new TraceReceiver();
       await receiver.start();
       // A batch delay far past the test: the span can only leave with the shutdown's flush.
       const cli = await startCli(['--host', '127.0.0.1', '--drain-quiet-period', '1ms'], {
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
+        ...(await envFor(receiver)),
         OTEL_BSP_SCHEDULE_DELAY: '600000',
         OTEL_SERVICE_NAME: 'traced-demo',
       });

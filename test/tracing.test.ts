@@ -37,7 +37,7 @@ before(async () => {
 after(() => receiver.close());
 
 /** Tracing to the test's receiver with `protocol`, every trace recorded unless the caller's says otherwise. */
-function tracing(protocol: OtlpProtocol = 'http/protobuf'): Tracing {
+function tracing(protocol: OtlpProtocol = 'http/protobuf'): Promise<Tracing> {
   return startTracing({
     settings: { endpoint: receiver.url, protocol, headers: {}, exporterTimeoutMs: 5000, sampler: { name: 'parentbased_always_on', ratio: 1 } },
     identity: IDENTITY,
@@ -51,7 +51,7 @@ async function withTracedProxy(
   test: (ctx: { port: number; seen: IncomingHttpHeaders[]; spans: (count: number) => Promise<ReceivedSpan[]>; release: () => void; breaker: () => number }) => Promise<void>,
   options: { protocol?: OtlpProtocol; proxy?: Partial<ProxyOptions>; holdFirst?: boolean } = {},
 ): Promise<void> {
-  const traces = tracing(options.protocol);
+  const traces = await tracing(options.protocol);
   const seen: IncomingHttpHeaders[] = [];
   let release = (): void => {};
   const first = new Promise<void>((resolve) => (release = resolve));
@@ -227,9 +227,35 @@ function h2Get(session: ClientHttp2Session, path: string, headers: Record<string
   });
 }
 
+describe('tracing over OTLP/gRPC', () => {
+  it('exports the spans to a gRPC collector, with the OTLP headers as call metadata', async () => {
+    const url = await receiver.startGrpc();
+    const traces = await startTracing({
+      settings: { endpoint: url, protocol: 'grpc', headers: { 'x-tenant': 'team-a' }, exporterTimeoutMs: 5000, sampler: { name: 'always_on', ratio: 1 } },
+      identity: IDENTITY,
+      service: 'svc',
+      env: {},
+    });
+    const pair = await proxyPair((_request, response) => response.end('ok'), { tracer: traces.tracer });
+    const from = receiver.spans.length;
+    try {
+      assert.equal((await get(pair.proxy.port, '/over-grpc')).status, 200);
+      const [span] = (await receiver.waitFor(from + 1)).slice(from);
+      assert.equal(span!.kind, KIND.SERVER);
+      assert.equal(span!.attributes['url.path'], '/over-grpc');
+      assert.equal(span!.resource['service.name'], 'svc');
+      assert.equal(receiver.contentTypes.at(-1), 'application/grpc');
+      assert.equal(receiver.grpcMetadata.at(-1)!['x-tenant'], 'team-a');
+    } finally {
+      await pair.close();
+      await traces.shutdown();
+    }
+  });
+});
+
 describe('a traced upgrade', () => {
   it("is a SERVER span for the tunnel's whole life, with the status 200 Knative records for it, and the app's upgrade request carries it", async () => {
-    const traces = tracing();
+    const traces = await tracing();
     const app = await serveUpgrades();
     const { proxy } = await trackedProxy(app.port, { tracer: traces.tracer });
     const from = receiver.spans.length;
@@ -259,7 +285,7 @@ describe('traced HTTP/2 and gRPC requests', () => {
     ['an HTTP/1.1 request to an h2c app', 'h2c', 'h1'],
   ] as const) {
     it(`${what}: a SERVER span, and the app's parent is it`, async () => {
-      const traces = tracing();
+      const traces = await tracing();
       const seen: IncomingHttpHeaders[] = [];
       const app = await h2App(seen);
       const { proxy } = await trackedProxy(app.port, { tracer: traces.tracer, upstreamProtocol });
@@ -313,7 +339,7 @@ describe('traced HTTP/2 and gRPC requests', () => {
     ));
 
   it('a gRPC call: a POST SERVER span named by its method path, and the app sees its trace context', async () => {
-    const traces = tracing();
+    const traces = await tracing();
     const received: string[] = [];
     const app = await startGrpcApp({
       Unary: (call: { metadata: Metadata; request: { text: string } }, callback: (error: null, value: { text: string }) => void) => {

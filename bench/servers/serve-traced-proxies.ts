@@ -14,7 +14,7 @@ if (upstream === undefined || tracedPort === undefined || tracesUrl === undefine
   console.error('usage: serve-traced-proxies.js <port> <upstream URL> <traced port> <traces URL>');
   process.exit(2);
 }
-const tracing = startTracing({
+const tracing = await startTracing({
   settings: { endpoint: tracesUrl, protocol: 'http/protobuf', headers: {}, exporterTimeoutMs: 10_000, sampler: { name: 'always_on', ratio: 1 } },
   identity: { namespace: 'bench', config: 'bench', revision: 'bench-00001', pod: 'bench-pod' },
   env: {},

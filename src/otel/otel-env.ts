@@ -18,14 +18,18 @@ import { ConfigError } from '../core/errors.js';
 /** An exporter that can serve or push the metrics. */
 export type MetricsExporterName = 'prometheus' | 'otlp';
 
-/** OTLP transports this package supports; `grpc` is not one of them. */
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+/** OTLP transports this package supports: OTLP/HTTP with protobuf or JSON bodies, and OTLP/gRPC. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
-/** Everything needed to push metrics to an OTLP/HTTP receiver. */
+/** Everything needed to push metrics to an OTLP receiver. */
 export interface OtlpSettings {
-  /** Full URL the metrics are POSTed to, e.g. `http://127.0.0.1:4318/v1/metrics`. */
+  /**
+   * OTLP/HTTP: the full URL the metrics are POSTed to, e.g.
+   * `http://127.0.0.1:4318/v1/metrics`. gRPC: the collector's URL, e.g.
+   * `http://127.0.0.1:4317` (`http:` cleartext, `https:` TLS; no path).
+   */
   endpoint: string;
-  /** Body encoding. Default `http/protobuf`. */
+  /** Transport and body encoding. Default `http/protobuf`. */
   protocol: OtlpProtocol;
   /** Extra request headers, names in lower case. Default none. */
   headers: Record<string, string>;
@@ -147,8 +151,8 @@ function decode(variable: string, text: string): string {
  *
  * @throws ConfigError naming the variable (or {@link OTLP_ENDPOINT_FLAG}):
  *   an unknown exporter, `none` combined with another, the flag given while
- *   `OTEL_METRICS_EXPORTER` excludes `otlp`, a URL that is not http(s), the
- *   `grpc` or an unknown protocol, a malformed header list or header, a
+ *   `OTEL_METRICS_EXPORTER` excludes `otlp`, a URL that is not http(s), an
+ *   unknown protocol, a malformed header list or header, a
  *   number that is not an integer from 0 (1 for the interval) to 2147483647,
  *   or an export timeout longer than the interval
  */
@@ -190,9 +194,10 @@ function otlpFromEnv(env: Env, flagEndpoint: string | undefined): OtlpSettings {
   const intervalMs = milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 1) ?? 60_000;
   const readerTimeoutMs = readerTimeout(env, intervalMs);
   const exporterTimeout = otlpExporterTimeoutMs(env, 'METRICS');
+  const protocol = otlpProtocolFromEnv(env, 'METRICS');
   return {
-    endpoint: flagEndpoint === undefined ? otlpEndpointFromEnv(env, 'METRICS') : httpUrl(OTLP_ENDPOINT_FLAG, flagEndpoint).href,
-    protocol: otlpProtocolFromEnv(env, 'METRICS'),
+    endpoint: flagEndpoint === undefined ? otlpEndpointFromEnv(env, 'METRICS', protocol) : httpUrl(OTLP_ENDPOINT_FLAG, flagEndpoint).href,
+    protocol,
     headers: otlpHeadersFromEnv(env, 'METRICS'),
     intervalMs,
     readerTimeoutMs,
@@ -207,22 +212,28 @@ export type OtlpSignal = 'METRICS' | 'TRACES';
 const SIGNAL_PATH: Record<OtlpSignal, string> = { METRICS: '/v1/metrics', TRACES: '/v1/traces' };
 
 /**
- * The OTLP/HTTP URL of `signal`: `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` as-is,
- * else `OTEL_EXPORTER_OTLP_ENDPOINT` with the signal's path appended, else
- * `fallback` (default: the spec's `http://localhost:4318` and the signal's path).
+ * The endpoint of `signal` over `protocol`: `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`
+ * as-is, else `OTEL_EXPORTER_OTLP_ENDPOINT` (over OTLP/HTTP with the signal's
+ * path appended; over gRPC as-is), else `fallback` (default: the spec's
+ * `http://localhost:4318` and the signal's path, or `http://localhost:4317` for gRPC).
  *
  * @throws ConfigError naming the variable when it is not an http or https URL
  */
-export function otlpEndpointFromEnv(env: Env, signal: OtlpSignal, fallback = `http://localhost:4318${SIGNAL_PATH[signal]}`): string {
+export function otlpEndpointFromEnv(env: Env, signal: OtlpSignal, protocol: OtlpProtocol, fallback = defaultEndpoint(signal, protocol)): string {
   const variable = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
   const specific = readEnv(env, variable);
   if (specific !== undefined) return httpUrl(variable, specific).href;
   const base = readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base === undefined) return fallback;
   const url = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
-  // The spec asks to append the signal path "correcting for double-slashes".
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${SIGNAL_PATH[signal]}`;
+  // gRPC takes the endpoint as it is; OTLP/HTTP appends the signal path "correcting for double-slashes".
+  if (protocol !== 'grpc') url.pathname = `${url.pathname.replace(/\/+$/, '')}${SIGNAL_PATH[signal]}`;
   return url.href;
+}
+
+/** The specification's default endpoint: `http://localhost:4317` for gRPC, `http://localhost:4318` and the signal's path for OTLP/HTTP. */
+function defaultEndpoint(signal: OtlpSignal, protocol: OtlpProtocol): string {
+  return protocol === 'grpc' ? 'http://localhost:4317' : `http://localhost:4318${SIGNAL_PATH[signal]}`;
 }
 
 /**
@@ -235,18 +246,18 @@ export function httpUrl(variable: string, text: string): URL {
 }
 
 /**
- * The body encoding of `signal`'s exports: `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`,
- * else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`.
+ * The transport of `signal`'s exports: `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`,
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `fallback`.
  *
- * @throws ConfigError naming the variable for `grpc` or an unknown protocol
+ * @param fallback - the protocol when neither variable is set. Default `http/protobuf`, the specification's.
+ * @throws ConfigError naming the variable for an unknown protocol
  */
-export function otlpProtocolFromEnv(env: Env, signal: OtlpSignal): OtlpProtocol {
+export function otlpProtocolFromEnv(env: Env, signal: OtlpSignal, fallback: OtlpProtocol = 'http/protobuf'): OtlpProtocol {
   const specific = `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
   const variable = readEnv(env, specific) !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const protocol = readEnv(env, variable) ?? 'http/protobuf';
-  if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;
-  const reason = protocol === 'grpc' ? 'grpc is not supported' : `'${protocol}' is not a protocol`;
-  throw new ConfigError(variable, `${variable}: ${reason}; use http/protobuf or http/json`);
+  const protocol = readEnv(env, variable) ?? fallback;
+  if (protocol === 'http/protobuf' || protocol === 'http/json' || protocol === 'grpc') return protocol;
+  throw new ConfigError(variable, `${variable}: '${protocol}' is not a protocol; use http/protobuf, http/json or grpc`);
 }
 
 /**

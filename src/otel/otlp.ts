@@ -1,19 +1,20 @@
 /**
- * The push path: a metric reader that sends OTLP/HTTP to a collector every
- * interval. Add it to the same MeterProvider as the Prometheus reader (e.g.
+ * The push path: a metric reader that sends OTLP (over HTTP or gRPC) to a
+ * collector every interval. Add it to the same MeterProvider as the Prometheus reader (e.g.
  * `startMetricsServer({ readers: [createOtlpReader(settings)] })`) and the
  * gauges, with their `destination_*` attributes, go out both ways.
  */
 import { AggregationTemporalityPreference, OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { OtlpSettings } from './otel-env.js';
 
 /**
  * Creates a reader that exports every `settings.intervalMs` milliseconds with
- * the official OTLP/HTTP exporter for `settings.protocol` (`http/protobuf`:
- * exporter-metrics-otlp-proto, `http/json`: exporter-metrics-otlp-http), with
- * cumulative temporality. URL, headers and timeout are passed explicitly, so
+ * the official OTLP exporter for `settings.protocol` (`http/protobuf`:
+ * exporter-metrics-otlp-proto, `http/json`: exporter-metrics-otlp-http,
+ * `grpc`: exporter-metrics-otlp-grpc, loaded only then, with the headers as
+ * gRPC metadata), with cumulative temporality. URL, headers and timeout are passed explicitly, so
  * the exporter's own reading of the endpoint, header, timeout and temporality
  * variables does not apply; compression and TLS certificate variables it still
  * reads itself.
@@ -29,17 +30,24 @@ import type { OtlpSettings } from './otel-env.js';
  *   `readerTimeoutMs` exceeds `intervalMs` (`telemetryFromEnv` never
  *   returns such settings)
  */
-export function createOtlpReader(settings: OtlpSettings): PeriodicExportingMetricReader {
-  const options = {
-    url: settings.endpoint,
-    headers: { ...settings.headers },
-    timeoutMillis: settings.exporterTimeoutMs,
-    temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
-  };
-  const exporter = settings.protocol === 'http/json' ? new JsonExporter(options) : new ProtobufExporter(options);
+export async function createOtlpReader(settings: OtlpSettings): Promise<PeriodicExportingMetricReader> {
   return new PeriodicExportingMetricReader({
-    exporter,
+    exporter: await metricExporter(settings),
     exportIntervalMillis: settings.intervalMs,
     exportTimeoutMillis: settings.readerTimeoutMs,
   });
+}
+
+async function metricExporter(settings: OtlpSettings): Promise<PushMetricExporter> {
+  const options = { url: settings.endpoint, timeoutMillis: settings.exporterTimeoutMs, temporalityPreference: AggregationTemporalityPreference.CUMULATIVE };
+  switch (settings.protocol) {
+    case 'grpc': {
+      const [{ OTLPMetricExporter }, { grpcMetadata }] = await Promise.all([import('@opentelemetry/exporter-metrics-otlp-grpc'), import('./grpc-metadata.js')]);
+      return new OTLPMetricExporter({ ...options, metadata: grpcMetadata(settings.headers) });
+    }
+    case 'http/json':
+      return new JsonExporter({ ...options, headers: { ...settings.headers } });
+    case 'http/protobuf':
+      return new ProtobufExporter({ ...options, headers: { ...settings.headers } });
+  }
 }

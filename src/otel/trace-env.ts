@@ -25,11 +25,15 @@ export interface SamplerSettings {
   ratio: number;
 }
 
-/** Everything needed to trace requests and push the spans to an OTLP/HTTP receiver. */
+/** Everything needed to trace requests and push the spans to an OTLP receiver. */
 export interface TraceSettings {
-  /** Full URL the spans are POSTed to, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  /**
+   * OTLP/HTTP: the full URL the spans are POSTed to, e.g.
+   * `http://127.0.0.1:4318/v1/traces`. gRPC: the collector's URL, e.g.
+   * `http://127.0.0.1:4317` (`http:` cleartext, `https:` TLS; no path).
+   */
   endpoint: string;
-  /** Body encoding. Default `http/protobuf`. */
+  /** Transport and body encoding. Default `http/protobuf`. */
   protocol: OtlpProtocol;
   /** Extra request headers, names in lower case. */
   headers: Record<string, string>;
@@ -41,7 +45,7 @@ export interface TraceSettings {
 
 /** The `tracing` object of Knative's `OBSERVABILITY_CONFIG` (knative/pkg `observability/tracing/config.go`). */
 interface KnativeTracing {
-  protocol: 'none' | 'http/protobuf';
+  protocol: 'none' | 'http/protobuf' | 'grpc';
   endpoint: string | undefined;
   samplingRate: number;
 }
@@ -54,10 +58,11 @@ const NO_TIMEOUT_MS = 30_000;
  * `OTEL_TRACES_EXPORTER` is `otlp`; when it is unset, once an OTLP traces
  * endpoint is configured (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, as metrics go over OTLP once one is) or
- * Knative's `OBSERVABILITY_CONFIG` asks for `http/protobuf` tracing. The
- * endpoint: the OTLP variables (which win over Knative's, as in Knative's
- * queue-proxy), else Knative's `tracing.endpoint` (`https://` prefixed when it has no scheme, as
- * Knative does). The sampler:
+ * Knative's `OBSERVABILITY_CONFIG` asks for `http/protobuf` or `grpc`
+ * tracing. The endpoint: the OTLP variables (which win over Knative's, as in
+ * Knative's queue-proxy), else Knative's `tracing.endpoint` (`https://`
+ * prefixed when it has no scheme, as Knative does). The protocol: the OTLP
+ * variables, else Knative's, else `http/protobuf`. The sampler:
  * `OTEL_TRACES_SAMPLER` with `OTEL_TRACES_SAMPLER_ARG`, else Knative's
  * `samplingRate` (`OTEL_TRACES_SAMPLER_ARG` overriding it) as its queue-proxy
  * reads it: 1 or more records every trace, 0 none, a rate between them
@@ -66,7 +71,7 @@ const NO_TIMEOUT_MS = 30_000;
  * @throws ConfigError naming the variable: an exporter other than `otlp` or
  *   `none`, an unknown sampler, a ratio that is not a number from 0 to 1,
  *   malformed `OBSERVABILITY_CONFIG` or a Knative tracing protocol other than
- *   `none` and `http/protobuf`, a bad endpoint URL, protocol, header or timeout
+ *   `none`, `http/protobuf` and `grpc`, a bad endpoint URL, protocol, header or timeout
  */
 export function tracesFromEnv(env: Env): TraceSettings | undefined {
   const knative = knativeTracing(env);
@@ -75,13 +80,15 @@ export function tracesFromEnv(env: Env): TraceSettings | undefined {
     throw new ConfigError(TRACE_ENV.exporter, `${TRACE_ENV.exporter} must be otlp or none, got '${exporter}'`);
   }
   const endpointSet = readEnv(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined || readEnv(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
-  const on = exporter === undefined ? endpointSet || knative?.protocol === 'http/protobuf' : exporter === 'otlp';
+  const knativeProtocol = knative === undefined || knative.protocol === 'none' ? undefined : knative.protocol;
+  const on = exporter === undefined ? endpointSet || knativeProtocol !== undefined : exporter === 'otlp';
   if (!on) return undefined;
   const knativeEndpoint = knative?.endpoint === undefined ? undefined : httpUrl(TRACE_ENV.knativeObservability, withScheme(knative.endpoint)).href;
   const timeout = otlpExporterTimeoutMs(env, 'TRACES');
+  const protocol = otlpProtocolFromEnv(env, 'TRACES', knativeProtocol);
   return {
-    endpoint: knativeEndpoint === undefined ? otlpEndpointFromEnv(env, 'TRACES') : otlpEndpointFromEnv(env, 'TRACES', knativeEndpoint),
-    protocol: otlpProtocolFromEnv(env, 'TRACES'),
+    endpoint: otlpEndpointFromEnv(env, 'TRACES', protocol, knativeEndpoint),
+    protocol,
     headers: otlpHeadersFromEnv(env, 'TRACES'),
     exporterTimeoutMs: timeout === 0 ? NO_TIMEOUT_MS : timeout,
     sampler: samplerFromEnv(env, knative),
@@ -131,11 +138,11 @@ function knativeTracing(env: Env): KnativeTracing | undefined {
   const tracing = parseKnativeObservability(text, variable)['tracing'] ?? {};
   if (typeof tracing !== 'object' || tracing === null || Array.isArray(tracing)) return fail('tracing must be an object');
   const { protocol = 'none', endpoint, samplingRate = 0 } = tracing as Record<string, unknown>;
-  if (protocol !== 'none' && protocol !== 'http/protobuf') {
-    return fail(`tracing.protocol ${JSON.stringify(protocol)} is not supported; use http/protobuf or none`);
+  if (protocol !== 'none' && protocol !== 'http/protobuf' && protocol !== 'grpc') {
+    return fail(`tracing.protocol ${JSON.stringify(protocol)} is not supported; use http/protobuf, grpc or none`);
   }
   if (endpoint !== undefined && (typeof endpoint !== 'string' || endpoint === '')) return fail('tracing.endpoint must be a URL');
-  if (protocol === 'http/protobuf' && endpoint === undefined) return fail('tracing.endpoint is required with protocol http/protobuf');
+  if (protocol !== 'none' && endpoint === undefined) return fail(`tracing.endpoint is required with protocol ${protocol}`);
   if (typeof samplingRate !== 'number' || !(samplingRate >= 0 && samplingRate <= 1)) return fail(`tracing.samplingRate must be a number from 0 to 1, got ${JSON.stringify(samplingRate)}`);
   return { protocol, endpoint, samplingRate };
 }

@@ -1,13 +1,22 @@
 /**
  * The sidecar's tracing: a TracerProvider of the OpenTelemetry SDK with a
- * batch span processor and the OTLP/HTTP exporter of the configured encoding,
+ * batch span processor and the OTLP exporter of the configured protocol,
  * and the {@link RequestSpans} the proxy is given. The CLI imports this module
  * dynamically, only when tracing is on, so that none of the SDK's trace
  * packages load otherwise.
  */
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import type { Identity } from '../core/identity.js';
 import type { RequestTracer } from '../core/request-tracer.js';
 import { VERSION } from '../core/version.js';
@@ -39,6 +48,20 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+async function spanExporter(settings: TraceSettings): Promise<SpanExporter> {
+  const options = { url: settings.endpoint, timeoutMillis: settings.exporterTimeoutMs };
+  switch (settings.protocol) {
+    case 'grpc': {
+      const [{ OTLPTraceExporter }, { grpcMetadata }] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-grpc'), import('../otel/grpc-metadata.js')]);
+      return new OTLPTraceExporter({ ...options, metadata: grpcMetadata(settings.headers) });
+    }
+    case 'http/json':
+      return new JsonExporter({ ...options, headers: settings.headers });
+    case 'http/protobuf':
+      return new ProtobufExporter({ ...options, headers: settings.headers });
+  }
+}
+
 function sampler({ name, ratio }: SamplerSettings): Sampler {
   switch (name) {
     case 'always_on':
@@ -60,14 +83,14 @@ function sampler({ name, ratio }: SamplerSettings): Sampler {
  * Starts tracing: spans carry the Resource of Knative's queue-proxy (the
  * identity's attributes, `k8s.container.name=queue-proxy`, the package's
  * version, the service) and leave in batches (`OTEL_BSP_*` tune them) over
- * OTLP/HTTP as protobuf or JSON.
+ * OTLP/HTTP as protobuf or JSON, or over OTLP/gRPC (its exporter loaded only
+ * then, with the headers as gRPC metadata).
  *
  * @throws ConfigError naming `OTEL_RESOURCE_ATTRIBUTES` when it is malformed
  */
-export function startTracing(options: TracingOptions): Tracing {
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const { settings } = options;
-  const exporterOptions = { url: settings.endpoint, headers: settings.headers, timeoutMillis: settings.exporterTimeoutMs };
-  const exporter = settings.protocol === 'http/json' ? new JsonExporter(exporterOptions) : new ProtobufExporter(exporterOptions);
+  const exporter = await spanExporter(settings);
   const provider = new BasicTracerProvider({
     resource: buildResource(options.identity, options.env, queueProxyAttributes(options.service)),
     sampler: sampler(settings.sampler),

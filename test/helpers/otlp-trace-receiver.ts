@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs/light.js';
 import { until } from './http.js';
+import { serveGrpcExports, TRACE_EXPORT } from './otlp-grpc-server.js';
 
 /**
  * The parts of the OTLP trace protos (opentelemetry-proto
@@ -88,12 +89,20 @@ function attributes(list: RawKeyValue[] | undefined): Record<string, string | nu
   return result;
 }
 
-/** A minimal OTLP/HTTP traces receiver on 127.0.0.1: decodes every POST (protobuf or JSON) into {@link ReceivedSpan}s. */
+/** An OTLP/protobuf export request as these tests read it. */
+function decodeProtobuf(body: Buffer): RawRequest {
+  return TRACE_PROTO.toObject(TRACE_PROTO.decode(body), { longs: String, bytes: String, defaults: false });
+}
+
+/** A minimal OTLP traces receiver on 127.0.0.1: decodes every POST (protobuf or JSON), and with {@link TraceReceiver.startGrpc} every gRPC export call, into {@link ReceivedSpan}s. */
 export class TraceReceiver {
   readonly spans: ReceivedSpan[] = [];
   /** The `Content-Type` of each POST, in order. */
   readonly contentTypes: string[] = [];
+  /** The metadata of each gRPC export call, in order. */
+  readonly grpcMetadata: Record<string, string>[] = [];
   private server: Server | undefined;
+  private closeGrpc: (() => void) | undefined;
   port = 0;
 
   /** The URL spans are to be POSTed to. */
@@ -110,36 +119,55 @@ export class TraceReceiver {
         const type = request.headers['content-type'] ?? '';
         this.contentTypes.push(type);
         const json = type.startsWith('application/json');
-        const raw = json ? (JSON.parse(body.toString()) as RawRequest) : (TRACE_PROTO.toObject(TRACE_PROTO.decode(body), { longs: String, bytes: String, defaults: false }) as RawRequest);
-        // Protobuf bytes come out in base64; OTLP/JSON writes ids in hex.
-        const id = (value: string | undefined): string => (value === undefined || value === '' ? '' : json ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex'));
-        for (const resourceSpans of raw.resourceSpans ?? []) {
-          const resource = attributes(resourceSpans.resource?.attributes);
-          for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-            for (const span of scopeSpans.spans ?? []) {
-              this.spans.push({
-                traceId: id(span.traceId),
-                spanId: id(span.spanId),
-                parentSpanId: id(span.parentSpanId),
-                traceState: span.traceState ?? '',
-                name: span.name,
-                kind: span.kind ?? 0,
-                startNs: BigInt(span.startTimeUnixNano),
-                endNs: BigInt(span.endTimeUnixNano),
-                attributes: attributes(span.attributes),
-                statusCode: span.status?.code ?? 0,
-                scope: scopeSpans.scope?.name ?? '',
-                resource,
-              });
-            }
-          }
-        }
+        this.record(json ? (JSON.parse(body.toString()) as RawRequest) : decodeProtobuf(body), json);
         response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
         response.end(json ? '{}' : '');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Also takes spans over OTLP/gRPC, on a gRPC server of its own (see
+   * {@link serveGrpcExports}); each call's metadata goes to `grpcMetadata`.
+   *
+   * @returns the URL to export to over gRPC
+   */
+  async startGrpc(): Promise<string> {
+    const grpc = await serveGrpcExports(TRACE_EXPORT, ({ body, metadata }) => {
+      this.contentTypes.push('application/grpc');
+      this.grpcMetadata.push(metadata);
+      this.record(decodeProtobuf(body), false);
+    });
+    this.closeGrpc = grpc.close;
+    return grpc.url;
+  }
+
+  private record(raw: RawRequest, json: boolean): void {
+    // Protobuf bytes come out in base64; OTLP/JSON writes ids in hex.
+    const id = (value: string | undefined): string => (value === undefined || value === '' ? '' : json ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex'));
+    for (const resourceSpans of raw.resourceSpans ?? []) {
+      const resource = attributes(resourceSpans.resource?.attributes);
+      for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+        for (const span of scopeSpans.spans ?? []) {
+          this.spans.push({
+            traceId: id(span.traceId),
+            spanId: id(span.spanId),
+            parentSpanId: id(span.parentSpanId),
+            traceState: span.traceState ?? '',
+            name: span.name,
+            kind: span.kind ?? 0,
+            startNs: BigInt(span.startTimeUnixNano),
+            endNs: BigInt(span.endTimeUnixNano),
+            attributes: attributes(span.attributes),
+            statusCode: span.status?.code ?? 0,
+            scope: scopeSpans.scope?.name ?? '',
+            resource,
+          });
+        }
+      }
+    }
   }
 
   /** Waits until at least `count` spans arrived. */
@@ -149,6 +177,7 @@ export class TraceReceiver {
   }
 
   async close(): Promise<void> {
+    this.closeGrpc?.();
     const server = this.server;
     if (server === undefined) return;
     server.closeAllConnections();
