@@ -148,6 +148,12 @@ describe('telemetryFromEnv: errors name their variable', () => {
       fragment: "'http/xml' is not a protocol; use http/protobuf, http/json or grpc",
     },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'GRPC' }, field: 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', fragment: "'GRPC' is not a protocol" },
+    {
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x!tenant=a' },
+      field: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+      fragment: "'x!tenant' cannot be gRPC metadata",
+    },
+    { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_HEADERS: 'Key-Bin=a' }, field: 'OTEL_EXPORTER_OTLP_HEADERS', fragment: 'not ending in -bin' },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: 'a=1,broken' }, field: 'OTEL_EXPORTER_OTLP_HEADERS', fragment: "entry 'broken'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_HEADERS: '=v' }, field: 'OTEL_EXPORTER_OTLP_METRICS_HEADERS', fragment: "entry '=v'" },
     { env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: 'a=%E0%A4%A' }, field: 'OTEL_EXPORTER_OTLP_HEADERS', fragment: 'malformed percent-encoding' },

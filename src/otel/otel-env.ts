@@ -74,6 +74,8 @@ export const OTLP_ENDPOINT_FLAG = '--otlp-endpoint';
 
 /** RFC 9110 token: what an HTTP header name may consist of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The names gRPC allows for metadata (gRPC's HTTP/2 protocol spec, `Header-Name`), once lower-cased. */
+const GRPC_METADATA_NAME = /^[0-9a-z_.-]+$/;
 
 /** Characters Node refuses in a header value (controls other than tab). */
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
@@ -198,7 +200,7 @@ function otlpFromEnv(env: Env, flagEndpoint: string | undefined): OtlpSettings {
   return {
     endpoint: flagEndpoint === undefined ? otlpEndpointFromEnv(env, 'METRICS', protocol) : httpUrl(OTLP_ENDPOINT_FLAG, flagEndpoint).href,
     protocol,
-    headers: otlpHeadersFromEnv(env, 'METRICS'),
+    headers: otlpHeadersFromEnv(env, 'METRICS', protocol),
     intervalMs,
     readerTimeoutMs,
     exporterTimeoutMs: exporterTimeout === 0 ? readerTimeoutMs : exporterTimeout,
@@ -265,10 +267,12 @@ export function otlpProtocolFromEnv(env: Env, signal: OtlpSignal, fallback: Otlp
  * and `OTEL_EXPORTER_OTLP_<SIGNAL>_HEADERS` merged per (case-insensitive)
  * name, the signal's winning; names in lower case.
  *
+ * @param protocol - over `grpc` the headers are the call's metadata, whose names gRPC narrows to lower-case
+ *   letters, digits, `-`, `_` and `.` (and whose `-bin` names carry binary values, which a variable cannot give)
  * @throws ConfigError naming the variable for a malformed list, header name or value
  */
-export function otlpHeadersFromEnv(env: Env, signal: OtlpSignal): Record<string, string> {
-  return { ...headersFromEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS'), ...headersFromEnv(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`) };
+export function otlpHeadersFromEnv(env: Env, signal: OtlpSignal, protocol: OtlpProtocol): Record<string, string> {
+  return { ...headersFromEnv(env, 'OTEL_EXPORTER_OTLP_HEADERS', protocol), ...headersFromEnv(env, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`, protocol) };
 }
 
 /**
@@ -282,11 +286,14 @@ export function otlpExporterTimeoutMs(env: Env, signal: OtlpSignal): number {
   return milliseconds(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, 0) ?? milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 0) ?? 10_000;
 }
 
-function headersFromEnv(env: Env, variable: string): Record<string, string> {
+function headersFromEnv(env: Env, variable: string, protocol: OtlpProtocol): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(parseKeyValueList(variable, readEnv(env, variable)))) {
     if (!HEADER_NAME.test(name)) {
       throw new ConfigError(variable, `${variable}: '${name}' is not a valid HTTP header name`);
+    }
+    if (protocol === 'grpc' && (!GRPC_METADATA_NAME.test(name.toLowerCase()) || name.toLowerCase().endsWith('-bin'))) {
+      throw new ConfigError(variable, `${variable}: '${name}' cannot be gRPC metadata (a-z, 0-9, '-', '_' and '.', not ending in -bin)`);
     }
     if (BAD_HEADER_VALUE.test(value)) {
       throw new ConfigError(variable, `${variable}: the value of header '${name}' contains control characters`);

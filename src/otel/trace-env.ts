@@ -89,7 +89,7 @@ export function tracesFromEnv(env: Env): TraceSettings | undefined {
   return {
     endpoint: otlpEndpointFromEnv(env, 'TRACES', protocol, knativeEndpoint),
     protocol,
-    headers: otlpHeadersFromEnv(env, 'TRACES'),
+    headers: otlpHeadersFromEnv(env, 'TRACES', protocol),
     exporterTimeoutMs: timeout === 0 ? NO_TIMEOUT_MS : timeout,
     sampler: samplerFromEnv(env, knative),
   };
