@@ -72,10 +72,11 @@ export function closingResponse(request: IncomingMessage, socket: Duplex, answer
  * as an ordinary response and the client's connection is closed after it.
  * Like any request it goes through the breaker (503 when its queue is full)
  * and holds its slot while the tunnel is open; it is traced and timed, as
- * {@link UpgradeAnswer} records it, until the client's connection closes. Upstream unreachable: 502; a
- * revision timeout before the answer: 504. Once the tunnel is open only the
- * total timeout applies, and cuts it, as in Knative; the response-start and
- * idle timeouts do not (knative/serving#16169).
+ * {@link UpgradeAnswer} records it, until the client's connection closes.
+ * Upstream unreachable: 502; a revision timeout before the answer: 504.
+ * Once the tunnel is open only the total timeout applies, and cuts it, as
+ * in Knative; the response-start and idle timeouts do not
+ * (knative/serving#16169).
  */
 class UpgradeExchange extends LimitedExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
