@@ -1,8 +1,9 @@
 /**
  * The push path: a metric reader that sends OTLP (over HTTP or gRPC) to a
- * collector every interval. Add it to the same MeterProvider as the Prometheus reader (e.g.
- * `startMetricsServer({ readers: [createOtlpReader(settings)] })`) and the
- * gauges, with their `destination_*` attributes, go out both ways.
+ * collector every interval. Add it to the same MeterProvider as the
+ * Prometheus reader (e.g.
+ * `startMetricsServer({ readers: [await createOtlpReader(settings)] })`) and
+ * the gauges, with their `destination_*` attributes, go out both ways.
  */
 import { AggregationTemporalityPreference, OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -14,12 +15,12 @@ import type { OtlpSettings } from './otel-env.js';
  * the official OTLP exporter for `settings.protocol` (`http/protobuf`:
  * exporter-metrics-otlp-proto, `http/json`: exporter-metrics-otlp-http,
  * `grpc`: exporter-metrics-otlp-grpc, loaded only then, with the headers as
- * gRPC metadata), with cumulative temporality. URL, headers and timeout are passed explicitly, so
- * the exporter's own reading of the endpoint, header, timeout and temporality
- * variables does not apply; compression and TLS certificate variables it still
- * reads itself.
+ * gRPC metadata), with cumulative temporality. URL, headers and timeout are
+ * passed explicitly, so the exporter's own reading of the endpoint, header,
+ * timeout and temporality variables does not apply; compression and TLS
+ * certificate variables it still reads itself.
  *
- * Export failures (collector down, non-2xx answers) are retried by the
+ * Export failures (collector down, non-2xx answers, a gRPC error status) are retried by the
  * exporter within `exporterTimeoutMs`, then reported through the OTel
  * `diag` logger and global error handler; they never throw into the
  * application. The timer is unref'd, so it does not keep the process alive.
