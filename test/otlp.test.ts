@@ -69,6 +69,11 @@ interface ExportRequest {
   }[];
 }
 
+/** An OTLP/protobuf metrics export request (over HTTP or gRPC) as these tests read it. */
+function decodeProtobuf(body: Buffer): ExportRequest {
+  return OTLP_PROTO.toObject(OTLP_PROTO.decode(body), { arrays: true }) as ExportRequest;
+}
+
 /** One POST the receiver got. */
 interface Received {
   path: string;
@@ -85,7 +90,7 @@ class Receiver {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const json = req.headers['content-type'] === 'application/json';
-      const request = json ? (JSON.parse(body.toString('utf8')) as ExportRequest) : (OTLP_PROTO.toObject(OTLP_PROTO.decode(body), { arrays: true }) as ExportRequest);
+      const request = json ? (JSON.parse(body.toString('utf8')) as ExportRequest) : decodeProtobuf(body);
       this.received.push({ path: req.url ?? '', headers: req.headers, request });
       // An empty ExportMetricsServiceResponse: full success.
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
@@ -240,7 +245,7 @@ describe('OTLP export over grpc', () => {
       reporter.report(REPORT);
       const first = await waitFor('an export call', () => calls[0]);
       assert.equal(first.metadata['x-tenant'], 'team-a');
-      assertQueueGauges(OTLP_PROTO.toObject(OTLP_PROTO.decode(first.body), { arrays: true }) as ExportRequest, {
+      assertQueueGauges(decodeProtobuf(first.body), {
         [METRIC.averageConcurrentRequests]: 3,
         [METRIC.averageProxiedConcurrentRequests]: 1,
         [METRIC.requestsPerSecond]: 10,

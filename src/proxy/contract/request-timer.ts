@@ -11,8 +11,8 @@ type Timed = Record<symbol, number | ObservedRequest | undefined>;
 type TimedResponse = ServerResponse & Timed;
 type TimedStream = ServerHttp2Stream & Timed;
 
-/** The status of a stream that closed before any response head was sent: what a `ServerResponse` reports then. */
-const DEFAULT_STATUS = 200;
+/** The status of a request that closed before any response head was sent: what a `ServerResponse` reports then, and what Knative records. */
+export const DEFAULT_STATUS = 200;
 
 /** The `:status` a stream was answered with, or {@link DEFAULT_STATUS} when it closed before a response head. */
 export function streamStatus(stream: ServerHttp2Stream): number {

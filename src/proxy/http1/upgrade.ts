@@ -5,15 +5,13 @@ import { diag } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { bodyBytesOf, countBodyBytes } from '../../http/body-bytes.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../contract/hop-headers.js';
-import type { RequestTimer, UpgradeOutcome } from '../contract/request-timer.js';
+import { DEFAULT_STATUS, type RequestTimer, type UpgradeOutcome } from '../contract/request-timer.js';
 import { withSpanHeaders } from '../contract/trace-context.js';
 import { sendUpstreamFailure, type ExchangeContext } from './exchange.js';
 import { requestSpan, sendQueueFull } from './http1-exchange.js';
 import { LimitedExchange } from '../contract/limited-exchange.js';
 
 const SWITCHING_PROTOCOLS = 101;
-/** The status Knative's queue-proxy records for an upgrade request answered with a tunnel, or not at all (its client left first). */
-const UNANSWERED_STATUS = 200;
 
 /**
  * How an upgrade request was answered, as Knative's queue-proxy records it in
@@ -33,7 +31,8 @@ export class UpgradeAnswer implements UpgradeOutcome {
   }
 
   get status(): number {
-    return this.response?.statusCode ?? UNANSWERED_STATUS;
+    // A tunnel, or no answer at all (the client left first): Knative's recorder keeps its initial 200.
+    return this.response?.statusCode ?? DEFAULT_STATUS;
   }
 
   get bytes(): number {
